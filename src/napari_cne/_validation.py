@@ -1,0 +1,129 @@
+"""Input checks that turn bad data into clear error messages."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["check_data"]
+
+
+def _describe(X) -> str:
+    shape = getattr(X, "shape", None)
+    return f"{type(X).__name__} of shape {shape}" if shape is not None else type(
+        X
+    ).__name__
+
+
+def check_data(
+    X, *, name: str = "X", drop_constant: bool = True
+) -> tuple[np.ndarray, list | None, np.ndarray]:
+    """Validate a feature matrix and return it as C-contiguous float32.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame, shape (n_samples, n_features)
+        Numeric data: float, integer or boolean.
+    name : str
+        Name used in messages.
+    drop_constant : bool
+        Drop constant columns (with a warning); if every column is constant
+        a ``ValueError`` is raised.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (n_samples, n_kept)
+    columns : list or None
+        Column labels of a DataFrame input (kept columns only).
+    kept : ndarray of int
+        Indices of the kept columns.
+    """
+    columns = None
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(X, pd.Series):
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features); got a pandas Series. "
+            "Use series.to_frame() for a single feature."
+        )
+    if pd is not None and isinstance(X, pd.DataFrame):
+        bad = [
+            c
+            for c in X.columns
+            if not (
+                pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+            )
+        ]
+        if bad:
+            raise TypeError(
+                f"{name} has non-numeric columns {bad!r}; select numeric columns "
+                "(e.g. df.select_dtypes('number'))"
+            )
+        columns = list(X.columns)
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor
+        X = X.detach().cpu().numpy()
+    elif hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix; pass a dense array, or pass a kNN graph "
+            "with fit(graph=...)"
+        )
+    try:
+        A = np.asarray(X)
+    except Exception as err:
+        raise TypeError(f"{name} could not be converted to an array: {err}") from err
+    if A.dtype == object or A.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers (float, int or bool); got dtype {A.dtype} "
+            f"({_describe(X)})"
+        )
+    if A.ndim != 2:
+        hint = " Use X.reshape(-1, 1) for a single feature." if A.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features); got {A.ndim}-D with "
+            f"shape {A.shape}.{hint}"
+        )
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {A.shape})")
+    if A.dtype.kind == "f":
+        finite = np.isfinite(A)
+        if not finite.all():
+            bad_rows = np.flatnonzero(~finite.all(axis=1))
+            n_nan = int(np.isnan(A).sum())
+            n_inf = int((~finite).sum()) - n_nan
+            raise ValueError(
+                f"{name} contains {n_nan} NaN and {n_inf} infinite values in "
+                f"{bad_rows.size} rows (first: row {bad_rows[0]}); remove or impute "
+                "them before embedding"
+            )
+        big = np.abs(A).max()
+        if big > 1e30:
+            raise ValueError(
+                f"{name} contains values up to {big:.3g}, too large for float32"
+            )
+    A = A.astype(np.float32, copy=False)
+    kept = np.arange(A.shape[1])
+    if A.shape[0] > 1:
+        const = (A.max(axis=0) - A.min(axis=0)) == 0
+        if const.all():
+            raise ValueError(
+                f"every column of {name} is constant: all {A.shape[0]} rows are "
+                "identical, there is no structure to embed"
+            )
+        if const.any() and drop_constant:
+            idx = np.flatnonzero(const).tolist()
+            labels = [columns[i] for i in idx] if columns else idx
+            warnings.warn(
+                f"{name}: dropping {int(const.sum())} constant column(s) {labels!r}; "
+                "they carry no information",
+                UserWarning,
+                stacklevel=3,
+            )
+            kept = np.flatnonzero(~const)
+            A = A[:, kept]
+            if columns is not None:
+                columns = [columns[i] for i in kept]
+    return np.ascontiguousarray(A), columns, kept

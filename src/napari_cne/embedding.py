@@ -1,0 +1,900 @@
+"""The :class:`ContrastiveEmbedding` estimator.
+
+One engine for the whole t-SNE <-> UMAP spectrum of Damrich et al. (ICLR
+2023): a binary symmetric kNN graph supplies positive pairs, negatives are
+drawn from the current batch, and one of four contrastive losses (NEG, NCE,
+InfoNCE, UMAP) is minimised by SGD with closed-form gradients, per-coordinate
+gradient clipping and a linearly decaying learning rate.  The spectrum
+position ``s`` (see :mod:`napari_cne.spectrum`) sets the balance between
+attraction and repulsion.
+
+The optimisation is a generator underneath (:meth:`iter_fit`,
+:meth:`iter_optimize`), so a GUI can show the layout while it moves and stop
+it at any time; :meth:`fit` simply runs that generator to the end.  Yielding
+never touches the random number generator, so the result does not depend on
+how often snapshots are taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from . import spectrum
+from ._validation import check_data
+from .initialization import pca_init, random_init, rescale, spectral_init
+from .losses import LOSSES, pair_gradients
+from .neighbors import binarize_symmetric, exact_knn, knn, resolve_metric
+from .neighbors import symmetric_graph
+
+__all__ = ["ContrastiveEmbedding", "Snapshot"]
+
+log = logging.getLogger("napari_cne")
+
+GRAD_CLIP = 4.0
+NCE_LR = 1e-3
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """State of a running optimisation, as yielded by the ``iter_*`` methods.
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs completed in the current run (1 ... ``n_epochs``).
+    n_epochs : int
+        Length of the current run.
+    total_epochs : int
+        Epochs completed since the model was first fitted.
+    loss : float
+        Mean loss per positive edge, estimated on the first batch of the
+        last epoch.
+    s : float
+        Spectrum position in effect during the last epoch (early
+        exaggeration included).
+    embedding : numpy.ndarray
+        A copy of the layout, shape ``(n_samples, n_components)``.
+    done : bool
+        True for the last snapshot of a run.
+    """
+
+    epoch: int
+    n_epochs: int
+    total_epochs: int
+    loss: float
+    s: float
+    embedding: np.ndarray
+    done: bool
+
+
+class _Stop(Exception):
+    """Raised internally when a callback asks to stop."""
+
+
+def _as_list(callbacks) -> list:
+    if callbacks is None:
+        return []
+    if callable(callbacks):
+        return [callbacks]
+    out = list(callbacks)
+    for cb in out:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables; got {type(cb).__name__}")
+    return out
+
+
+class ContrastiveEmbedding:
+    """Contrastive neighbor embedding across the t-SNE <-> UMAP spectrum.
+
+    The constructor only stores parameters (scikit-learn style); they are
+    checked when :meth:`fit` runs.
+
+    Parameters
+    ----------
+    s : float, default 1.0
+        Spectrum position: 0 is t-SNE-like (more repulsion, finer local
+        structure, bigger layout), 1 is UMAP-like (tighter clusters, more
+        global structure); values below 0 and above 1 extrapolate.
+    loss : {"neg", "nce", "infonce", "umap"}, default "neg"
+        Contrastive loss. ``"neg"`` (negative sampling) follows the spectrum
+        through the fixed normaliser ``Zbar(s)``; ``"infonce"`` through
+        ``rho = 4**s``; ``"nce"`` learns its normaliser (lands between
+        t-SNE and UMAP; ``s`` is ignored); ``"umap"`` is UMAP's own loss
+        (``s`` is ignored).
+    n_neighbors : int, default 15
+        Neighbours per point in the kNN graph. With fewer than
+        ``n_neighbors + 1`` points it is reduced to ``n - 1`` with a warning.
+    metric : {"euclidean", "cosine", "correlation", "manhattan"}
+        Input-space distance for the kNN graph.
+    n_components : {2, 3}, default 2
+        Embedding dimension.
+    n_epochs : int, default 200
+        Passes over all graph edges in :meth:`fit`.
+    negative_samples : int, default 5
+        Negatives per positive pair, drawn from the current batch.
+    batch_size : int, default 32768
+        Positive edges per SGD step (the loss is a sum over the batch).
+    learning_rate : float or "auto"
+        ``"auto"``: 1.0 (plain SGD) for a free layout, 1e-3 (Adam) for the
+        parametric network.
+    early_exaggeration : bool, default True
+        Run the first third of the epochs of :meth:`fit` at ``max(s, 1)``
+        (NEG and InfoNCE only), which untangles the layout before the
+        requested ``s`` takes over.
+    exaggeration : float, default 1.0
+        Factor on the attractive force (the attraction-repulsion spectrum of
+        Böhm et al. 2022), on top of ``s``.
+    init : {"pca", "spectral", "random"} or array of shape (n, n_components)
+        Initial layout, rescaled to first-coordinate std 1e-4.
+    parametric : bool, default False
+        Learn an MLP (100-100-100 ReLU) mapping inputs to the embedding;
+        :meth:`transform` then runs the network on new data.
+    device : {"auto", "cpu", "cuda"} or torch.device
+        ``"auto"`` uses CUDA when available, else the CPU.
+    random_state : int or None
+        Seed. With a seed and one CPU thread the result is bit-identical
+        between runs.
+    callbacks : callable or list of callables, optional
+        ``callback(epoch, loss, embedding) -> bool``, called every
+        ``callbacks_every`` epochs with a copy of the layout; a truthy return
+        stops the optimisation (the layout so far is kept).
+    callbacks_every : int, default 1
+        Callback cadence in epochs.
+    verbose : bool, default False
+        Log progress (``logging`` logger ``"napari_cne"``, printed when no
+        handler is configured).
+    knn_method : {"auto", "exact", "pynndescent"}
+        ``"auto"`` uses exact search when it is cheap, pynndescent otherwise.
+    tsne_z : {"auto", "reference"} or float
+        Normaliser of the t-SNE end (see :mod:`napari_cne.spectrum`).
+    eps : float, default 1.0
+        Kernel offset, similarity ``1 / (eps + d^2)``.
+    lr_schedule : {"linear", "cosine", "constant"}
+        Learning-rate decay over each optimisation run.
+
+    Attributes
+    ----------
+    embedding_ : ndarray, shape (n_samples, n_components)
+        The layout.
+    graph_ : scipy.sparse.csr_matrix
+        Binary symmetric kNN graph the layout was trained on.
+    losses_ : list of float
+        Loss per epoch (see :class:`Snapshot`), over all runs.
+    s_ : float
+        Spectrum position of the last run.
+    n_neighbors_, learning_rate_, device_, knn_method_ : resolved parameters.
+    z_bar_, nu_ : float
+        NEG normaliser and noise ratio at ``s_`` (NEG only).
+    rho_ : float
+        InfoNCE spectrum factor (InfoNCE only).
+    z_ : float
+        NCE: the learned normaliser ``Z`` (in units of ``1/n^2``).
+    n_epochs_ : int
+        Epochs run in total.
+    timings_ : dict
+        Seconds spent in ``"knn"``, ``"init"`` and ``"optimize"``.
+    stopped_early_ : bool
+        True when a callback or :meth:`stop` ended the last run.
+
+    Examples
+    --------
+    >>> from napari_cne import ContrastiveEmbedding
+    >>> Y = ContrastiveEmbedding(s=0.5, random_state=0).fit_transform(X)
+    >>> for snap in model.iter_optimize(30, s=1.0):  # glide to UMAP-like
+    ...     draw(snap.embedding)
+    """
+
+    def __init__(
+        self,
+        s: float = 1.0,
+        loss: str = "neg",
+        n_neighbors: int = 15,
+        metric: str = "euclidean",
+        n_components: int = 2,
+        n_epochs: int = 200,
+        negative_samples: int = 5,
+        batch_size: int = 32768,
+        learning_rate: float | str = "auto",
+        early_exaggeration: bool = True,
+        exaggeration: float = 1.0,
+        init: str | np.ndarray = "pca",
+        parametric: bool = False,
+        device: str | torch.device = "auto",
+        random_state: int | None = None,
+        callbacks: Callable | Sequence[Callable] | None = None,
+        callbacks_every: int = 1,
+        verbose: bool = False,
+        knn_method: str = "auto",
+        tsne_z: str | float = "auto",
+        eps: float = 1.0,
+        lr_schedule: str = "linear",
+    ):
+        self.s = s
+        self.loss = loss
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.n_components = n_components
+        self.n_epochs = n_epochs
+        self.negative_samples = negative_samples
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_exaggeration = early_exaggeration
+        self.exaggeration = exaggeration
+        self.init = init
+        self.parametric = parametric
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.callbacks_every = callbacks_every
+        self.verbose = verbose
+        self.knn_method = knn_method
+        self.tsne_z = tsne_z
+        self.eps = eps
+        self.lr_schedule = lr_schedule
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep: bool = True) -> dict:
+        """Return the constructor parameters (scikit-learn convention)."""
+        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        return {k: getattr(self, k) for k in names}
+
+    def set_params(self, **params) -> ContrastiveEmbedding:
+        """Set constructor parameters; takes effect at the next fit/optimize."""
+        valid = self.get_params()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"unknown parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = ContrastiveEmbedding().get_params()
+        changed = {
+            k: v
+            for k, v in self.get_params().items()
+            if not isinstance(v, np.ndarray) and v != defaults[k]
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"ContrastiveEmbedding({args})"
+
+    def _check_params(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(
+                f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}"
+            )
+        self._metric = resolve_metric(self.metric)
+        self._check_s(self.s)
+        if self.n_components not in (1, 2, 3):
+            raise ValueError(f"n_components must be 2 or 3; got {self.n_components!r}")
+        for name in ("n_neighbors", "n_epochs", "negative_samples", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if not isinstance(self.callbacks_every, (int, np.integer)) or (
+            self.callbacks_every < 1
+        ):
+            raise ValueError("callbacks_every must be a positive integer")
+        if self.learning_rate != "auto":
+            lr = float(self.learning_rate)
+            if not (lr > 0 and math.isfinite(lr)):
+                raise ValueError("learning_rate must be 'auto' or a positive number")
+        if not (float(self.exaggeration) > 0):
+            raise ValueError("exaggeration must be positive")
+        if not (float(self.eps) >= 0):
+            raise ValueError("eps must be >= 0")
+        if self.lr_schedule not in ("linear", "cosine", "constant"):
+            raise ValueError("lr_schedule must be 'linear', 'cosine' or 'constant'")
+        if self.knn_method not in ("auto", "exact", "pynndescent"):
+            raise ValueError("knn_method must be 'auto', 'exact' or 'pynndescent'")
+        spectrum.z_tsne(100, self.tsne_z)  # validates tsne_z
+        if isinstance(self.init, str) and self.init not in ("pca", "spectral", "random"):
+            raise ValueError(
+                f"init must be 'pca', 'spectral', 'random' or an array; got {self.init!r}"
+            )
+        self._callbacks = _as_list(self.callbacks)
+        self._device = self._resolve_device(self.device)
+
+    @staticmethod
+    def _check_s(s) -> float:
+        try:
+            s = float(s)
+        except (TypeError, ValueError):
+            raise TypeError(f"s must be a real number; got {s!r}") from None
+        if not math.isfinite(s):
+            raise ValueError(f"s must be finite; got {s}")
+        return s
+
+    @staticmethod
+    def _resolve_device(device) -> torch.device:
+        if isinstance(device, str) and device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' requested but CUDA is not available")
+        return dev
+
+    def _log(self, msg: str) -> None:
+        if self.verbose:
+            if log.hasHandlers():
+                log.info(msg)
+            else:
+                print(f"[napari-cne] {msg}", flush=True)
+
+    # -------------------------------------------------------------- preparation
+    def _prepare(self, X, graph) -> None:
+        """Validate inputs, build the graph and the initial layout."""
+        self._check_params()
+        seed = self.random_state
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._seed = int(seed)
+        rng = np.random.default_rng(self._seed)
+        dev = self._device
+        timings = {"knn": 0.0, "init": 0.0, "optimize": 0.0}
+
+        self._X = None
+        self.feature_columns_ = None
+        if X is not None:
+            Xv, columns, kept = check_data(X)
+            self._X = Xv
+            self.feature_columns_ = columns
+            self._kept_columns = kept
+            self.n_features_in_ = int(Xv.shape[1])
+            self._n_features_orig = int(np.asarray(X).shape[1]) if np.ndim(X) == 2 else 0
+            n = Xv.shape[0]
+        elif graph is None:
+            raise ValueError("fit needs data X, a kNN graph (graph=...), or both")
+        else:
+            n = None
+
+        t0 = time.perf_counter()
+        if graph is not None:
+            A = self._graph_from_user(graph, n)
+            n = A.shape[0]
+            self.n_neighbors_ = None
+            self.knn_method_ = "precomputed"
+        else:
+            if n < 3:
+                raise ValueError(f"need at least 3 points to embed; got {n}")
+            k = int(self.n_neighbors)
+            if k >= n:
+                warnings.warn(
+                    f"n_neighbors={k} needs more than {k} points; using "
+                    f"n_neighbors={n - 1} for {n} points",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                k = n - 1
+            ind, _, method = knn(
+                self._X,
+                k,
+                self._metric,
+                method=self.knn_method,
+                random_state=self._seed,
+                device=dev,
+            )
+            A = symmetric_graph(ind, n)
+            self.n_neighbors_ = k
+            self.knn_method_ = method
+        timings["knn"] = time.perf_counter() - t0
+        if A.nnz == 0:
+            raise ValueError("the kNN graph has no edges; nothing to embed")
+        self.graph_ = A
+        self.n_samples_ = n
+        coo = A.tocoo()
+        self._heads = torch.as_tensor(coo.row.astype(np.int64), device=dev)
+        self._tails = torch.as_tensor(coo.col.astype(np.int64), device=dev)
+        self._log(
+            f"{n} points, {A.nnz} directed edges, kNN by {self.knn_method_} "
+            f"in {timings['knn']:.1f} s"
+        )
+
+        t0 = time.perf_counter()
+        Y0 = self._initial_layout(A, rng)
+        timings["init"] = time.perf_counter() - t0
+
+        self._gen = torch.Generator(device=dev)
+        self._gen.manual_seed(self._seed)
+        self._log_z = 0.0  # NCE: log Z, Z initialised to 1
+        self._net = None
+        if self.parametric:
+            self._setup_network(Y0)
+        self._Y = torch.as_tensor(Y0, device=dev).contiguous()
+        self.losses_ = []
+        self.n_epochs_ = 0
+        self.timings_ = timings
+        self.s_ = self._check_s(self.s)
+        self._update_spectrum_attrs(self.s_)
+        self.embedding_ = self._current_numpy()
+
+    def _graph_from_user(self, graph, n) -> sp.csr_matrix:
+        if isinstance(graph, tuple) and len(graph) == 2:
+            ind = np.asarray(graph[0])
+            if ind.ndim != 2 or ind.dtype.kind not in "iu":
+                raise ValueError(
+                    "graph=(indices, distances): indices must be a 2-D integer array"
+                )
+            m = ind.shape[0]
+            if ind.size and (ind.max() >= m or ind.min() < -1):
+                raise ValueError(
+                    "graph indices must lie in [0, n) (or -1 for a missing neighbour)"
+                )
+            A = symmetric_graph(ind, m)
+        elif sp.issparse(graph):
+            if graph.ndim != 2 or graph.shape[0] != graph.shape[1]:
+                raise ValueError(f"graph must be square; got shape {graph.shape}")
+            A = binarize_symmetric(graph)
+        else:
+            raise TypeError(
+                "graph must be a scipy sparse matrix or a tuple (indices, distances); "
+                f"got {type(graph).__name__}"
+            )
+        if n is not None and A.shape[0] != n:
+            raise ValueError(
+                f"graph has {A.shape[0]} nodes but X has {n} rows; they must match"
+            )
+        if A.shape[0] < 3:
+            raise ValueError(f"need at least 3 points to embed; got {A.shape[0]}")
+        isolated = int((np.diff(A.indptr) == 0).sum())
+        if isolated:
+            warnings.warn(
+                f"{isolated} point(s) have no neighbours in the graph; they are only "
+                "repelled and will drift to the edge of the layout",
+                UserWarning,
+                stacklevel=4,
+            )
+        return A
+
+    def _initial_layout(self, A, rng) -> np.ndarray:
+        n, d = A.shape[0], int(self.n_components)
+        init = self.init
+        if isinstance(init, str):
+            if init == "pca" and self._X is None:
+                init = "spectral"
+            if init == "pca":
+                return pca_init(self._X, d, rng)
+            if init == "spectral":
+                return spectral_init(A, d, rng)
+            return random_init(n, d, rng)
+        Y0 = np.asarray(init, dtype=np.float64)
+        if Y0.shape != (n, d):
+            raise ValueError(
+                f"init array must have shape ({n}, {d}); got {Y0.shape}"
+            )
+        if not np.isfinite(Y0).all():
+            raise ValueError("init array contains NaN or infinite values")
+        return rescale(Y0)
+
+    def _setup_network(self, Y0) -> None:
+        if self._X is None:
+            raise ValueError("parametric=True needs the data X, not only a graph")
+        from .parametric import make_network
+
+        X = self._X
+        self._x_mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        std[std == 0] = 1.0
+        self._x_std = std
+        torch.manual_seed(self._seed)  # network weights
+        self._net = make_network(X.shape[1], int(self.n_components)).to(self._device)
+        self._Xs = torch.as_tensor((X - self._x_mean) / self._x_std, device=self._device)
+        lr = 1e-3 if self.learning_rate == "auto" else float(self.learning_rate)
+        self._opt = torch.optim.Adam(self._net.parameters(), lr=lr)
+
+    # --------------------------------------------------------------- spectrum
+    def _spec(self, s: float) -> dict:
+        n, m = self.n_samples_, int(self.negative_samples)
+        if self.loss == "neg":
+            return {"nu": spectrum.neg_nu(s, n, m, self.tsne_z)}
+        if self.loss == "infonce":
+            return {"rho": spectrum.infonce_rho(s)}
+        return {}
+
+    def _update_spectrum_attrs(self, s: float) -> None:
+        n = self.n_samples_
+        if self.loss == "neg":
+            self.z_bar_ = spectrum.z_bar(s, n, self.tsne_z)
+            self.nu_ = self._spec(s)["nu"]
+        elif self.loss == "infonce":
+            self.rho_ = spectrum.infonce_rho(s)
+        elif self.loss == "nce":
+            self.z_ = math.exp(self._log_z)
+
+    # ------------------------------------------------------------------ steps
+    def _negatives(self, h: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Negatives for each head: random other slots of the batch (2b slots)."""
+        bb = h.shape[0]
+        m = min(int(self.negative_samples), 2 * bb - 2) if bb > 1 else 1
+        slots = torch.cat([h, t])
+        r = torch.randint(
+            0, max(2 * bb - 1, 1), (bb, m), generator=self._gen, device=h.device
+        )
+        pos = (torch.arange(bb, device=h.device)[:, None] + 1 + r) % (2 * bb)
+        return slots[pos]
+
+    def _forces(self, Y, h, t, neg, spec, exag, want_loss):
+        yh = Y[h]
+        dpos = yh - Y[t]
+        dneg = yh[:, None, :] - Y[neg]
+        d2pos = dpos.square().sum(-1)
+        d2neg = dneg.square().sum(-1)
+        nu = spec.get("nu", 1.0)
+        if self.loss == "nce":
+            nu = int(self.negative_samples) * math.exp(self._log_z)
+        pg = pair_gradients(
+            self.loss,
+            d2pos,
+            d2neg,
+            nu=nu,
+            rho=spec.get("rho", 1.0),
+            eps=float(self.eps),
+            exaggeration=exag,
+            compute_loss=want_loss,
+        )
+        fpos = dpos.mul_(2.0 * pg.g_pos[:, None])
+        fneg = dneg.mul_(2.0 * pg.g_neg[..., None])
+        idx = torch.cat([h, t, neg.reshape(-1)])
+        val = torch.cat([fpos + fneg.sum(1), fpos.neg_(), fneg.reshape(-1, Y.shape[1]).neg_()])
+        return idx, val, pg
+
+    def _step(self, h, t, lr, spec, exag, want_loss):
+        neg = self._negatives(h, t)
+        if self._net is None:
+            Y = self._Y
+            idx, val, pg = self._forces(Y, h, t, neg, spec, exag, want_loss)
+            grad = torch.zeros_like(Y)
+            grad.index_add_(0, idx, val)
+            grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
+            Y.add_(grad, alpha=-lr)
+        else:
+            allidx = torch.cat([h, t, neg.reshape(-1)])
+            uniq, inv = torch.unique(allidx, return_inverse=True)
+            bb, m = h.shape[0], neg.shape[1]
+            hi, ti, ni = inv[:bb], inv[bb : 2 * bb], inv[2 * bb :].reshape(bb, m)
+            for group in self._opt.param_groups:
+                group["lr"] = lr
+            Yu = self._net(self._Xs[uniq])
+            with torch.no_grad():
+                idx, val, pg = self._forces(Yu.detach(), hi, ti, ni, spec, exag, want_loss)
+                grad = torch.zeros_like(Yu)
+                grad.index_add_(0, idx, val)
+            self._opt.zero_grad(set_to_none=True)
+            Yu.backward(grad)
+            for p in self._net.parameters():
+                p.grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
+            self._opt.step()
+        if self.loss == "nce":
+            dth = float(pg.d_theta)
+            self._log_z -= NCE_LR * max(-GRAD_CLIP, min(GRAD_CLIP, dth))
+        return pg.loss
+
+    def _lr_at(self, lr0: float, e: int, n_epochs: int, schedule: str) -> float:
+        if schedule == "constant":
+            return lr0
+        if schedule == "cosine":
+            return lr0 * 0.5 * (1.0 + math.cos(math.pi * e / n_epochs))
+        return lr0 * max(0.0, 1.0 - e / n_epochs)
+
+    def _current(self) -> torch.Tensor:
+        if self._net is None:
+            return self._Y
+        with torch.no_grad():
+            out = [self._net(self._Xs[i : i + 65536]) for i in range(0, self.n_samples_, 65536)]
+        return torch.cat(out)
+
+    def _current_numpy(self) -> np.ndarray:
+        return self._current().detach().cpu().numpy().copy()
+
+    def _run(
+        self,
+        n_epochs: int,
+        s: float,
+        lr0: float,
+        ee_epochs: int,
+        exaggeration: float,
+        schedule: str,
+        every: int,
+        min_interval: float,
+    ) -> Iterator[Snapshot]:
+        """Run ``n_epochs`` epochs; yield snapshots at the requested cadence."""
+        self._stop_requested = False
+        self.stopped_early_ = False
+        E = self._heads.shape[0]
+        b = int(self.batch_size)
+        dev = self._device
+        s_early = max(s, 1.0) if self.loss in ("neg", "infonce") else s
+        last_yield = time.perf_counter()
+        t_start = time.perf_counter()
+        self._log(
+            f"optimising {n_epochs} epochs at s={s:g} ({self.loss}"
+            + (f", first {ee_epochs} at s={s_early:g}" if ee_epochs else "")
+            + f") on {dev}"
+        )
+        try:
+            with torch.no_grad() if self._net is None else torch.enable_grad():
+                for e in range(n_epochs):
+                    s_e = s_early if e < ee_epochs else s
+                    spec = self._spec(s_e)
+                    lr = self._lr_at(lr0, e, n_epochs, schedule)
+                    perm = torch.randperm(E, generator=self._gen, device=dev)
+                    heads = self._heads[perm]
+                    tails = self._tails[perm]
+                    loss_val = None
+                    for start in range(0, E, b):
+                        h = heads[start : start + b]
+                        t = tails[start : start + b]
+                        out = self._step(h, t, lr, spec, exaggeration, start == 0)
+                        if start == 0:
+                            loss_val = out
+                    n_first = min(b, E)
+                    loss_e = float(loss_val) / n_first
+                    if not math.isfinite(loss_e):
+                        raise FloatingPointError(
+                            f"the optimisation diverged at epoch {e} (loss {loss_e}); "
+                            "try a smaller learning_rate"
+                        )
+                    self.losses_.append(loss_e)
+                    self.n_epochs_ += 1
+                    epoch = e + 1
+                    done = epoch == n_epochs
+                    if self.verbose and (epoch % max(1, n_epochs // 5) == 0 or done):
+                        self._log(f"epoch {epoch}/{n_epochs}  loss {loss_e:.4f}")
+                    if self._callbacks and (
+                        self.n_epochs_ % int(self.callbacks_every) == 0 or done
+                    ):
+                        emb = self._current_numpy()
+                        for cb in self._callbacks:
+                            if cb(self.n_epochs_, loss_e, emb):
+                                raise _Stop
+                    now = time.perf_counter()
+                    if done or (
+                        epoch % every == 0 and now - last_yield >= min_interval
+                    ):
+                        last_yield = now
+                        yield Snapshot(
+                            epoch,
+                            n_epochs,
+                            self.n_epochs_,
+                            loss_e,
+                            s_e,
+                            self._current_numpy(),
+                            done,
+                        )
+                    if self._stop_requested:
+                        raise _Stop
+        except _Stop:
+            self.stopped_early_ = True
+            self._log("stopped early")
+        finally:
+            self.timings_["optimize"] += time.perf_counter() - t_start
+            self.s_ = s
+            self._update_spectrum_attrs(s)
+            self.embedding_ = self._current_numpy()
+
+    # ------------------------------------------------------------- public API
+    def iter_fit(
+        self, X=None, y=None, *, graph=None, every: int = 1, min_interval: float = 0.0
+    ) -> Iterator[Snapshot]:
+        """Fit, yielding :class:`Snapshot` objects while the layout moves.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features), optional
+            Data. Optional when ``graph`` is given (then ``init`` falls back
+            to "spectral").
+        y : ignored
+        graph : scipy.sparse matrix or tuple (indices, distances), optional
+            A precomputed kNN graph; only its sparsity pattern is used
+            (binarised and union-symmetrised).
+        every : int
+            Yield at most every ``every`` epochs.
+        min_interval : float
+            ... and at least ``min_interval`` seconds apart (the last epoch
+            is always yielded).
+
+        Yields
+        ------
+        Snapshot
+        """
+        self._prepare(X, graph)
+        n_epochs = int(self.n_epochs)
+        ee = n_epochs // 3 if (self.early_exaggeration and self.loss in ("neg", "infonce")) else 0
+        yield from self._run(
+            n_epochs,
+            self.s_,
+            self._lr0(),
+            ee,
+            float(self.exaggeration),
+            self.lr_schedule,
+            max(1, int(every)),
+            float(min_interval),
+        )
+
+    def _lr0(self, learning_rate=None) -> float:
+        lr = self.learning_rate if learning_rate is None else learning_rate
+        if lr == "auto":
+            lr = 1e-3 if self.parametric else 1.0
+        lr = float(lr)
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError("learning_rate must be a positive number")
+        self.learning_rate_ = lr
+        return lr
+
+    def fit(self, X=None, y=None, *, graph=None) -> ContrastiveEmbedding:
+        """Compute the embedding of ``X`` (and/or a kNN ``graph``).
+
+        Returns
+        -------
+        self
+        """
+        for _ in self.iter_fit(X, y, graph=graph, every=10**9):
+            pass
+        return self
+
+    def fit_transform(self, X=None, y=None, *, graph=None) -> np.ndarray:
+        """Fit and return the embedding, shape ``(n_samples, n_components)``."""
+        return self.fit(X, y, graph=graph).embedding_
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_Y"):
+            raise RuntimeError("this ContrastiveEmbedding is not fitted yet; call fit")
+
+    def iter_optimize(
+        self,
+        n_epochs: int = 50,
+        *,
+        s: float | None = None,
+        learning_rate: float | str | None = None,
+        exaggeration: float | None = None,
+        early_exaggeration: bool = False,
+        lr_schedule: str | None = None,
+        every: int = 1,
+        min_interval: float = 0.0,
+    ) -> Iterator[Snapshot]:
+        """Continue optimising from the current layout (warm start), yielding.
+
+        Parameters
+        ----------
+        n_epochs : int
+            Epochs to run.
+        s : float, optional
+            New spectrum position (default: keep the current one).
+        learning_rate : float, optional
+            Initial learning rate of this run (default: the fitted one).
+        exaggeration : float, optional
+            Attraction factor for this run.
+        early_exaggeration : bool
+            Run the first third at ``max(s, 1)``.
+        lr_schedule : str, optional
+            Schedule for this run.
+        every, min_interval :
+            Snapshot cadence, as in :meth:`iter_fit`.
+
+        Yields
+        ------
+        Snapshot
+        """
+        self._check_fitted()
+        n_epochs = int(n_epochs)
+        if n_epochs < 1:
+            raise ValueError("n_epochs must be a positive integer")
+        s = self.s_ if s is None else self._check_s(s)
+        schedule = self.lr_schedule if lr_schedule is None else lr_schedule
+        if schedule not in ("linear", "cosine", "constant"):
+            raise ValueError("lr_schedule must be 'linear', 'cosine' or 'constant'")
+        exag = float(self.exaggeration if exaggeration is None else exaggeration)
+        ee = n_epochs // 3 if (early_exaggeration and self.loss in ("neg", "infonce")) else 0
+        yield from self._run(
+            n_epochs,
+            s,
+            self._lr0(learning_rate),
+            ee,
+            exag,
+            schedule,
+            max(1, int(every)),
+            float(min_interval),
+        )
+
+    def optimize(self, n_epochs: int = 50, **kwargs) -> ContrastiveEmbedding:
+        """Continue optimising (warm start); see :meth:`iter_optimize`.
+
+        Returns
+        -------
+        self
+        """
+        kwargs.setdefault("every", 10**9)
+        for _ in self.iter_optimize(n_epochs, **kwargs):
+            pass
+        return self
+
+    def stop(self) -> None:
+        """Ask a running ``iter_*`` loop to stop after the current epoch.
+
+        Safe to call from another thread.
+        """
+        self._stop_requested = True
+
+    def transform(self, X_new, n_epochs: int = 100) -> np.ndarray:
+        """Embed new points into the fitted layout.
+
+        Parametric models run the network. Otherwise each new point starts
+        at the mean position of its ``n_neighbors`` nearest training points
+        and is optimised against the fixed training layout with the fitted
+        loss and spectrum (the training layout does not move).
+
+        Parameters
+        ----------
+        X_new : array-like, shape (n_new, n_features)
+        n_epochs : int
+            Optimisation epochs for the non-parametric placement.
+
+        Returns
+        -------
+        ndarray, shape (n_new, n_components)
+        """
+        self._check_fitted()
+        if self._X is None:
+            raise ValueError("transform needs a model fitted on data X, not a graph")
+        Xn, _, _ = check_data(X_new, name="X_new", drop_constant=False)
+        if Xn.shape[1] == self._n_features_orig:
+            Xn = np.ascontiguousarray(Xn[:, self._kept_columns])
+        elif Xn.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_new has {Xn.shape[1]} features; the model was fitted on "
+                f"{self._n_features_orig}"
+            )
+        dev = self._device
+        if self._net is not None:
+            Xs = torch.as_tensor((Xn - self._x_mean) / self._x_std, device=dev)
+            with torch.no_grad():
+                return self._net(Xs).cpu().numpy()
+        k = min(self.n_neighbors_ or 15, self._X.shape[0])
+        ind, _ = exact_knn(self._X, k, self._metric, query=Xn, device=dev)
+        Yt = self._Y
+        ind_t = torch.as_tensor(ind, device=dev)
+        Ynew = Yt[ind_t].mean(dim=1).clone()
+        nn = Ynew.shape[0]
+        h = torch.arange(nn, device=dev).repeat_interleave(k)
+        t = ind_t.reshape(-1)
+        m = int(self.negative_samples)
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(self._seed + 1)
+        spec = self._spec(self.s_)
+        lr0 = self.learning_rate_ if not self.parametric else 1.0
+        E = self._heads.shape[0]
+        with torch.no_grad():
+            for e in range(int(n_epochs)):
+                lr = lr0 * (1.0 - e / n_epochs)
+                # noise like in training: endpoints of random edges (degree-weighted)
+                neg = self._heads[
+                    torch.randint(0, E, (h.shape[0], m), generator=gen, device=dev)
+                ]
+                yh = Ynew[h]
+                dpos = yh - Yt[t]
+                dneg = yh[:, None, :] - Yt[neg]
+                nu = spec.get("nu", 1.0)
+                if self.loss == "nce":
+                    nu = m * math.exp(self._log_z)
+                pg = pair_gradients(
+                    self.loss,
+                    dpos.square().sum(-1),
+                    dneg.square().sum(-1),
+                    nu=nu,
+                    rho=spec.get("rho", 1.0),
+                    eps=float(self.eps),
+                    compute_loss=False,
+                )
+                f = 2.0 * (pg.g_pos[:, None] * dpos + (pg.g_neg[..., None] * dneg).sum(1))
+                grad = torch.zeros_like(Ynew).index_add_(0, h, f)
+                grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
+                Ynew.add_(grad, alpha=-lr)
+        return Ynew.cpu().numpy()

@@ -1,0 +1,144 @@
+"""Contrastive losses with closed-form gradients.
+
+Every loss is a sum over *heads* ``t`` of terms in the squared embedding
+distances to the head's positive partner (``d2_pos``, shape ``(b,)``) and to
+its ``m`` negatives (``d2_neg``, shape ``(b, m)``).  :func:`pair_gradients`
+returns the derivatives of the summed loss with respect to those squared
+distances; the optimiser turns them into forces with
+``dL/dy_i = 2 g (y_i - y_j)`` on both ends of each pair.  This avoids
+autograd entirely (the formulas are those of ``algorithm.md`` section 5 and
+are checked against autograd in the tests).
+
+Notation: ``q = 1 / (eps + d2)`` (Cauchy kernel), ``c(x) = clip(x, lo, hi)``
+with ``lo = 1e-4`` and ``hi = 1``; a clipped term contributes no gradient.
+
+* ``neg``:  ``-log c(sigma_+) - sum_k log c(1 - sigma_k)``,
+  ``sigma = 1 / (1 + nu (d2 + eps))``.
+* ``nce``:  the same with ``nu = m exp(theta)`` and ``theta`` learned.
+* ``umap``: ``-log c(q_+) - sum_k log c(1 - q_k)``.
+* ``infonce``: ``T [-log c(q_+) + log(c(q_+) + sum_k c(q_k)) / rho]`` with
+  ``T = 0.5``.
+
+``exaggeration`` multiplies the attractive part of the positive term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["LOSSES", "PairGradients", "pair_gradients"]
+
+LOSSES = ("neg", "nce", "infonce", "umap")
+
+CLAMP_LOW = 1e-4
+CLAMP_HIGH = 1.0
+INFONCE_TEMPERATURE = 0.5
+
+
+@dataclass
+class PairGradients:
+    """Derivatives of the batch loss with respect to squared distances."""
+
+    g_pos: torch.Tensor  #: ``(b,)``
+    g_neg: torch.Tensor  #: ``(b, m)``
+    loss: torch.Tensor | None  #: scalar sum over the batch (if requested)
+    d_theta: torch.Tensor | None = None  #: NCE: dL/d(log Z)
+
+
+def _in_range(x: torch.Tensor) -> torch.Tensor:
+    return (x >= CLAMP_LOW) & (x <= CLAMP_HIGH)
+
+
+def pair_gradients(
+    loss: str,
+    d2_pos: torch.Tensor,
+    d2_neg: torch.Tensor,
+    *,
+    nu: float = 1.0,
+    rho: float = 1.0,
+    eps: float = 1.0,
+    exaggeration: float = 1.0,
+    compute_loss: bool = True,
+) -> PairGradients:
+    """Return ``dL/d(d2)`` for positive and negative pairs of one batch.
+
+    Parameters
+    ----------
+    loss : {"neg", "nce", "umap", "infonce"}
+        Loss mode. For ``"nce"`` pass ``nu = m * exp(theta)``.
+    d2_pos : torch.Tensor, shape (b,)
+        Squared distances head -> positive partner.
+    d2_neg : torch.Tensor, shape (b, m)
+        Squared distances head -> negatives.
+    nu : float
+        NEG/NCE noise ratio.
+    rho : float
+        InfoNCE repulsion down-weighting (``>= 1`` moves towards UMAP).
+    eps : float
+        Kernel offset, ``q = 1 / (eps + d2)``.
+    exaggeration : float
+        Factor on the attractive part of the positive term.
+    compute_loss : bool
+        Also return the summed loss value.
+
+    Returns
+    -------
+    PairGradients
+    """
+    if loss in ("neg", "nce"):
+        a_pos = nu * (d2_pos + eps)
+        sig_pos = 1.0 / (1.0 + a_pos)
+        g_pos = (exaggeration * nu) * sig_pos * _in_range(sig_pos)
+        a_neg = nu * (d2_neg + eps)
+        sig_neg = 1.0 / (1.0 + a_neg)
+        one_m = a_neg * sig_neg
+        ok_neg = _in_range(one_m)
+        g_neg = -sig_neg / (d2_neg + eps) * ok_neg
+        value = None
+        if compute_loss:
+            value = -(
+                torch.log(sig_pos.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
+                + torch.log(one_m.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
+            )
+        d_theta = None
+        if loss == "nce":
+            d_theta = ((1.0 - sig_pos) * _in_range(sig_pos)).sum() - (
+                sig_neg * ok_neg
+            ).sum()
+        return PairGradients(g_pos, g_neg, value, d_theta)
+
+    if loss == "umap":
+        q_pos = 1.0 / (eps + d2_pos)
+        g_pos = exaggeration * q_pos * _in_range(q_pos)
+        q_neg = 1.0 / (eps + d2_neg)
+        one_m = 1.0 - q_neg
+        ok = _in_range(one_m)
+        g_neg = torch.where(ok, -q_neg * q_neg / one_m.clamp_min(CLAMP_LOW), 0.0)
+        value = None
+        if compute_loss:
+            value = -(
+                torch.log(q_pos.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
+                + torch.log(one_m.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
+            )
+        return PairGradients(g_pos, g_neg, value)
+
+    if loss == "infonce":
+        t = INFONCE_TEMPERATURE
+        q_pos = 1.0 / (eps + d2_pos)
+        q_neg = 1.0 / (eps + d2_neg)
+        ok_pos = _in_range(q_pos)
+        ok_neg = _in_range(q_neg)
+        c_pos = q_pos.clamp(CLAMP_LOW, CLAMP_HIGH)
+        c_neg = q_neg.clamp(CLAMP_LOW, CLAMP_HIGH)
+        s_sum = c_pos + c_neg.sum(dim=1)
+        inv = 1.0 / (rho * s_sum)
+        g_pos = t * (exaggeration * q_pos - q_pos * q_pos * inv) * ok_pos
+        g_neg = -t * q_neg * q_neg * inv[:, None] * ok_neg
+        value = None
+        if compute_loss:
+            value = t * (-torch.log(c_pos).sum() + torch.log(s_sum).sum() / rho)
+        return PairGradients(g_pos, g_neg, value)
+
+    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
