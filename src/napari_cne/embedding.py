@@ -121,8 +121,10 @@ class ContrastiveEmbedding:
         Passes over all graph edges in :meth:`fit`.
     negative_samples : int, default 5
         Negatives per positive pair, drawn from the current batch.
-    batch_size : int, default 32768
+    batch_size : int or "auto"
         Positive edges per SGD step (the loss is a sum over the batch).
+        ``"auto"``: 32768 for a free layout (as contrastive-ne), 1024 for the
+        parametric network (Adam needs many small steps).
     learning_rate : float or "auto"
         ``"auto"``: 1.0 (plain SGD) for a free layout, 1e-3 (Adam) for the
         parametric network.
@@ -160,6 +162,10 @@ class ContrastiveEmbedding:
         Kernel offset, similarity ``1 / (eps + d^2)``.
     lr_schedule : {"linear", "cosine", "constant"}
         Learning-rate decay over each optimisation run.
+    backend : {"auto", "numba", "torch"}
+        ``"auto"``: a fused numba kernel for a free layout on the CPU, torch
+        otherwise (CUDA, parametric mode). Both compute the same updates;
+        they draw different random numbers.
 
     Attributes
     ----------
@@ -202,7 +208,7 @@ class ContrastiveEmbedding:
         n_components: int = 2,
         n_epochs: int = 200,
         negative_samples: int = 5,
-        batch_size: int = 32768,
+        batch_size: int | str = "auto",
         learning_rate: float | str = "auto",
         early_exaggeration: bool = True,
         exaggeration: float = 1.0,
@@ -217,6 +223,7 @@ class ContrastiveEmbedding:
         tsne_z: str | float = "auto",
         eps: float = 1.0,
         lr_schedule: str = "linear",
+        backend: str = "auto",
     ):
         self.s = s
         self.loss = loss
@@ -240,6 +247,7 @@ class ContrastiveEmbedding:
         self.tsne_z = tsne_z
         self.eps = eps
         self.lr_schedule = lr_schedule
+        self.backend = backend
 
     # ------------------------------------------------------------------ params
     def get_params(self, deep: bool = True) -> dict:
@@ -275,7 +283,10 @@ class ContrastiveEmbedding:
         self._check_s(self.s)
         if self.n_components not in (1, 2, 3):
             raise ValueError(f"n_components must be 2 or 3; got {self.n_components!r}")
-        for name in ("n_neighbors", "n_epochs", "negative_samples", "batch_size"):
+        self._batch = 1024 if self.parametric else 32768
+        if self.batch_size != "auto":
+            self._batch = self.batch_size
+        for name in ("n_neighbors", "n_epochs", "negative_samples", "_batch"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer; got {v!r}")
@@ -293,6 +304,8 @@ class ContrastiveEmbedding:
             raise ValueError("eps must be >= 0")
         if self.lr_schedule not in ("linear", "cosine", "constant"):
             raise ValueError("lr_schedule must be 'linear', 'cosine' or 'constant'")
+        if self.backend not in ("auto", "numba", "torch"):
+            raise ValueError("backend must be 'auto', 'numba' or 'torch'")
         if self.knn_method not in ("auto", "exact", "pynndescent"):
             raise ValueError("knn_method must be 'auto', 'exact' or 'pynndescent'")
         spectrum.z_tsne(100, self.tsne_z)  # validates tsne_z
@@ -302,6 +315,7 @@ class ContrastiveEmbedding:
             )
         self._callbacks = _as_list(self.callbacks)
         self._device = self._resolve_device(self.device)
+        self.device_ = str(self._device)
 
     @staticmethod
     def _check_s(s) -> float:
@@ -409,12 +423,95 @@ class ContrastiveEmbedding:
         if self.parametric:
             self._setup_network(Y0)
         self._Y = torch.as_tensor(Y0, device=dev).contiguous()
+        self._setup_backend()
         self.losses_ = []
         self.n_epochs_ = 0
         self.timings_ = timings
         self.s_ = self._check_s(self.s)
         self._update_spectrum_attrs(self.s_)
         self.embedding_ = self._current_numpy()
+
+    def _setup_backend(self) -> None:
+        use_numba = (
+            self.backend != "torch"
+            and self._device.type == "cpu"
+            and self._net is None
+        )
+        if use_numba and self.backend == "auto":
+            try:
+                import numba  # noqa: F401
+            except ImportError:  # pragma: no cover - numba comes with pynndescent
+                use_numba = False
+        if self.backend == "numba" and not use_numba:
+            raise ValueError(
+                "backend='numba' needs device='cpu' and a non-parametric model"
+            )
+        self.backend_ = "numba" if use_numba else "torch"
+        if not use_numba:
+            return
+        n, d = self._Y.shape
+        E = self._heads.shape[0]
+        b = min(int(self._batch), E)
+        self._Y = self._Y.cpu().contiguous()
+        self._Ynp = self._Y.numpy()  # shares memory with self._Y
+        self._heads_np = self._heads.cpu().numpy()
+        self._tails_np = self._tails.cpu().numpy()
+        m = max(1, min(int(self.negative_samples), 2 * b - 2))
+        self._G = np.zeros((2 * b, d), dtype=np.float32)
+        self._Ys = np.zeros((2 * b, d), dtype=np.float32)
+        self._F = np.zeros((b, m, d), dtype=np.float32)
+        self._NS = np.zeros((b, m), dtype=np.int64)
+        self._P = np.zeros((n, d), dtype=np.float32)
+        self._slot_pt = np.zeros(2 * b, dtype=np.int64)
+        self._np_rng = np.random.default_rng(self._seed)
+        self._step_count = 0
+
+    def _epoch_numba(self, lr, spec, exag, want_loss) -> float:
+        from ._kernels import LOSS_CODES, sgd_step
+
+        E = self._heads_np.shape[0]
+        b = int(self._batch)
+        order = self._np_rng.permutation(E)
+        m = int(self.negative_samples)
+        code = LOSS_CODES[self.loss]
+        seed = np.uint64(self._seed)
+        first = None
+        for start in range(0, E, b):
+            stop = min(start + b, E)
+            nu = spec.get("nu", 1.0)
+            if self.loss == "nce":
+                nu = m * math.exp(self._log_z)
+            loss, dth = sgd_step(
+                self._Ynp,
+                self._heads_np,
+                self._tails_np,
+                order,
+                start,
+                stop,
+                m,
+                seed,
+                np.uint64(self._step_count),
+                code,
+                float(nu),
+                float(spec.get("rho", 1.0)),
+                float(self.eps),
+                float(exag),
+                float(lr),
+                GRAD_CLIP,
+                self._G,
+                self._F,
+                self._NS,
+                self._P,
+                self._Ys,
+                self._slot_pt,
+                want_loss and start == 0,
+            )
+            self._step_count += 1
+            if start == 0:
+                first = loss
+            if self.loss == "nce":
+                self._log_z -= NCE_LR * max(-GRAD_CLIP, min(GRAD_CLIP, dth))
+        return first
 
     def _graph_from_user(self, graph, n) -> sp.csr_matrix:
         if isinstance(graph, tuple) and len(graph) == 2:
@@ -609,7 +706,7 @@ class ContrastiveEmbedding:
         self._stop_requested = False
         self.stopped_early_ = False
         E = self._heads.shape[0]
-        b = int(self.batch_size)
+        b = int(self._batch)
         dev = self._device
         s_early = max(s, 1.0) if self.loss in ("neg", "infonce") else s
         last_yield = time.perf_counter()
@@ -625,16 +722,19 @@ class ContrastiveEmbedding:
                     s_e = s_early if e < ee_epochs else s
                     spec = self._spec(s_e)
                     lr = self._lr_at(lr0, e, n_epochs, schedule)
-                    perm = torch.randperm(E, generator=self._gen, device=dev)
-                    heads = self._heads[perm]
-                    tails = self._tails[perm]
-                    loss_val = None
-                    for start in range(0, E, b):
-                        h = heads[start : start + b]
-                        t = tails[start : start + b]
-                        out = self._step(h, t, lr, spec, exaggeration, start == 0)
-                        if start == 0:
-                            loss_val = out
+                    if self.backend_ == "numba":
+                        loss_val = self._epoch_numba(lr, spec, exaggeration, True)
+                    else:
+                        perm = torch.randperm(E, generator=self._gen, device=dev)
+                        heads = self._heads[perm]
+                        tails = self._tails[perm]
+                        loss_val = None
+                        for start in range(0, E, b):
+                            h = heads[start : start + b]
+                            t = tails[start : start + b]
+                            out = self._step(h, t, lr, spec, exaggeration, start == 0)
+                            if start == 0:
+                                loss_val = out
                     n_first = min(b, E)
                     loss_e = float(loss_val) / n_first
                     if not math.isfinite(loss_e):

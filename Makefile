@@ -1,0 +1,60 @@
+# One-command set-up on a fresh Debian machine (run as root, no display needed).
+#   make demo   - install everything, run the live napari demo on the bundled
+#                 sample (under Xvfb when there is no display) and write
+#                 out/demo.png plus the engine summary out/engine_demo.png
+#   make test   - install everything and run the test suite
+#   make bench  - side-by-side benchmark against the peers (slow)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 \
+	libxkbcommon-x11-0 libxcb-cursor0 libxcb-randr0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-image0 libxcb-xkb1 libdbus-1-3 libfontconfig1 \
+	libglib2.0-0 libgl1 libegl1 libopengl0 libgl1-mesa-dri
+
+.PHONY: system venv demo demo-engine test lint bench figures clean
+
+system:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+		fi; \
+	else echo "skipping apt (not root or no apt-get): install $(APT_PACKAGES)"; fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[testing]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: system venv
+	mkdir -p out
+	$(PY) -m napari_cne demo --screenshot-if-headless out/demo.png
+	$(PY) -m napari_cne demo-engine --out out/engine_demo.png
+
+demo-engine: venv
+	mkdir -p out
+	$(PY) -m napari_cne demo-engine --out out/engine_demo.png
+
+test: system venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+bench: venv
+	$(PY) -m pip install -q umap-learn openTSNE
+	$(PY) -m pip install -q --no-deps contrastive-ne annoy
+	$(PY) benchmarks/bench_mnist.py --n 20000 70000 --repeats 3 --threads 2
+
+figures: venv
+	$(PY) docs/make_figures.py
+
+clean:
+	rm -rf $(VENV) out build dist *.egg-info

@@ -1,0 +1,183 @@
+"""Input types, kNN graphs and clear errors for bad input."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from napari_cne import ContrastiveEmbedding, knn_graph
+from napari_cne.neighbors import exact_knn, nndescent_knn, symmetric_graph
+
+from ._data import digits
+
+
+def fit(X, **kw):
+    kw.setdefault("n_epochs", 5)
+    kw.setdefault("random_state", 0)
+    return ContrastiveEmbedding(**kw).fit(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8, bool])
+def test_numeric_dtypes_are_accepted(dtype):
+    X, _ = digits()
+    data = (X[:200] > 8) if dtype is bool else X[:200].astype(dtype)
+    Y = fit(data).embedding_
+    assert Y.shape == (200, 2) and Y.dtype == np.float32 and np.isfinite(Y).all()
+
+
+def test_dataframe_input_keeps_column_names_and_rejects_text():
+    X = np.random.default_rng(0).normal(size=(200, 19))
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(19)])
+    m = fit(df)
+    assert m.feature_columns_ == list(df.columns)
+    df["name"] = "cell"
+    with pytest.raises(TypeError, match=r"non-numeric columns \['name'\]"):
+        fit(df)
+
+
+def test_exact_knn_matches_brute_force_for_all_metrics():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 7)).astype(np.float32)
+    for metric, dist in {
+        "euclidean": lambda a, b: np.linalg.norm(a - b, axis=-1),
+        "manhattan": lambda a, b: np.abs(a - b).sum(-1),
+        "cosine": lambda a, b: 1
+        - (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1),
+        "correlation": lambda a, b: 1
+        - ((a - a.mean(-1, keepdims=True)) * (b - b.mean(-1, keepdims=True))).sum(-1)
+        / np.linalg.norm(a - a.mean(-1, keepdims=True), axis=-1)
+        / np.linalg.norm(b - b.mean(-1, keepdims=True), axis=-1),
+    }.items():
+        D = dist(X[:, None, :], X[None, :, :])
+        np.fill_diagonal(D, np.inf)
+        expected = np.argsort(D, axis=1, kind="stable")[:, :10]
+        ind, d = exact_knn(X, 10, metric)
+        np.testing.assert_array_equal(np.sort(ind, 1), np.sort(expected, 1))
+        np.testing.assert_allclose(d, np.take_along_axis(D, ind, 1), atol=1e-4)
+
+
+def test_pynndescent_graph_agrees_with_exact():
+    X, _ = digits()
+    exact, _ = exact_knn(X, 15)
+    approx, _ = nndescent_knn(X, 15, random_state=0)
+    assert approx.shape == exact.shape
+    assert not (approx == np.arange(len(X))[:, None]).any()
+    recall = np.mean([np.intersect1d(a, b).size / 15 for a, b in zip(exact, approx)])
+    assert recall > 0.95
+
+
+def test_graph_is_binary_symmetric_without_self_loops_even_with_duplicates():
+    X, _ = digits()
+    X = np.vstack([X[:100], X[:100], X[:100]])  # every row three times
+    G = knn_graph(X, 15)
+    assert (G != G.T).nnz == 0
+    assert G.diagonal().sum() == 0
+    assert set(np.unique(G.data)) == {1.0}
+    # each point is linked to its two copies
+    for i in range(100):
+        row = G[i].indices
+        assert i + 100 in row and i + 200 in row
+
+
+def test_union_symmetrisation():
+    ind = np.array([[1], [2], [0], [0]])
+    G = symmetric_graph(ind)
+    expected = {(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0), (3, 0), (0, 3)}
+    assert set(zip(*G.nonzero())) == expected
+
+
+def test_precomputed_graphs():
+    X, y = digits()
+    ind, dist = exact_knn(X, 15)
+    m1 = ContrastiveEmbedding(n_epochs=5, random_state=0).fit(X, graph=(ind, dist))
+    W = sp.random(1797, 1797, density=0.01, random_state=0, format="csr")
+    m2 = ContrastiveEmbedding(n_epochs=5, random_state=0).fit(graph=W * 3.7)
+    G2 = m2.graph_
+    assert set(np.unique(G2.data)) == {1.0} and (G2 != G2.T).nnz == 0
+    assert m1.graph_.nnz == symmetric_graph(ind).nnz
+    with pytest.raises(ValueError, match="must match"):
+        ContrastiveEmbedding().fit(X[:100], graph=(ind, dist))
+    with pytest.raises(TypeError, match="graph must be"):
+        ContrastiveEmbedding().fit(graph=[[1, 2]])
+    with pytest.raises(ValueError, match="square"):
+        ContrastiveEmbedding().fit(graph=sp.random(5, 6, density=0.5))
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0], [1.0, 1.0]]), "1 NaN"),
+        (np.array([[1.0, np.inf], [2.0, 3.0], [4.0, 5.0], [1.0, 1.0]]), "1 infinite"),
+        (np.arange(10.0), "must be 2-D.*reshape"),
+        (np.zeros((0, 5)), "empty"),
+        (np.zeros((4, 0)), "empty"),
+        (np.ones((50, 3)), "every column of X is constant"),
+        (np.zeros((2, 3, 4)), "must be 2-D"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]]), "at least 3 points"),
+        (np.array([[1e38, 1.0], [2.0, 3.0], [4.0, 5.0]]), "too large"),
+    ],
+)
+def test_bad_data_gives_clear_value_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        fit(bad)
+
+
+def test_non_numeric_data_is_a_type_error():
+    with pytest.raises(TypeError, match="numbers"):
+        fit(np.array([["a", "b"], ["c", "d"], ["e", "f"]]))
+    with pytest.raises(TypeError, match="sparse"):
+        fit(sp.random(10, 5, density=0.5, format="csr"))
+
+
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"loss": "tsne"}, "unknown loss 'tsne'"),
+        ({"metric": "hamming"}, "unknown metric 'hamming'"),
+        ({"n_components": 4}, "n_components"),
+        ({"n_neighbors": 0}, "n_neighbors"),
+        ({"n_epochs": 2.5}, "n_epochs"),
+        ({"s": float("nan")}, "finite"),
+        ({"learning_rate": -1}, "learning_rate"),
+        ({"init": "umap"}, "init must be"),
+        ({"init": np.zeros((3, 2))}, r"shape \(100, 2\)"),
+        ({"backend": "cuda"}, "backend"),
+    ],
+)
+def test_bad_parameters_give_clear_errors(params, match):
+    X, _ = digits()
+    with pytest.raises((ValueError, TypeError), match=match):
+        fit(X[:100], **params)
+
+
+def test_constant_columns_are_dropped_with_a_warning():
+    data = np.random.default_rng(0).normal(size=(200, 10))
+    data[:, 3] = 7.0
+    with pytest.warns(UserWarning, match=r"dropping 1 constant column\(s\) \[3\]"):
+        m = fit(data)
+    assert m.n_features_in_ == 9
+    # transform accepts the original width
+    assert m.transform(data[:5]).shape == (5, 2)
+
+
+def test_fewer_points_than_neighbours_reduces_k_with_a_warning():
+    X, _ = digits()
+    with pytest.warns(UserWarning, match="using n_neighbors=9"):
+        m = fit(X[:10], n_neighbors=15)
+    assert m.n_neighbors_ == 9 and np.isfinite(m.embedding_).all()
+
+
+def test_zero_rows_with_cosine_metric_are_reported():
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    X[3] = 0
+    with pytest.raises(ValueError, match="cosine distance is undefined for 1"):
+        fit(X, metric="cosine")
+
+
+def test_no_warnings_for_clean_input():
+    X = np.random.default_rng(0).normal(size=(200, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(X)
