@@ -206,3 +206,16 @@ def test_graph_only_fit_uses_spectral_init():
     assert knn_accuracy(m.embedding_, y) > 0.95
     with pytest.raises(ValueError, match="not a graph"):
         m.transform(X[:3])
+
+
+def test_a_deep_copy_is_independent_and_can_continue():
+    import copy
+
+    X, _ = small()
+    m = ContrastiveEmbedding(n_epochs=20, random_state=0).fit(X)
+    c = copy.deepcopy(m)
+    before = m.embedding_.copy()
+    c.optimize(10, s=0.0)
+    assert not np.array_equal(c.embedding_, before)
+    np.testing.assert_array_equal(m.embedding_, before)
+    np.testing.assert_array_equal(m._Y.numpy(), before)

@@ -453,7 +453,6 @@ class ContrastiveEmbedding:
         E = self._heads.shape[0]
         b = min(int(self._batch), E)
         self._Y = self._Y.cpu().contiguous()
-        self._Ynp = self._Y.numpy()  # shares memory with self._Y
         self._heads_np = self._heads.cpu().numpy()
         self._tails_np = self._tails.cpu().numpy()
         m = max(1, min(int(self.negative_samples), 2 * b - 2))
@@ -475,6 +474,7 @@ class ContrastiveEmbedding:
         m = int(self.negative_samples)
         code = LOSS_CODES[self.loss]
         seed = np.uint64(self._seed)
+        Y = self._Y.numpy()  # a view: the kernel updates self._Y in place
         first = None
         for start in range(0, E, b):
             stop = min(start + b, E)
@@ -482,7 +482,7 @@ class ContrastiveEmbedding:
             if self.loss == "nce":
                 nu = m * math.exp(self._log_z)
             loss, dth = sgd_step(
-                self._Ynp,
+                Y,
                 self._heads_np,
                 self._tails_np,
                 order,
@@ -703,7 +703,6 @@ class ContrastiveEmbedding:
         min_interval: float,
     ) -> Iterator[Snapshot]:
         """Run ``n_epochs`` epochs; yield snapshots at the requested cadence."""
-        self._stop_requested = False
         self.stopped_early_ = False
         E = self._heads.shape[0]
         b = int(self._batch)
@@ -717,6 +716,8 @@ class ContrastiveEmbedding:
             + f") on {dev}"
         )
         try:
+            if self._stop_requested:  # stop() arrived while preparing
+                raise _Stop
             with torch.no_grad() if self._net is None else torch.enable_grad():
                 for e in range(n_epochs):
                     s_e = s_early if e < ee_epochs else s
@@ -774,6 +775,9 @@ class ContrastiveEmbedding:
         except _Stop:
             self.stopped_early_ = True
             self._log("stopped early")
+        except GeneratorExit:  # the consumer closed the generator
+            self.stopped_early_ = True
+            raise
         finally:
             self.timings_["optimize"] += time.perf_counter() - t_start
             self.s_ = s
@@ -805,6 +809,7 @@ class ContrastiveEmbedding:
         ------
         Snapshot
         """
+        self._stop_requested = False
         self._prepare(X, graph)
         n_epochs = int(self.n_epochs)
         ee = n_epochs // 3 if (self.early_exaggeration and self.loss in ("neg", "infonce")) else 0
@@ -884,6 +889,7 @@ class ContrastiveEmbedding:
         Snapshot
         """
         self._check_fitted()
+        self._stop_requested = False
         n_epochs = int(n_epochs)
         if n_epochs < 1:
             raise ValueError("n_epochs must be a positive integer")

@@ -1,0 +1,200 @@
+"""Jobs of the dock widget: what runs in the worker thread (no Qt here).
+
+A job is one worker run (a fit, a warm-started re-optimisation or a
+spectrum sweep). The generator functions below run inside napari's
+``thread_worker`` and only compute; they yield ``(token, kind, payload)``
+messages that the widget turns into layer updates in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..embedding import ContrastiveEmbedding
+from ..features import feature_matrix, object_features
+from ..sweep import iter_spectrum_sweep
+from ._layout import Box
+
+__all__ = [
+    "USER_ERRORS",
+    "Context",
+    "Job",
+    "cancel",
+    "fit_gen",
+    "limit_threads",
+    "optimize_gen",
+    "prepare_input",
+    "sweep_gen",
+]
+
+# errors that mean "bad input or parameters": shown to the user, not raised
+USER_ERRORS = (ValueError, TypeError, FloatingPointError)
+
+
+@dataclass(eq=False)
+class Context:
+    """What is being embedded, captured in the GUI thread at Run."""
+
+    mode: str  # "labels" or "table"
+    source: Any  # layer whose features receive the coordinates
+    source_name: str
+    input_layers: list[str]
+    standardize: bool
+    box: Box
+    labels_data: np.ndarray | None = None
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+    spacing: tuple[float, ...] | None = None
+    table: pd.DataFrame | None = None  # rows = objects
+    columns: list[str] | None = None  # feature columns (table mode: chosen)
+    id_name: str = "label"
+    # filled in the worker by prepare_input
+    X: np.ndarray | None = None
+    kept: np.ndarray | None = None  # bool mask over table rows
+    used_columns: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Job:
+    """One worker run: a fit, a warm-started re-optimisation or a sweep."""
+
+    token: int
+    kind: str  # "fit", "optimize" or "sweep"
+    ctx: Context | None
+    n_epochs: int
+    s: float
+    interval: float
+    model: ContrastiveEmbedding | None = None
+    s_values: tuple[float, ...] = ()
+    params: dict = field(default_factory=dict)
+    lr_factor: float | None = None  # optimize: rate relative to the fitted one
+    lr: float | None = None
+    worker: Any = None
+    engine_iter: Any = None
+    cancelled: bool = False
+    n_snapshots: int = 0
+    layer_seen: bool = False
+    layer_lost: bool = False
+    error: str | None = None
+    results: dict[int, np.ndarray] = field(default_factory=dict)
+    last_epoch: int = 0
+
+
+def limit_threads() -> None:
+    """Leave one core to the GUI thread (called in the worker thread).
+
+    The engine's parallel kernels (torch intra-op / OpenMP and numba
+    ``prange``) synchronise all their threads at every step; when one core is
+    busy with napari's GUI thread (and a software-rendered canvas) they stall
+    at each barrier. Measured on a 2-core machine: 10-30x slower fits. numba's
+    setting is per thread (only this worker thread is affected); torch's is
+    process-wide and only ever lowered here.
+    """
+    n = max(1, (os.cpu_count() or 2) - 1)
+    import torch
+
+    if torch.get_num_threads() > n:
+        torch.set_num_threads(n)
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba comes with pynndescent
+        return
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def prepare_input(ctx: Context) -> None:
+    """Measure features (labels mode) and build the matrix; worker thread."""
+    if ctx.mode == "labels":
+        table = object_features(ctx.labels_data, ctx.images, spacing=ctx.spacing)
+        ctx.table = table
+        ctx.columns = [c for c in table.columns if c != "label"]
+    X, kept, used = feature_matrix(ctx.table, ctx.columns, standardize=ctx.standardize)
+    ctx.X, ctx.kept, ctx.used_columns = X, kept, used
+
+
+def fit_gen(job: Job):
+    """Worker: measure, then fit, yielding ``(token, kind, payload)``."""
+    if job.cancelled:
+        return
+    limit_threads()
+    try:
+        prepare_input(job.ctx)
+        yield job.token, "ready", None
+        if job.cancelled:
+            return
+        it = job.model.iter_fit(job.ctx.X, min_interval=job.interval)
+        job.engine_iter = it
+        for snap in it:
+            yield job.token, "snap", snap
+            if job.cancelled:
+                it.close()
+                return
+    except USER_ERRORS as err:
+        yield job.token, "error", str(err)
+
+
+def optimize_gen(job: Job):
+    """Worker: warm-started re-optimisation of the fitted model."""
+    if job.cancelled:
+        return
+    limit_threads()
+    try:
+        if job.model is None:
+            raise ValueError("run an embedding first")
+        it = job.model.iter_optimize(
+            job.n_epochs, s=job.s, learning_rate=job.lr, min_interval=job.interval
+        )
+        job.engine_iter = it
+        for snap in it:
+            yield job.token, "snap", snap
+            if job.cancelled:
+                it.close()
+                return
+    except USER_ERRORS as err:
+        yield job.token, "error", str(err)
+
+
+def sweep_gen(job: Job):
+    """Worker: fit an anchor model, then walk it along the spectrum.
+
+    The anchor is a fresh fit with the live model's parameters at the
+    current ``s`` (same data, same kNN graph), so the live model and its
+    layer stay untouched.
+    """
+    if job.cancelled:
+        return
+    limit_threads()
+    try:
+        if job.ctx is None or job.ctx.X is None or not job.params:
+            raise ValueError("run an embedding first")
+        model = ContrastiveEmbedding(**job.params)
+        job.model = model
+        it = model.iter_fit(job.ctx.X, min_interval=0.3)
+        job.engine_iter = it
+        for snap in it:
+            yield job.token, "anchor", snap
+            if job.cancelled:
+                it.close()
+                return
+        it = iter_spectrum_sweep(model, job.s_values, n_epochs=job.n_epochs)
+        job.engine_iter = it
+        for i, snap in it:
+            yield job.token, "sweep", (i, snap)
+            if job.cancelled:
+                it.close()
+                return
+    except USER_ERRORS as err:
+        yield job.token, "error", str(err)
+
+
+def cancel(job: Job) -> None:
+    """Ask a job to stop as soon as possible (any thread state)."""
+    job.cancelled = True
+    if job.model is not None:
+        job.model.stop()
+    if job.worker is not None:
+        job.worker.quit()

@@ -1,0 +1,91 @@
+"""Demo: napari with the bundled sample, the widget docked, a live embedding.
+
+Run it with ``python -m napari_cne._qt.demo`` (add ``--screenshot out.png``
+on a machine without a display, e.g. under
+``xvfb-run -a -s "-screen 0 1920x1080x24"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def main(
+    screenshot: str | None = None,
+    n_epochs: int = 300,
+    *,
+    s: float = 1.0,
+    size: tuple[int, int] = (1600, 1000),
+    timeout: float = 300.0,
+):
+    """Open napari with the sample data and start a live embedding.
+
+    Parameters
+    ----------
+    screenshot : str, optional
+        If given, wait for the embedding to finish, save a full-window PNG
+        there and close napari (for machines without a display). Otherwise
+        napari keeps running until its window is closed.
+    n_epochs : int
+        Epochs of the embedding.
+    s : float
+        Spectrum position (0 = t-SNE-like, 1 = UMAP-like).
+    size : (int, int)
+        Window width and height in pixels.
+    timeout : float
+        Give up waiting for the run after this many seconds (screenshot mode).
+
+    Returns
+    -------
+    napari.Viewer or str
+        The viewer, or the screenshot path in screenshot mode.
+    """
+    import napari
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication
+
+    viewer = napari.Viewer(title="napari-cne demo", show=True)
+    viewer.window.resize(*size)
+    viewer.open_sample("napari-cne", "human_mitosis_nuclei")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    widget.set_params(n_epochs=n_epochs, s=s)
+    worker = widget.run()
+    if worker is None:
+        raise RuntimeError(f"the demo run did not start: {widget.last_error}")
+    if screenshot is None:
+        napari.run()
+        return viewer
+
+    app = QApplication.instance()
+    result: dict[str, object] = {}
+
+    def finish(kind: str = "") -> None:
+        if "done" in result:
+            return
+        result["done"] = True
+        viewer.layers.selection.active = viewer.layers["nuclei"]
+        app.processEvents()
+        viewer.screenshot(screenshot, canvas_only=False, flash=False)
+        viewer.close()
+        app.quit()
+
+    widget.run_finished.connect(finish)
+    QTimer.singleShot(int(timeout * 1000), finish)
+    app.exec()
+    return screenshot
+
+
+def _cli(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshot", help="save a PNG here and exit")
+    parser.add_argument("--n-epochs", type=int, default=300)
+    parser.add_argument("--s", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    main(args.screenshot, args.n_epochs, s=args.s)
+
+
+if __name__ == "__main__":
+    _cli(sys.argv[1:])

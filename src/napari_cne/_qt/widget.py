@@ -1,0 +1,1605 @@
+"""The "Neighbor Embedding" dock widget.
+
+It embeds per-object features (measured from a Labels layer and image
+layers, or read from any layer's ``features`` table) with
+:class:`napari_cne.ContrastiveEmbedding` in a worker thread, and shows the
+layout live as a Points layer beside the image. See ``docs/scripting.md``
+for the scripting contract.
+
+Threading rules followed here: the engine runs only inside
+``thread_worker`` generators, which never touch layers; every layer update
+happens in slots connected to the worker signals (GUI thread). One worker
+runs at a time; a new request either waits for the running one or stops it
+first, and the model is never used by two threads at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+from napari.layers import Image, Labels
+from napari.qt.threading import thread_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStackedWidget,
+    QStyle,
+    QStyleOptionProgressBar,
+    QStylePainter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QCollapsible
+
+from ..embedding import ContrastiveEmbedding
+from ..features import _check_labels
+from ._jobs import (
+    USER_ERRORS,
+    Context,
+    Job,
+    cancel,
+    fit_gen,
+    optimize_gen,
+    sweep_gen,
+)
+from ._layout import box_beside, fit_box, point_size
+from ._spectrum import SpectrumSlider
+from .export import align_layouts, describe_s, save_sweep_gif
+
+__all__ = ["SWEEP_S", "EmbeddingWidget", "Loss"]
+
+#: Learning rate of slider re-optimisations, relative to the fitted one. A
+#: warm restart at the full rate jolts the layout in its first epoch
+#: (measured: correlation with the previous layout 0.76-0.89 after one
+#: epoch at 1.0, 0.91-0.96 at 0.5) and reaches the same end point.
+GLIDE_LR_FACTOR = 0.5
+
+#: Spectrum positions of the default sweep.
+SWEEP_S = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
+
+META_KEY = "napari_cne"
+#: metadata key on a source layer listing the feature columns we wrote there
+WRITTEN_KEY = "napari_cne_columns"
+#: columns that identify objects and are not used as features by default
+ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
+UNIFORM = "(uniform colour)"
+UNIFORM_COLOR = "#3fa9f5"
+
+
+class Loss(str, Enum):
+    """Contrastive losses of :class:`napari_cne.ContrastiveEmbedding`."""
+
+    neg = "neg"
+    nce = "nce"
+    infonce = "infonce"
+    umap = "umap"
+
+
+LOSS_HELP = {
+    "neg": "negative sampling: follows the spectrum slider",
+    "nce": "noise-contrastive: learns its normaliser, ignores the slider",
+    "infonce": "InfoNCE: follows the spectrum slider",
+    "umap": "UMAP's own loss: ignores the slider",
+}
+_SPECTRUM_LOSSES = ("neg", "infonce")
+
+
+class _Guard:
+    """Stops the running job when the widget's C++ object is destroyed.
+
+    Connected to ``destroyed``; holds no strong reference to the widget.
+    """
+
+    def __init__(self, widget: EmbeddingWidget):
+        self.job: Job | None = None
+        self._widget = weakref.ref(widget)
+
+    def shutdown(self, *_) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            cancel(job)
+        w = self._widget()
+        if w is not None:
+            w._closed = True
+            w._queue = []
+
+
+def _unwrap(obj):
+    """Return the object behind napari's PublicOnlyProxy (for identity tests)."""
+    return getattr(obj, "__wrapped__", obj)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return bool(
+        (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
+        and not isinstance(series.dtype, pd.CategoricalDtype)
+    )
+
+
+def _jsonable(params: dict) -> dict:
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, (np.integer, np.floating, np.bool_)):
+            v = v.item()
+        if v is None or isinstance(v, (str, int, float, bool)):
+            out[k] = v
+        elif isinstance(v, np.ndarray):
+            out[k] = f"array{v.shape}"
+    return out
+
+
+class _ProgressBar(QProgressBar):
+    """A QProgressBar whose value changes repaint asynchronously.
+
+    ``QProgressBar.setValue`` repaints synchronously; in napari's window that
+    forces the OpenGL canvas to re-render inside the slot, a second time
+    per live update (measured: ~25 ms per call with software GL). Here the
+    value is kept on the Python side and painted on the next paint event.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._value = 0
+
+    def setRange(self, minimum: int, maximum: int) -> None:  # noqa: N802
+        """Set the range (and reset the value to the minimum)."""
+        self._value = minimum
+        super().setRange(minimum, maximum)
+        self.update()
+
+    def setValue(self, value: int) -> None:  # noqa: N802
+        """Set the value; repainted on the next paint event."""
+        self._value = int(value)
+        self.update()
+
+    def value(self) -> int:
+        """Return the current value."""
+        return self._value
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        """Draw the bar with the Python-side value."""
+        opt = QStyleOptionProgressBar()
+        self.initStyleOption(opt)
+        lo, hi = self.minimum(), self.maximum()
+        if hi > lo:
+            v = min(max(self._value, lo), hi)
+            opt.progress = v
+            opt.text = (
+                self.format()
+                .replace("%v", str(v))
+                .replace("%m", str(hi))
+                .replace("%p", str(round(100 * (v - lo) / (hi - lo))))
+            )
+        painter = QStylePainter(self)
+        painter.drawControl(QStyle.ControlElement.CE_ProgressBar, opt)
+
+
+def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setContentsMargins(6, 6, 6, 6)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return box, form
+
+
+# ------------------------------------------------------------------- widget
+class EmbeddingWidget(QWidget):
+    """Dock widget: contrastive neighbor embedding of objects, live in napari.
+
+    Parameters
+    ----------
+    napari_viewer : napari.viewer.Viewer
+        The viewer (napari injects it by this parameter name).
+
+    Attributes
+    ----------
+    points_layer : napari.layers.Points or None
+        The live embedding layer of the last run.
+    sweep_layer : napari.layers.Points or None
+        The spectrum sweep layer (leading "spectrum" dimension).
+    model : ContrastiveEmbedding or None
+        The fitted model behind ``points_layer``.
+    worker : GeneratorWorker or None
+        The running worker (None when idle).
+    last_error : str or None
+        The last error message shown to the user.
+
+    Signals
+    -------
+    run_finished(str)
+        After a run ended (``"fit"``, ``"optimize"`` or ``"sweep"``) and its
+        results were written, also when it was stopped.
+    layout_updated(Snapshot)
+        After each live update of the Points layer, with the engine's
+        :class:`napari_cne.Snapshot` (raw coordinates in ``.embedding``).
+    """
+
+    run_finished = Signal(str)
+    layout_updated = Signal(object)
+
+    def __init__(self, napari_viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.model: ContrastiveEmbedding | None = None
+        self.worker = None
+        self.points_layer = None
+        self.sweep_layer = None
+        self.last_error: str | None = None
+        self._job: Job | None = None
+        self._queue: list[Job] = []  # jobs waiting for the running one
+        self._ctx: Context | None = None
+        self._sweep_result: dict | None = None
+        self._tokens = itertools.count(1)
+        self._closed = False
+        self._mode_user_set = False
+        self._image_checks: dict[str, bool] = {}
+        self._column_checks: dict[tuple[str, str], bool] = {}
+        self._filtered_window = None
+
+        self._build_ui()
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self._on_spectrum_settled)
+        self.spectrum.userChanged.connect(self._on_spectrum_moved)
+
+        self._guard = _Guard(self)
+        self.destroyed.connect(self._guard.shutdown)
+        events = self.viewer.layers.events
+        events.inserted.connect(self.reset_choices)
+        events.removed.connect(self._on_layer_removed)
+        self.reset_choices()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ UI
+    def _build_ui(self) -> None:
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+
+        # input
+        box, form = _group("Input")
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(["Labels + image layers", "Layer features table"])
+        self.mode_combo.setToolTip(
+            "Labels + images: measure shape and intensity of every object.\n"
+            "Layer features table: embed rows of a layer's features table."
+        )
+        form.addRow("Source", self.mode_combo)
+        self.input_stack = QStackedWidget()
+        page = QWidget()
+        pf = QFormLayout(page)
+        pf.setContentsMargins(0, 0, 0, 0)
+        self.labels_combo = QComboBox()
+        self.labels_combo.setToolTip("Objects to embed (one point per label)")
+        self.images_list = QListWidget()
+        self.images_list.setToolTip(
+            "Intensity images measured inside every object (same shape as the labels)"
+        )
+        self.images_list.setMaximumHeight(60)
+        pf.addRow("Labels", self.labels_combo)
+        pf.addRow("Images", self.images_list)
+        self.input_stack.addWidget(page)
+        page = QWidget()
+        pf = QFormLayout(page)
+        pf.setContentsMargins(0, 0, 0, 0)
+        self.table_combo = QComboBox()
+        self.table_combo.setToolTip("Layer whose features table holds the data")
+        self.columns_list = QListWidget()
+        self.columns_list.setMaximumHeight(110)
+        self.columns_list.setToolTip("Feature columns to embed")
+        pf.addRow("Layer", self.table_combo)
+        pf.addRow("Columns", self.columns_list)
+        self.input_stack.addWidget(page)
+        form.addRow(self.input_stack)
+        lay.addWidget(box)
+
+        # parameters
+        box, form = _group("Embedding")
+        self.spectrum = SpectrumSlider()
+        form.addRow(self.spectrum)
+        self.loss_combo = QComboBox()
+        for loss in Loss:
+            self.loss_combo.addItem(loss.value)
+            self.loss_combo.setItemData(
+                self.loss_combo.count() - 1,
+                LOSS_HELP[loss.value],
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.loss_combo.setToolTip("\n".join(f"{k}: {v}" for k, v in LOSS_HELP.items()))
+        self.n_neighbors = QSpinBox()
+        self.n_neighbors.setRange(2, 1000)
+        self.n_neighbors.setValue(15)
+        self.n_neighbors.setToolTip("Neighbours per object in the kNN graph")
+        self.n_epochs = QSpinBox()
+        self.n_epochs.setRange(1, 100000)
+        self.n_epochs.setValue(200)
+        self.n_epochs.setToolTip("Optimisation epochs (passes over all kNN edges)")
+        row = QHBoxLayout()
+        row.addWidget(self.loss_combo, 1)
+        row.addWidget(QLabel("k"))
+        row.addWidget(self.n_neighbors)
+        row.addWidget(QLabel("epochs"))
+        row.addWidget(self.n_epochs)
+        form.addRow("Loss", row)
+
+        self.advanced = QCollapsible("Advanced")
+        adv = QWidget()
+        af = QFormLayout(adv)
+        af.setContentsMargins(0, 0, 0, 0)
+        self.negative_samples = QSpinBox()
+        self.negative_samples.setRange(1, 500)
+        self.negative_samples.setValue(5)
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setRange(0.0, 1000.0)
+        self.learning_rate.setDecimals(4)
+        self.learning_rate.setSingleStep(0.1)
+        self.learning_rate.setSpecialValueText("auto")
+        self.learning_rate.setValue(0.0)
+        self.init_combo = QComboBox()
+        self.init_combo.addItems(["pca", "spectral", "random"])
+        self.seed = QSpinBox()
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("random")
+        self.seed.setValue(0)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(self._devices())
+        self.metric_combo = QComboBox()
+        self.metric_combo.addItems(["euclidean", "cosine", "correlation", "manhattan"])
+        self.standardize = QCheckBox("Standardise features")
+        self.standardize.setChecked(True)
+        self.standardize.setToolTip(
+            "z-score every column (constant columns are dropped); recommended "
+            "when features have different units"
+        )
+        self.early_exaggeration = QCheckBox("Early exaggeration")
+        self.early_exaggeration.setChecked(True)
+        self.glide_epochs = QSpinBox()
+        self.glide_epochs.setRange(1, 10000)
+        self.glide_epochs.setValue(60)
+        self.glide_epochs.setToolTip(
+            "Epochs of the re-optimisation after a slider move"
+        )
+        self.sweep_epochs = QSpinBox()
+        self.sweep_epochs.setRange(1, 10000)
+        self.sweep_epochs.setValue(100)
+        self.sweep_epochs.setToolTip("Epochs per spectrum position in a sweep")
+        self.update_interval = QDoubleSpinBox()
+        self.update_interval.setRange(0.0, 10.0)
+        self.update_interval.setSingleStep(0.05)
+        self.update_interval.setValue(0.2)
+        self.update_interval.setSuffix(" s")
+        self.update_interval.setToolTip("Minimum time between live layout updates")
+        af.addRow("Negative samples", self.negative_samples)
+        af.addRow("Learning rate", self.learning_rate)
+        af.addRow("Initialisation", self.init_combo)
+        af.addRow("Random seed", self.seed)
+        af.addRow("Device", self.device_combo)
+        af.addRow("Metric", self.metric_combo)
+        af.addRow(self.standardize)
+        af.addRow(self.early_exaggeration)
+        af.addRow("Slider epochs", self.glide_epochs)
+        af.addRow("Sweep epochs", self.sweep_epochs)
+        af.addRow("Live update every", self.update_interval)
+        self.advanced.addWidget(adv)
+        form.addRow(self.advanced)
+        lay.addWidget(box)
+
+        # actions
+        grid = QGridLayout()
+        self.run_btn = QPushButton("Run")
+        self.run_btn.setToolTip("Embed the chosen input (restarts a running embedding)")
+        self.stop_btn = QPushButton("Stop")
+        self.continue_btn = QPushButton("Continue")
+        self.continue_btn.setToolTip("Optimise the current layout for more epochs")
+        self.sweep_btn = QPushButton("Spectrum sweep")
+        self.sweep_btn.setToolTip(
+            "Embeddings at s = "
+            + ", ".join(f"{s:g}" for s in SWEEP_S)
+            + " as one layer; scrub them with the 'spectrum s' slider"
+        )
+        self.gif_btn = QPushButton("Export GIF…")
+        self.gif_btn.setToolTip("Save the spectrum sweep as an animated GIF")
+        grid.addWidget(self.run_btn, 0, 0)
+        grid.addWidget(self.stop_btn, 0, 1)
+        grid.addWidget(self.continue_btn, 0, 2)
+        grid.addWidget(self.sweep_btn, 1, 0, 1, 2)
+        grid.addWidget(self.gif_btn, 1, 2)
+        lay.addLayout(grid)
+
+        self.progress = _ProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v / %m")
+        self.status = QLabel("Choose the input and press Run.")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+
+        self.color_combo = QComboBox()
+        self.color_combo.setToolTip("Colour the embedding points by a feature")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Colour by"))
+        row.addWidget(self.color_combo, 1)
+        lay.addLayout(row)
+
+        import pyqtgraph as pg
+
+        self.loss_plot = pg.PlotWidget(background=None)
+        self.loss_plot.setMinimumHeight(110)
+        self.loss_plot.setMaximumHeight(150)
+        self.loss_plot.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed
+        )
+        self.loss_plot.setLabel("bottom", "epoch")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setMouseEnabled(x=False, y=False)
+        self.loss_plot.hideButtons()
+        self._loss_raw = self.loss_plot.plot([], [], pen=pg.mkPen(63, 169, 245, 70))
+        self._loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#3fa9f5", width=2))
+        lay.addWidget(self.loss_plot)
+        lay.addStretch(1)
+
+        self.mode_combo.activated.connect(self._on_mode_chosen)
+        self.mode_combo.currentIndexChanged.connect(self.input_stack.setCurrentIndex)
+        self.labels_combo.currentIndexChanged.connect(self._refresh_images)
+        self.table_combo.currentIndexChanged.connect(self._refresh_columns)
+        self.images_list.itemChanged.connect(self._remember_image_check)
+        self.columns_list.itemChanged.connect(self._remember_column_check)
+        self.loss_combo.currentTextChanged.connect(self._on_loss_changed)
+        self.run_btn.clicked.connect(self.run)
+        self.stop_btn.clicked.connect(self.stop)
+        self.continue_btn.clicked.connect(self.continue_run)
+        self.sweep_btn.clicked.connect(lambda: self.sweep())
+        self.gif_btn.clicked.connect(lambda: self.export_gif())
+        self.color_combo.currentTextChanged.connect(self._apply_colors)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Prefer a narrow dock, leaving the canvas most of the window."""
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), 400), hint.height())
+
+    @staticmethod
+    def _devices() -> list[str]:
+        import torch
+
+        out = ["auto", "cpu"]
+        if torch.cuda.is_available():
+            out.append("cuda")
+        return out
+
+    # -------------------------------------------------------------- choices
+    def _layer(self, name: str | None):
+        if not name:
+            return None
+        try:
+            return self.viewer.layers[name]
+        except (KeyError, ValueError):
+            return None
+
+    def _in_viewer(self, layer) -> bool:
+        if layer is None:
+            return False
+        target = _unwrap(layer)
+        return any(_unwrap(lay) is target for lay in self.viewer.layers)
+
+    @staticmethod
+    def _is_ours(layer) -> bool:
+        return META_KEY in getattr(layer, "metadata", {})
+
+    def _table_layers(self) -> list:
+        out = []
+        for lay in self.viewer.layers:
+            df = getattr(lay, "features", None)
+            if not isinstance(df, pd.DataFrame) or self._is_ours(lay) or len(df) < 3:
+                continue
+            if any(_is_numeric(df[c]) for c in df.columns):
+                out.append(lay)
+        return out
+
+    def _matching_images(self, labels) -> list:
+        if labels is None:
+            return []
+        shape = tuple(np.shape(labels.data))
+        return [
+            lay
+            for lay in self.viewer.layers
+            if isinstance(lay, Image)
+            and not lay.rgb
+            and not lay.multiscale
+            and tuple(np.shape(lay.data)) == shape
+        ]
+
+    @staticmethod
+    def _set_items(combo: QComboBox, names: list[str]) -> None:
+        current = combo.currentText()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems(names)
+        if current in names:
+            combo.setCurrentIndex(names.index(current))
+        combo.blockSignals(False)
+
+    def reset_choices(self, *_) -> None:
+        """Refresh the layer and column choices from the viewer's layers."""
+        if self._closed:
+            return
+        try:
+            labels = [lay.name for lay in self.viewer.layers if isinstance(lay, Labels)]
+            tables = [lay.name for lay in self._table_layers()]
+            self._set_items(self.labels_combo, labels)
+            self._set_items(self.table_combo, tables)
+            if not self._mode_user_set:
+                self.mode_combo.setCurrentIndex(0 if labels or not tables else 1)
+            self._refresh_images()
+            self._refresh_columns()
+        except RuntimeError:  # the Qt side is already gone (viewer closing)
+            self._closed = True
+
+    def _on_layer_removed(self, event=None) -> None:
+        """Refresh the choices; stop a run whose embedding layer was deleted."""
+        if self._closed:
+            return
+        job = self._job
+        if (
+            job is not None
+            and job.layer_seen
+            and job.kind != "sweep"
+            and not self._in_viewer(self.points_layer)
+        ):
+            self._layer_lost(job)
+        self.reset_choices()
+
+    def _layer_lost(self, job: Job) -> None:
+        job.layer_lost = True
+        cancel(job)
+        self.status.setText("The embedding layer was deleted; run stopped.")
+
+    def _refresh_images(self, *_) -> None:
+        labels = self._layer(self.labels_combo.currentText())
+        self.images_list.blockSignals(True)
+        self.images_list.clear()
+        for lay in self._matching_images(labels):
+            item = QListWidgetItem(lay.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = self._image_checks.get(lay.name, True)
+            item.setCheckState(
+                Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+            )
+            self.images_list.addItem(item)
+        self.images_list.blockSignals(False)
+
+    def _default_columns(self, layer) -> list[str]:
+        df = layer.features
+        ours = set(layer.metadata.get(WRITTEN_KEY, ()))
+        return [
+            c
+            for c in df.columns
+            if _is_numeric(df[c])
+            and str(c).lower() not in ID_COLUMNS
+            and c not in ours
+            and df[c].notna().any()
+        ]
+
+    def _refresh_columns(self, *_) -> None:
+        layer = self._layer(self.table_combo.currentText())
+        self.columns_list.blockSignals(True)
+        self.columns_list.clear()
+        if layer is not None:
+            df = layer.features
+            default = set(self._default_columns(layer))
+            for c in df.columns:
+                if not _is_numeric(df[c]):
+                    continue
+                item = QListWidgetItem(str(c))
+                item.setData(Qt.ItemDataRole.UserRole, c)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                checked = self._column_checks.get((layer.name, str(c)), c in default)
+                item.setCheckState(
+                    Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+                )
+                self.columns_list.addItem(item)
+        self.columns_list.blockSignals(False)
+
+    def _remember_image_check(self, item: QListWidgetItem) -> None:
+        self._image_checks[item.text()] = item.checkState() == Qt.CheckState.Checked
+
+    def _remember_column_check(self, item: QListWidgetItem) -> None:
+        key = (self.table_combo.currentText(), item.text())
+        self._column_checks[key] = item.checkState() == Qt.CheckState.Checked
+
+    def _on_mode_chosen(self, *_) -> None:
+        self._mode_user_set = True
+
+    @staticmethod
+    def _checked(lst: QListWidget) -> list:
+        out = []
+        for i in range(lst.count()):
+            item = lst.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                data = item.data(Qt.ItemDataRole.UserRole)
+                out.append(item.text() if data is None else data)
+        return out
+
+    # ------------------------------------------------------ scripting API
+    def set_input(
+        self,
+        labels=None,
+        images=None,
+        *,
+        table_layer=None,
+        columns=None,
+    ) -> None:
+        """Choose what to embed.
+
+        Parameters
+        ----------
+        labels : Labels layer or str, optional
+            Objects to embed; ``images`` (layers or names, same shape) are
+            measured inside them. ``images=None`` uses every matching image.
+        images : list of Image layers or str, optional
+        table_layer : layer or str, optional
+            Instead of labels: a layer whose ``features`` table is embedded.
+        columns : list of str, optional
+            Columns of ``table_layer`` (default: numeric, non-id columns).
+
+        Raises
+        ------
+        ValueError
+            For unknown layers or columns, or when both kinds are given.
+        """
+        if (labels is None) == (table_layer is None):
+            raise ValueError("give either labels=... or table_layer=...")
+
+        def name_of(x) -> str:
+            name = x if isinstance(x, str) else getattr(x, "name", None)
+            if name is None or self._layer(name) is None:
+                raise ValueError(f"layer {x!r} is not in the viewer")
+            return name
+
+        self.reset_choices()
+        self._mode_user_set = True
+        if labels is not None:
+            name = name_of(labels)
+            idx = self.labels_combo.findText(name)
+            if idx < 0:
+                raise ValueError(f"layer {name!r} is not a Labels layer")
+            self.mode_combo.setCurrentIndex(0)
+            self.labels_combo.setCurrentIndex(idx)
+            self._refresh_images()
+            available = [
+                self.images_list.item(i).text() for i in range(self.images_list.count())
+            ]
+            wanted = available if images is None else [name_of(im) for im in images]
+            for im in wanted:
+                if im not in available:
+                    raise ValueError(
+                        f"image {im!r} does not match the shape of labels {name!r}"
+                    )
+            for i in range(self.images_list.count()):
+                item = self.images_list.item(i)
+                on = item.text() in wanted
+                item.setCheckState(
+                    Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+                )
+        else:
+            name = name_of(table_layer)
+            idx = self.table_combo.findText(name)
+            if idx < 0:
+                raise ValueError(
+                    f"layer {name!r} has no features table with numeric columns"
+                )
+            self.mode_combo.setCurrentIndex(1)
+            self.table_combo.setCurrentIndex(idx)
+            self._refresh_columns()
+            if columns is not None:
+                available = {
+                    self.columns_list.item(i).text(): i
+                    for i in range(self.columns_list.count())
+                }
+                missing = [c for c in columns if str(c) not in available]
+                if missing:
+                    raise ValueError(
+                        f"columns {missing!r} are not numeric columns of {name!r}"
+                    )
+                wanted = {str(c) for c in columns}
+                for text, i in available.items():
+                    self.columns_list.item(i).setCheckState(
+                        Qt.CheckState.Checked
+                        if text in wanted
+                        else Qt.CheckState.Unchecked
+                    )
+
+    _PARAMS = (
+        "s",
+        "loss",
+        "n_neighbors",
+        "n_epochs",
+        "negative_samples",
+        "learning_rate",
+        "init",
+        "random_state",
+        "device",
+        "metric",
+        "standardize",
+        "early_exaggeration",
+        "glide_epochs",
+        "sweep_epochs",
+        "update_interval",
+    )
+    _ALIASES = {"seed": "random_state", "standardise": "standardize"}
+
+    def get_params(self) -> dict:
+        """Return the current parameters, as accepted by :meth:`set_params`."""
+        lr = self.learning_rate.value()
+        seed = self.seed.value()
+        return {
+            "s": self.spectrum.value(),
+            "loss": self.loss_combo.currentText(),
+            "n_neighbors": self.n_neighbors.value(),
+            "n_epochs": self.n_epochs.value(),
+            "negative_samples": self.negative_samples.value(),
+            "learning_rate": "auto" if lr == 0 else lr,
+            "init": self.init_combo.currentText(),
+            "random_state": None if seed < 0 else seed,
+            "device": self.device_combo.currentText(),
+            "metric": self.metric_combo.currentText(),
+            "standardize": self.standardize.isChecked(),
+            "early_exaggeration": self.early_exaggeration.isChecked(),
+            "glide_epochs": self.glide_epochs.value(),
+            "sweep_epochs": self.sweep_epochs.value(),
+            "update_interval": self.update_interval.value(),
+        }
+
+    def set_params(self, **params) -> None:
+        """Set parameters (without starting anything).
+
+        Parameters
+        ----------
+        **params
+            ``s``, ``loss``, ``n_neighbors``, ``n_epochs`` and the advanced
+            ones: ``negative_samples``, ``learning_rate`` (float or
+            "auto"), ``init``, ``random_state`` (alias ``seed``; None =
+            random), ``device``, ``metric``, ``standardize`` (alias
+            ``standardise``), ``early_exaggeration``, ``glide_epochs``
+            (slider re-optimisation), ``sweep_epochs`` (per sweep step),
+            ``update_interval`` (seconds between live updates).
+
+        Raises
+        ------
+        ValueError
+            For unknown names or values out of range.
+        """
+        for key, value in params.items():
+            key = self._ALIASES.get(key, key)
+            if key not in self._PARAMS:
+                raise ValueError(
+                    f"unknown parameter {key!r}; choose from {', '.join(self._PARAMS)}"
+                )
+            self._set_param(key, value)
+
+    def _set_param(self, key: str, value) -> None:
+        def combo(widget: QComboBox, val) -> None:
+            val = getattr(val, "value", val)
+            idx = widget.findText(str(val))
+            if idx < 0:
+                options = [widget.itemText(i) for i in range(widget.count())]
+                raise ValueError(f"{key} must be one of {options}; got {val!r}")
+            widget.setCurrentIndex(idx)
+
+        def spin(widget, val) -> None:
+            if isinstance(val, bool) or not isinstance(val, (int, float, np.number)):
+                raise ValueError(f"{key} must be a number; got {val!r}")
+            if not widget.minimum() <= val <= widget.maximum():
+                raise ValueError(
+                    f"{key} must be in [{widget.minimum()}, {widget.maximum()}]; "
+                    f"got {val!r}"
+                )
+            widget.setValue(val)
+
+        if key == "s":
+            v = float(value)
+            if not -1.0 <= v <= 2.0:
+                raise ValueError(f"s must be in [-1, 2]; got {value!r}")
+            self.spectrum.setValue(v)
+        elif key == "loss":
+            combo(self.loss_combo, value)
+        elif key == "learning_rate":
+            spin(self.learning_rate, 0.0 if value == "auto" else value)
+        elif key == "random_state":
+            spin(self.seed, -1 if value is None else int(value))
+        elif key in ("init", "device", "metric"):
+            combo(getattr(self, f"{key}_combo"), value)
+        elif key in ("standardize", "early_exaggeration"):
+            getattr(self, key).setChecked(bool(value))
+        else:
+            spin(getattr(self, key), value)
+
+    # ---------------------------------------------------------------- runs
+    def _make_model(self) -> ContrastiveEmbedding:
+        p = self.get_params()
+        return ContrastiveEmbedding(
+            s=p["s"],
+            loss=p["loss"],
+            n_neighbors=p["n_neighbors"],
+            n_epochs=p["n_epochs"],
+            negative_samples=p["negative_samples"],
+            learning_rate=p["learning_rate"],
+            init=p["init"],
+            random_state=p["random_state"],
+            device=p["device"],
+            metric=p["metric"],
+            early_exaggeration=p["early_exaggeration"],
+        )
+
+    def _build_context(self) -> Context:
+        standardize = self.standardize.isChecked()
+        if self.mode_combo.currentIndex() == 0:
+            labels = self._layer(self.labels_combo.currentText())
+            if labels is None:
+                raise ValueError(
+                    "choose a Labels layer, or switch the source to a layer's "
+                    "features table"
+                )
+            if labels.multiscale:
+                raise ValueError("multiscale labels are not supported yet")
+            data = _check_labels(labels.data)
+            images = {}
+            for name in self._checked(self.images_list):
+                img = self._layer(name)
+                if img is None:
+                    continue
+                if tuple(np.shape(img.data)) != data.shape:
+                    raise ValueError(
+                        f"image {name!r} has shape {np.shape(img.data)} but labels "
+                        f"{labels.name!r} have shape {data.shape}"
+                    )
+                images[name] = np.asarray(img.data)
+            return Context(
+                mode="labels",
+                source=labels,
+                source_name=labels.name,
+                input_layers=[labels.name, *images],
+                standardize=standardize,
+                box=box_beside(labels.extent.world),
+                labels_data=data,
+                images=images,
+                spacing=tuple(float(v) for v in labels.scale[-2:]),
+                id_name="label",
+            )
+        layer = self._layer(self.table_combo.currentText())
+        if layer is None:
+            raise ValueError("choose a layer with a features table")
+        columns = self._checked(self.columns_list)
+        if not columns:
+            raise ValueError(f"choose at least one feature column of {layer.name!r}")
+        df = layer.features
+        id_name = next((c for c in ("label", "index", "id") if c in df.columns), None)
+        # all columns travel along (to colour the embedding by any of them,
+        # categorical ones included); only ``columns`` are embedded
+        ours = set(layer.metadata.get(WRITTEN_KEY, ()))
+        table = df[[c for c in df.columns if c not in ours]].copy()
+        if id_name is None:
+            id_name = "index"
+            table.insert(0, "index", np.arange(len(df)))
+        table = table.reset_index(drop=True)
+        extent = layer.extent.world if layer.ndim >= 2 else None
+        return Context(
+            mode="table",
+            source=layer,
+            source_name=layer.name,
+            input_layers=[layer.name],
+            standardize=standardize,
+            box=box_beside(extent),
+            table=table,
+            columns=list(columns),
+            id_name=id_name,
+        )
+
+    def run(self):
+        """Embed the chosen input from scratch (stops a running job first).
+
+        Returns
+        -------
+        GeneratorWorker or None
+            The worker (started now, or as soon as the previous job has
+            stopped), or None when the input is invalid (an error is shown).
+        """
+        try:
+            ctx = self._build_context()
+        except USER_ERRORS as err:
+            self._error(str(err))
+            return None
+        p = self.get_params()
+        job = Job(
+            token=next(self._tokens),
+            kind="fit",
+            ctx=ctx,
+            n_epochs=p["n_epochs"],
+            s=p["s"],
+            interval=p["update_interval"],
+            model=self._make_model(),
+        )
+        return self._submit(job, fit_gen, replace=True)
+
+    def reoptimize(self, s: float | None = None, n_epochs: int | None = None):
+        """Warm-start the current embedding at spectrum position ``s``.
+
+        This is what moving the spectrum slider does (after a 150 ms
+        debounce). A running re-optimisation is stopped and the new one
+        starts from wherever the points are.
+
+        Returns
+        -------
+        GeneratorWorker or None
+        """
+        if s is not None:
+            self.spectrum.setValue(float(s))
+        s = self.spectrum.value()
+        if self.model is None and not self._fit_underway():
+            self._error("run an embedding first")
+            return None
+        n = self._ctx_n()
+        fast = n is not None and n <= 20000
+        interval = self.update_interval.value()
+        job = Job(
+            token=next(self._tokens),
+            kind="optimize",
+            ctx=None,
+            n_epochs=int(n_epochs or self.glide_epochs.value()),
+            s=s,
+            interval=min(interval, 0.1) if fast else interval,
+            lr_factor=GLIDE_LR_FACTOR,
+        )
+        return self._submit(job, optimize_gen, replace=False)
+
+    def continue_run(self, n_epochs: int | None = None):
+        """Optimise the current layout for ``n_epochs`` more epochs.
+
+        Returns
+        -------
+        GeneratorWorker or None
+        """
+        if self.model is None and not self._fit_underway():
+            self._error("run an embedding first")
+            return None
+        job = Job(
+            token=next(self._tokens),
+            kind="optimize",
+            ctx=None,
+            n_epochs=int(n_epochs or self.n_epochs.value()),
+            s=self.spectrum.value(),
+            interval=self.update_interval.value(),
+        )
+        return self._submit(job, optimize_gen, replace=False)
+
+    def sweep(self, s_values=SWEEP_S, n_epochs: int | None = None):
+        """Embeddings along the spectrum, shown as one Points layer.
+
+        The layer has a leading "spectrum s" dimension (data columns
+        ``[s_index, y, x]``), so napari's dims slider scrubs from t-SNE to
+        UMAP. The sweep fits a fresh anchor model with the current
+        parameters at the slider's ``s`` (same data and kNN graph) and walks
+        it along the spectrum, each position warm-started from its
+        neighbour; the live embedding is not changed.
+
+        Parameters
+        ----------
+        s_values : sequence of float
+            Spectrum positions (sorted ascending for display).
+        n_epochs : int, optional
+            Epochs per position (default: the "Sweep epochs" setting).
+
+        Returns
+        -------
+        GeneratorWorker or None
+        """
+        s_values = tuple(sorted(float(v) for v in s_values))
+        if not s_values:
+            self._error("s_values is empty")
+            return None
+        if self.model is None and not self._fit_underway():
+            self._error("run an embedding first, then sweep the spectrum")
+            return None
+        if self.loss_combo.currentText() not in _SPECTRUM_LOSSES:
+            self._error(
+                f"loss {self.loss_combo.currentText()!r} ignores s; a sweep needs "
+                "'neg' or 'infonce'"
+            )
+            return None
+        job = Job(
+            token=next(self._tokens),
+            kind="sweep",
+            ctx=None,
+            n_epochs=int(n_epochs or self.sweep_epochs.value()),
+            s=self.spectrum.value(),
+            interval=0.0,
+            s_values=s_values,
+        )
+        return self._submit(job, sweep_gen, replace=False)
+
+    def stop(self) -> None:
+        """Stop the running job (and drop a queued one); never blocks."""
+        self._debounce.stop()
+        self._queue = []
+        if self._job is not None:
+            cancel(self._job)
+            self.status.setText("Stopping…")
+
+    @property
+    def is_running(self) -> bool:
+        """True while a job is running or queued."""
+        return self._job is not None or bool(self._queue)
+
+    def _fit_underway(self) -> bool:
+        return any(j is not None and j.kind == "fit" for j in (self._job, *self._queue))
+
+    def _ctx_n(self) -> int | None:
+        ctx = self._ctx or (self._job.ctx if self._job else None)
+        if ctx is not None and ctx.kept is not None:
+            return int(ctx.kept.sum())
+        return None
+
+    def _submit(self, job: Job, gen, *, replace: bool):
+        worker = thread_worker(gen, ignore_errors=True)(job)
+        job.worker = worker
+        worker.yielded.connect(self._on_yielded)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        current = self._job
+        if current is None and not self._queue:
+            self._start(job)
+        else:
+            # a new Run replaces everything; a new re-optimisation replaces
+            # a running or queued one (the slider restarts from where the
+            # points are); a fit or sweep is otherwise left to finish
+            if replace:
+                self._queue = []
+            elif job.kind == "optimize":
+                self._queue = [j for j in self._queue if j.kind != "optimize"]
+            if current is not None and (replace or current.kind == "optimize"):
+                cancel(current)
+            self._queue.append(job)
+            self.status.setText("Waiting for the running job to stop…")
+        self._update_buttons()
+        return worker
+
+    def _start(self, job: Job) -> None:
+        if self._closed:
+            return
+        self._watch_window()
+        if job.kind == "optimize":
+            job.model, job.ctx = self.model, self._ctx
+            lr = getattr(self.model, "learning_rate_", None)
+            if job.lr_factor is not None and lr is not None:
+                job.lr = job.lr_factor * float(lr)
+        elif job.kind == "sweep":
+            job.ctx = self._ctx
+            if self.model is not None:
+                job.params = {**self.model.get_params(), "s": job.s}
+        self._job = job
+        self._guard.job = job
+        self.worker = job.worker
+        if job.kind == "sweep":
+            self.progress.setRange(0, int(job.params.get("n_epochs", 1)))
+            self.progress.setFormat("anchor: %v / %m epochs")
+            self.status.setText(f"Sweep: fitting the anchor at s = {job.s:+.2f}…")
+        elif job.kind == "fit":
+            self.progress.setRange(0, 0)  # busy until the features are ready
+            self.status.setText("Measuring objects…")
+        else:
+            self.progress.setRange(0, job.n_epochs)
+            self.progress.setFormat("%v / %m epochs")
+        self.progress.setValue(0)
+        if job.kind == "optimize" and self.points_layer is not None:
+            self.points_layer.visible = True
+        self._update_buttons()
+        # start on the next event-loop turn: callers of run() can connect to
+        # the returned worker's signals first
+        QTimer.singleShot(0, job.worker.start)
+
+    # --------------------------------------------------------------- slots
+    def _on_yielded(self, msg) -> None:
+        token, kind, payload = msg
+        job = self._job
+        if job is None or token != job.token or self._closed:
+            return
+        if kind == "ready":
+            ctx = job.ctx
+            n, f = ctx.X.shape
+            self.progress.setRange(0, job.n_epochs)
+            self.progress.setFormat("%v / %m epochs")
+            skipped = int((~ctx.kept).sum())
+            self.status.setText(
+                f"Embedding {n} objects × {f} features…"
+                + (f" ({skipped} rows with missing values left out)" if skipped else "")
+            )
+        elif kind == "snap":
+            if not job.cancelled:
+                self._show_snapshot(job, payload)
+        elif kind == "anchor":
+            self.progress.setValue(payload.epoch)
+            if payload.done:
+                self.progress.setRange(0, len(job.s_values))
+                self.progress.setFormat("%v / %m spectrum positions")
+        elif kind == "sweep":
+            if job.cancelled:
+                return
+            i, snap = payload
+            job.results[i] = snap.embedding
+            self.progress.setValue(len(job.results))
+            self.status.setText(
+                f"Sweep: s = {job.s_values[i]:+.2f} done "
+                f"({len(job.results)}/{len(job.s_values)})"
+            )
+        elif kind == "error":
+            job.error = payload
+            self._error(payload)
+
+    def _on_errored(self, exc: Exception) -> None:
+        if self._job is not None:
+            self._job.error = str(exc)
+        self._error(f"embedding failed: {type(exc).__name__}: {exc}")
+
+    def _on_finished(self) -> None:
+        job = self._job
+        if job is None or self._closed:
+            return
+        if job.engine_iter is not None:
+            # an aborted worker leaves the engine generator suspended: close it
+            # here (its thread is done) so the model's final state is written
+            with contextlib.suppress(Exception):
+                job.engine_iter.close()
+        self._job = None
+        self._guard.job = None
+        self._release_worker(job)
+        try:
+            self._finalize(job)
+        except Exception as err:  # noqa: BLE001 - keep napari alive
+            self._error(f"could not store the results: {err}")
+        if self._queue:
+            self._start(self._queue.pop(0))
+        else:
+            self._update_buttons()
+        self.run_finished.emit(job.kind)
+
+    def _release_worker(self, job: Job) -> None:
+        """Drop our references to a finished worker.
+
+        PyQt keeps the slots connected to the worker's signals (bound methods
+        of this widget) alive from C++, where Python's garbage collector
+        cannot see them: widget -> worker -> connection -> widget would be an
+        uncollectable cycle that keeps the whole viewer alive.
+        """
+        worker, job.worker = job.worker, None
+        if self.worker is worker:
+            self.worker = None
+        if worker is None:
+            return
+        for signal, slot in (
+            (worker.yielded, self._on_yielded),
+            (worker.errored, self._on_errored),
+            (worker.finished, self._on_finished),
+        ):
+            with contextlib.suppress(TypeError, RuntimeError):
+                signal.disconnect(slot)
+
+    # ------------------------------------------------------------- results
+    def _show_snapshot(self, job: Job, snap) -> None:
+        job.n_snapshots += 1
+        job.last_epoch = snap.epoch
+        ctx = job.ctx
+        world = fit_box(snap.embedding, ctx.box)
+        layer = self._live_layer(job, world)
+        if layer is None:
+            return
+        if layer.data is not world:
+            layer.data = world
+        self.progress.setValue(snap.epoch)
+        self._plot_losses(job.model)
+        self.status.setText(
+            f"epoch {snap.epoch}/{snap.n_epochs} · loss {snap.loss:.4g} · "
+            f"s = {snap.s:+.2f}"
+        )
+        self.layout_updated.emit(snap)
+
+    def _plot_losses(self, model) -> None:
+        losses = np.asarray(list(getattr(model, "losses_", [])), dtype=float)
+        if not len(losses):
+            return
+        x = np.arange(1, len(losses) + 1)
+        self._loss_raw.setData(x, losses)
+        # the per-epoch estimate is noisy: draw a running mean on top
+        w = int(min(max(len(losses) // 40, 1), 25))
+        if w > 1:
+            kernel = np.ones(w) / w
+            smooth = np.convolve(losses, kernel, mode="valid")
+            self._loss_curve.setData(x[w - 1 :], smooth)
+        else:
+            self._loss_curve.setData(x, losses)
+
+    def _points_features(self, ctx: Context, Y: np.ndarray | None) -> pd.DataFrame:
+        rows = ctx.table.loc[ctx.kept].reset_index(drop=True)
+        df = pd.DataFrame({ctx.id_name: rows[ctx.id_name].to_numpy()})
+        for c in rows.columns:
+            if c != ctx.id_name and c not in ("cne_0", "cne_1"):
+                df[c] = rows[c].to_numpy()
+        Y = np.full((len(df), 2), np.nan) if Y is None else np.asarray(Y, float)
+        df["cne_0"] = Y[:, 0]
+        df["cne_1"] = Y[:, 1]
+        return df
+
+    def _live_layer(self, job: Job, world: np.ndarray):
+        """Return the Points layer for this job, created on the first snapshot."""
+        ctx = job.ctx
+        layer = self.points_layer
+        alive = self._in_viewer(layer)
+        if job.layer_seen and not alive:
+            # the user deleted the layer mid-run: stop rather than resurrect it
+            self._layer_lost(job)
+            return None
+        if alive and (
+            layer.metadata.get(META_KEY, {}).get("source") == ctx.source_name
+            and len(layer.data) == len(world)
+        ):
+            job.layer_seen = True
+            return layer
+        h = ctx.box[2]
+        features = self._points_features(ctx, None)
+        layer = self.viewer.add_points(
+            world,
+            name=f"{ctx.source_name} embedding",
+            features=features,
+            size=point_size(len(world), h),
+            border_width=0,
+            face_color=UNIFORM_COLOR,
+            metadata={META_KEY: {"source": ctx.source_name, "kind": "embedding"}},
+        )
+        self.points_layer = layer
+        job.layer_seen = True
+        self._refresh_color_choices(layer)
+        self.viewer.reset_view()
+        return layer
+
+    def _refresh_color_choices(self, layer) -> None:
+        cols = [c for c in layer.features.columns if c not in ("cne_0", "cne_1")]
+        current = self.color_combo.currentText()
+        if current not in cols:
+            means = [c for c in cols if str(c).endswith("_mean")]
+            current = means[0] if means else UNIFORM
+        self.color_combo.blockSignals(True)
+        self.color_combo.clear()
+        self.color_combo.addItems([UNIFORM, *map(str, cols)])
+        self.color_combo.setCurrentText(current)
+        self.color_combo.blockSignals(False)
+        self._apply_colors()
+
+    def _apply_colors(self, *_) -> None:
+        column = self.color_combo.currentText()
+        for layer in (self.points_layer, self.sweep_layer):
+            if not self._in_viewer(layer):
+                continue
+            try:
+                if column == UNIFORM or column not in layer.features.columns:
+                    layer.face_color = UNIFORM_COLOR
+                elif _is_numeric(layer.features[column]):
+                    layer.face_colormap = "viridis"
+                    layer.face_color = column
+                else:
+                    layer.face_color = column
+            except (ValueError, TypeError, KeyError) as err:
+                self._error(f"cannot colour by {column!r}: {err}")
+
+    def _finalize(self, job: Job) -> None:
+        if job.kind == "sweep":
+            self._finish_sweep(job)
+            return
+        model = job.model
+        Y = getattr(model, "embedding_", None) if model is not None else None
+        if job.error is not None or Y is None or job.ctx is None or job.ctx.X is None:
+            if job.error is None:
+                self.status.setText("Stopped before the embedding started.")
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            return
+        if job.kind == "fit":
+            self.model, self._ctx = model, job.ctx
+        if job.layer_lost:
+            self.status.setText("The embedding layer was deleted; run stopped.")
+            return
+        ctx = job.ctx
+        names = self._write_source(ctx, Y)
+        world = fit_box(Y, ctx.box)
+        layer = self._live_layer(job, world)
+        if layer is not None:
+            layer.data = world
+            df = layer.features.copy()
+            df["cne_0"], df["cne_1"] = Y[:, 0].astype(float), Y[:, 1].astype(float)
+            layer.features = df
+            layer.metadata = {
+                **layer.metadata,
+                META_KEY: self._metadata(ctx, model, names),
+            }
+            self._apply_colors()
+        self._plot_losses(model)
+        stopped = job.cancelled or bool(getattr(model, "stopped_early_", False))
+        head = (
+            f"Stopped at epoch {job.last_epoch}/{job.n_epochs}:" if stopped else "Done:"
+        )
+        self.progress.setValue(job.last_epoch if stopped else job.n_epochs)
+        self.status.setText(
+            f"{head} {len(Y)} objects, s = {model.s_:+.2f} "
+            f"({describe_s(model.s_)}, {model.loss} loss)."
+            + (f" Coordinates in columns {names[0]}, {names[1]}." if names else "")
+        )
+
+    def _metadata(self, ctx: Context, model, names) -> dict:
+        return {
+            "source": ctx.source_name,
+            "kind": "embedding",
+            "input_layers": list(ctx.input_layers),
+            "mode": ctx.mode,
+            "columns": list(ctx.used_columns),
+            "standardize": ctx.standardize,
+            "n_objects": int(ctx.kept.sum()),
+            "s": float(model.s_),
+            "loss": model.loss,
+            "output_columns": list(names) if names else None,
+            "params": _jsonable(model.get_params()),
+        }
+
+    @staticmethod
+    def _output_names(layer, df: pd.DataFrame) -> list[str]:
+        prev = layer.metadata.get(WRITTEN_KEY)
+        if prev is not None and len(prev) == 2:
+            return [str(prev[0]), str(prev[1])]
+        for k in itertools.count(1):
+            names = ["cne_0", "cne_1"] if k == 1 else [f"cne{k}_0", f"cne{k}_1"]
+            if not any(n in df.columns for n in names):
+                return names
+        raise AssertionError  # pragma: no cover
+
+    def _write_source(self, ctx: Context, Y: np.ndarray) -> list[str] | None:
+        """Write the coordinates into the source layer's features table."""
+        layer = ctx.source
+        if not self._in_viewer(layer):
+            return None
+        df = layer.features.copy()
+        names = self._output_names(layer, df)
+        ids = ctx.table[ctx.id_name].to_numpy()[ctx.kept]
+        full = np.full((len(ctx.kept), 2), np.nan)
+        full[ctx.kept] = Y
+        if ctx.mode == "table":
+            if len(df) != len(ctx.kept):
+                show_info(
+                    f"{layer.name!r} changed during the run; coordinates were not "
+                    "written to its features"
+                )
+                return None
+            vals = full
+        elif df.shape[1] == 0 or len(df) == 0:
+            df = ctx.table.loc[ctx.kept].reset_index(drop=True)
+            df.insert(0, "index", ids)
+            vals = np.asarray(Y, float)
+        else:
+            key = next((c for c in ("index", "label") if c in df.columns), None)
+            pos = pd.Series(np.arange(len(ids)), index=ids)
+            if key is not None:
+                rows = df[key].map(pos)
+            elif len(df) == int(ctx.table[ctx.id_name].max()) + 1:
+                rows = pd.Series(np.arange(len(df))).map(pos)  # row = label value
+            else:
+                show_info(
+                    f"could not match the rows of {layer.name!r}.features to its "
+                    "labels; coordinates were not written there"
+                )
+                return None
+            vals = np.full((len(df), 2), np.nan)
+            ok = rows.notna().to_numpy()
+            vals[ok] = np.asarray(Y, float)[rows[ok].astype(int).to_numpy()]
+        df[names[0]] = vals[:, 0]
+        df[names[1]] = vals[:, 1]
+        layer.features = df
+        layer.metadata = {**layer.metadata, WRITTEN_KEY: names}
+        return names
+
+    def _finish_sweep(self, job: Job) -> None:
+        if job.error is not None:
+            return
+        if not job.results:
+            self.status.setText("Sweep stopped before the first position was done.")
+            return
+        ctx = job.ctx
+        order = sorted(job.results, key=lambda i: job.s_values[i])
+        s_done = [job.s_values[i] for i in order]
+        raw = [job.results[i] for i in order]
+        # shown rotated/reflected to line up with their neighbours (distances
+        # unchanged); the features keep the engine's raw coordinates
+        anchor = int(np.argmin(np.abs(np.asarray(s_done) - job.s)))
+        layouts = align_layouts(raw, anchor)
+        n = len(layouts[0])
+        data = np.concatenate(
+            [
+                np.column_stack([np.full(n, k, float), fit_box(Y, ctx.box)])
+                for k, Y in enumerate(layouts)
+            ]
+        )
+        base = self._points_features(ctx, None).drop(columns=["cne_0", "cne_1"])
+        feats = pd.concat([base] * len(layouts), ignore_index=True)
+        feats["s"] = np.repeat(s_done, n)
+        feats["cne_0"] = np.concatenate([Y[:, 0] for Y in raw]).astype(float)
+        feats["cne_1"] = np.concatenate([Y[:, 1] for Y in raw]).astype(float)
+        steps = np.diff(s_done)
+        even = len(s_done) > 1 and np.allclose(steps, steps[0]) and steps[0] > 0
+        scale = (float(steps[0]) if even else 1.0, 1.0, 1.0)
+        translate = (float(s_done[0]) if even else 0.0, 0.0, 0.0)
+        if self._in_viewer(self.sweep_layer) and (
+            self.sweep_layer.metadata.get(META_KEY, {}).get("source") == ctx.source_name
+        ):
+            self.viewer.layers.remove(self.sweep_layer)
+        layer = self.viewer.add_points(
+            data,
+            name=f"{ctx.source_name} spectrum sweep",
+            features=feats,
+            size=point_size(n, ctx.box[2]),
+            border_width=0,
+            face_color=UNIFORM_COLOR,
+            scale=scale,
+            translate=translate,
+            metadata={
+                META_KEY: {
+                    "source": ctx.source_name,
+                    "kind": "sweep",
+                    "s_values": s_done,
+                    "n_epochs_each": job.n_epochs,
+                    "input_layers": list(ctx.input_layers),
+                    "columns": list(ctx.used_columns),
+                    "params": _jsonable(job.model.get_params()),
+                }
+            },
+        )
+        self.sweep_layer = layer
+        self._sweep_result = {"s_values": s_done, "layouts": layouts}
+        axis = self.viewer.dims.ndim - 3
+        if axis >= 0:
+            labels = list(self.viewer.dims.axis_labels)
+            labels[axis] = "spectrum s" if even else "spectrum (index)"
+            self.viewer.dims.axis_labels = labels
+            k = int(np.argmin(np.abs(np.asarray(s_done) - self.spectrum.value())))
+            self.viewer.dims.set_point(axis, translate[0] + k * scale[0])
+        if self._in_viewer(self.points_layer):
+            self.points_layer.visible = False
+        self._apply_colors()
+        done = "stopped; kept" if job.cancelled else "done:"
+        self.status.setText(
+            f"Sweep {done} {len(s_done)} positions (s = "
+            + ", ".join(f"{s:g}" for s in s_done)
+            + "). Scrub them with the 'spectrum s' slider under the canvas."
+        )
+
+    # -------------------------------------------------------------- export
+    def export_gif(self, path: str | None = None, **kwargs):
+        """Save the last spectrum sweep as an animated GIF.
+
+        Parameters
+        ----------
+        path : str, optional
+            Output file; without it a file dialog asks.
+        **kwargs
+            Passed to :func:`napari_cne._qt.export.save_sweep_gif`
+            (``fps``, ``interpolate``, ``hold``, ``size_inches``, ``dpi``).
+
+        Returns
+        -------
+        pathlib.Path or None
+        """
+        if self._sweep_result is None:
+            self._error("run a spectrum sweep first")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save spectrum sweep", "spectrum_sweep.gif", "GIF (*.gif)"
+            )
+            if not path:
+                return None
+        layouts = self._sweep_result["layouts"]
+        colors = None
+        layer = self.sweep_layer
+        if self._in_viewer(layer):
+            fc = np.asarray(layer.face_color)
+            if fc.ndim == 2 and len(fc) >= len(layouts[0]):
+                colors = fc[: len(layouts[0])]
+        try:
+            kwargs.setdefault("align", False)  # already aligned for display
+            out = save_sweep_gif(
+                path, layouts, self._sweep_result["s_values"], colors, **kwargs
+            )
+        except (OSError, ValueError) as err:
+            self._error(f"could not write {path}: {err}")
+            return None
+        self.status.setText(f"Saved {out}")
+        return out
+
+    # ---------------------------------------------------------------- misc
+    def _on_spectrum_moved(self, value: float) -> None:
+        if self.model is not None or self._fit_underway():
+            self._debounce.start()
+
+    def _on_spectrum_settled(self) -> None:
+        if self._closed:
+            return
+        if self.loss_combo.currentText() not in _SPECTRUM_LOSSES:
+            self.status.setText(
+                f"Loss {self.loss_combo.currentText()!r} ignores the spectrum s."
+            )
+            return
+        self.reoptimize()
+
+    def _on_loss_changed(self, loss: str) -> None:
+        follows = loss in _SPECTRUM_LOSSES
+        self.spectrum.setEnabled(follows)
+        self.spectrum.setToolTip("" if follows else f"the {loss!r} loss ignores s")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy = self._job is not None or bool(self._queue)
+        fitted = self.model is not None
+        self.stop_btn.setEnabled(busy)
+        self.continue_btn.setEnabled(fitted and not busy)
+        self.sweep_btn.setEnabled(
+            fitted and not busy and self.loss_combo.currentText() in _SPECTRUM_LOSSES
+        )
+        self.gif_btn.setEnabled(self._sweep_result is not None)
+
+    def _error(self, message: str) -> None:
+        self.last_error = message
+        if not self._closed:
+            self.status.setText(f"⚠ {message}")
+        show_error(message)
+
+    def _watch_window(self) -> None:
+        """Stop the workers when the main window closes (viewer.close())."""
+        win = self.window()
+        current = self._filtered_window() if self._filtered_window else None
+        if isinstance(win, QMainWindow) and win is not current:
+            win.installEventFilter(self)
+            self._filtered_window = weakref.ref(win)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        """Watch the main window for Close, to stop running workers."""
+        win = self._filtered_window() if self._filtered_window else None
+        if event.type() == QEvent.Type.Close and win is not None and obj is win:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop everything (called when the viewer closes)."""
+        self._debounce.stop()
+        self._queue = []
+        if self._job is not None:
+            cancel(self._job)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Stop running jobs when the widget is closed."""
+        self.shutdown()
+        super().closeEvent(event)
