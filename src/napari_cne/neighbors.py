@@ -15,6 +15,8 @@ computation is cheap (``n^2 * d`` below a budget) and pynndescent otherwise.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -82,7 +84,7 @@ def exact_knn(
     *,
     query: np.ndarray | torch.Tensor | None = None,
     device: str | torch.device = "cpu",
-    block_bytes: float = 2.0e8,
+    block_bytes: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by blocked brute force.
 
@@ -100,8 +102,9 @@ def exact_knn(
         neighbour, duplicates of it are).
     device : str or torch.device
         Where to compute.
-    block_bytes : float
-        Memory for one block of the distance matrix.
+    block_bytes : float, optional
+        Memory for one block of the distance matrix (default 200 MB on the
+        CPU, 2 GB on a GPU).
 
     Returns
     -------
@@ -121,6 +124,8 @@ def exact_knn(
     kk = k + 1 if self_query else k
     if kk > n:
         raise ValueError(f"cannot find {k} neighbours among {n} points")
+    if block_bytes is None:
+        block_bytes = 2.0e9 if torch.device(device).type == "cuda" else 2.0e8
     sq_x = (Xt * Xt).sum(dim=1) if metric == "euclidean" else None
     rows = max(1, int(block_bytes // (4 * n)))
     out_i = torch.empty((Qt.shape[0], kk), dtype=torch.int64, device=device)
@@ -210,6 +215,8 @@ def knn(
         on_gpu = torch.device(device).type == "cuda"
         budget = EXACT_BUDGET * (50 if on_gpu else 1)
         method = "exact" if float(n) * n * max(d, 8) <= budget else "pynndescent"
+        if method == "pynndescent" and importlib.util.find_spec("pynndescent") is None:
+            method = "exact"  # slower for huge n, but always available
     if method == "exact":
         ind, dist = exact_knn(X, k, metric, device=device)
     elif method == "pynndescent":
