@@ -96,8 +96,10 @@ def main() -> None:
     Xb, yb = mixture(args.big)
     for s, b in ((1.0, "auto"), (1.0, 262144), (0.0, 262144)):
         rows.append(run(Xb, yb, "cuda", s, batch=b, metrics=False))
-    print("\n| device | backend | n | s | batch | kNN s | optim s | total s | std "
-          "| NP@15 | 10-NN acc |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| device | backend | n | s | batch | kNN s | optim s | total s | std "
+        "| NP@15 | 10-NN acc |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
         print(
             f"| {r['device']} | {r['backend']} | {r['n']} | {r['s']} | {r['batch']} "

@@ -53,7 +53,7 @@ def test_constructor_only_stores_parameters():
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_yielding_does_not_change_the_result(one_thread, backend):
     X, _ = small()
-    kw = dict(s=0.5, n_epochs=40, random_state=3, backend=backend)
+    kw = {"s": 0.5, "n_epochs": 40, "random_state": 3, "backend": backend}
     plain = ContrastiveEmbedding(**kw).fit(X).embedding_
     m = ContrastiveEmbedding(**kw)
     snaps = list(m.iter_fit(X, every=1))
@@ -164,7 +164,9 @@ def test_torch_backend_gives_equivalent_embeddings():
     X, y = digits()
     res = {}
     for backend in ("numba", "torch"):
-        Y = ContrastiveEmbedding(s=0.0, random_state=0, backend=backend).fit_transform(X)
+        Y = ContrastiveEmbedding(s=0.0, random_state=0, backend=backend).fit_transform(
+            X
+        )
         res[backend] = (neighbor_preservation(X, Y, n_queries=None), Y.std())
     assert res["numba"][0] == pytest.approx(res["torch"][0], abs=0.03)
     assert res["numba"][1] == pytest.approx(res["torch"][1], rel=0.08)

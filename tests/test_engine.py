@@ -94,9 +94,9 @@ def test_umap_and_nce_modes_give_good_embeddings():
 
 def test_three_components():
     X, y = digits()
-    Y = ContrastiveEmbedding(n_components=3, random_state=0, n_epochs=100).fit_transform(
-        X
-    )
+    Y = ContrastiveEmbedding(
+        n_components=3, random_state=0, n_epochs=100
+    ).fit_transform(X)
     assert Y.shape == (1797, 3)
     assert knn_accuracy(Y, y) >= 0.95
 

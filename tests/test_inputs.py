@@ -43,12 +43,18 @@ def test_exact_knn_matches_brute_force_for_all_metrics():
     for metric, dist in {
         "euclidean": lambda a, b: np.linalg.norm(a - b, axis=-1),
         "manhattan": lambda a, b: np.abs(a - b).sum(-1),
-        "cosine": lambda a, b: 1
-        - (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1),
-        "correlation": lambda a, b: 1
-        - ((a - a.mean(-1, keepdims=True)) * (b - b.mean(-1, keepdims=True))).sum(-1)
-        / np.linalg.norm(a - a.mean(-1, keepdims=True), axis=-1)
-        / np.linalg.norm(b - b.mean(-1, keepdims=True), axis=-1),
+        "cosine": lambda a, b: (
+            1
+            - (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+        ),
+        "correlation": lambda a, b: (
+            1
+            - ((a - a.mean(-1, keepdims=True)) * (b - b.mean(-1, keepdims=True))).sum(
+                -1
+            )
+            / np.linalg.norm(a - a.mean(-1, keepdims=True), axis=-1)
+            / np.linalg.norm(b - b.mean(-1, keepdims=True), axis=-1)
+        ),
     }.items():
         D = dist(X[:, None, :], X[None, :, :])
         np.fill_diagonal(D, np.inf)

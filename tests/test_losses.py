@@ -24,21 +24,21 @@ def reference_loss(loss, d2p, d2n, nu=1.0, rho=1.0, eps=1.0):
         qp, qn = 1.0 / (eps + d2p), 1.0 / (eps + d2n)
         return -torch.log(c(qp)).sum() - torch.log(c(1 - qn)).sum()
     qp, qn = 1.0 / (eps + d2p), 1.0 / (eps + d2n)
-    return 0.5 * (
-        -torch.log(c(qp)).sum() + torch.log(c(qp) + c(qn).sum(1)).sum() / rho
-    )
+    return 0.5 * (-torch.log(c(qp)).sum() + torch.log(c(qp) + c(qn).sum(1)).sum() / rho)
 
 
 def random_d2(b=64, m=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     # mix of tiny, moderate and very large distances (clamps active somewhere)
     scale = torch.tensor([1e-3, 1.0, 30.0, 300.0], dtype=torch.float64)
-    d2p = torch.rand(b, generator=g, dtype=torch.float64) * scale[
-        torch.randint(0, 4, (b,), generator=g)
-    ]
-    d2n = torch.rand(b, m, generator=g, dtype=torch.float64) * scale[
-        torch.randint(0, 4, (b, m), generator=g)
-    ]
+    d2p = (
+        torch.rand(b, generator=g, dtype=torch.float64)
+        * scale[torch.randint(0, 4, (b,), generator=g)]
+    )
+    d2n = (
+        torch.rand(b, m, generator=g, dtype=torch.float64)
+        * scale[torch.randint(0, 4, (b, m), generator=g)]
+    )
     return d2p, d2n
 
 

@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from napari_cne import ContrastiveEmbedding, infonce_rho, neg_nu, z_bar
-from napari_cne import spectrum
+from napari_cne import ContrastiveEmbedding, infonce_rho, neg_nu, spectrum, z_bar
 
 from ._data import digits_graph
 

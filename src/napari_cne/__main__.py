@@ -94,7 +94,9 @@ def _demo_engine(args: argparse.Namespace) -> int:
             ax.set_xticks([])
             ax.set_yticks([])
         fig.colorbar(sc, ax=axes, label="log nucleus area", shrink=0.8)
-        fig.suptitle("napari-cne: bundled nuclei along the t-SNE (0) <-> UMAP (1) spectrum")
+        fig.suptitle(
+            "napari-cne: bundled nuclei along the t-SNE (0) <-> UMAP (1) spectrum"
+        )
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         fig.savefig(args.out, dpi=100)
         print(f"wrote {args.out}")
@@ -103,9 +105,13 @@ def _demo_engine(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``napari-cne`` command line."""
-    parser = argparse.ArgumentParser(prog="napari-cne", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="napari-cne", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="napari with the bundled cells and a live embedding")
+    p = sub.add_parser(
+        "demo", help="napari with the bundled cells and a live embedding"
+    )
     p.add_argument("--screenshot", help="save a full-window PNG and exit")
     p.add_argument(
         "--screenshot-if-headless",

@@ -11,9 +11,11 @@ __all__ = ["check_data"]
 
 def _describe(X) -> str:
     shape = getattr(X, "shape", None)
-    return f"{type(X).__name__} of shape {shape}" if shape is not None else type(
-        X
-    ).__name__
+    return (
+        f"{type(X).__name__} of shape {shape}"
+        if shape is not None
+        else type(X).__name__
+    )
 
 
 def check_data(

@@ -32,8 +32,13 @@ from . import spectrum
 from ._validation import check_data
 from .initialization import pca_init, random_init, rescale, spectral_init
 from .losses import LOSSES, pair_gradients
-from .neighbors import binarize_symmetric, exact_knn, knn, resolve_metric
-from .neighbors import symmetric_graph
+from .neighbors import (
+    binarize_symmetric,
+    exact_knn,
+    knn,
+    resolve_metric,
+    symmetric_graph,
+)
 
 __all__ = ["ContrastiveEmbedding", "Snapshot"]
 
@@ -252,7 +257,9 @@ class ContrastiveEmbedding:
     # ------------------------------------------------------------------ params
     def get_params(self, deep: bool = True) -> dict:
         """Return the constructor parameters (scikit-learn convention)."""
-        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        names = self.__init__.__code__.co_varnames[
+            1 : self.__init__.__code__.co_argcount
+        ]
         return {k: getattr(self, k) for k in names}
 
     def set_params(self, **params) -> ContrastiveEmbedding:
@@ -309,9 +316,14 @@ class ContrastiveEmbedding:
         if self.knn_method not in ("auto", "exact", "pynndescent"):
             raise ValueError("knn_method must be 'auto', 'exact' or 'pynndescent'")
         spectrum.z_tsne(100, self.tsne_z)  # validates tsne_z
-        if isinstance(self.init, str) and self.init not in ("pca", "spectral", "random"):
+        if isinstance(self.init, str) and self.init not in (
+            "pca",
+            "spectral",
+            "random",
+        ):
             raise ValueError(
-                f"init must be 'pca', 'spectral', 'random' or an array; got {self.init!r}"
+                "init must be 'pca', 'spectral', 'random' or an array; "
+                f"got {self.init!r}"
             )
         self._callbacks = _as_list(self.callbacks)
         self._device = self._resolve_device(self.device)
@@ -363,7 +375,9 @@ class ContrastiveEmbedding:
             self.feature_columns_ = columns
             self._kept_columns = kept
             self.n_features_in_ = int(Xv.shape[1])
-            self._n_features_orig = int(np.asarray(X).shape[1]) if np.ndim(X) == 2 else 0
+            self._n_features_orig = (
+                int(np.asarray(X).shape[1]) if np.ndim(X) == 2 else 0
+            )
             n = Xv.shape[0]
         elif graph is None:
             raise ValueError("fit needs data X, a kNN graph (graph=...), or both")
@@ -433,9 +447,7 @@ class ContrastiveEmbedding:
 
     def _setup_backend(self) -> None:
         use_numba = (
-            self.backend != "torch"
-            and self._device.type == "cpu"
-            and self._net is None
+            self.backend != "torch" and self._device.type == "cpu" and self._net is None
         )
         if use_numba and self.backend == "auto":
             try:
@@ -564,9 +576,7 @@ class ContrastiveEmbedding:
             return random_init(n, d, rng)
         Y0 = np.asarray(init, dtype=np.float64)
         if Y0.shape != (n, d):
-            raise ValueError(
-                f"init array must have shape ({n}, {d}); got {Y0.shape}"
-            )
+            raise ValueError(f"init array must have shape ({n}, {d}); got {Y0.shape}")
         if not np.isfinite(Y0).all():
             raise ValueError("init array contains NaN or infinite values")
         return rescale(Y0)
@@ -583,7 +593,9 @@ class ContrastiveEmbedding:
         self._x_std = std
         torch.manual_seed(self._seed)  # network weights
         self._net = make_network(X.shape[1], int(self.n_components)).to(self._device)
-        self._Xs = torch.as_tensor((X - self._x_mean) / self._x_std, device=self._device)
+        self._Xs = torch.as_tensor(
+            (X - self._x_mean) / self._x_std, device=self._device
+        )
         lr = 1e-3 if self.learning_rate == "auto" else float(self.learning_rate)
         self._opt = torch.optim.Adam(self._net.parameters(), lr=lr)
 
@@ -640,7 +652,9 @@ class ContrastiveEmbedding:
         fpos = dpos.mul_(2.0 * pg.g_pos[:, None])
         fneg = dneg.mul_(2.0 * pg.g_neg[..., None])
         idx = torch.cat([h, t, neg.reshape(-1)])
-        val = torch.cat([fpos + fneg.sum(1), fpos.neg_(), fneg.reshape(-1, Y.shape[1]).neg_()])
+        val = torch.cat(
+            [fpos + fneg.sum(1), fpos.neg_(), fneg.reshape(-1, Y.shape[1]).neg_()]
+        )
         return idx, val, pg
 
     def _step(self, h, t, lr, spec, exag, want_loss):
@@ -661,7 +675,9 @@ class ContrastiveEmbedding:
                 group["lr"] = lr
             Yu = self._net(self._Xs[uniq])
             with torch.no_grad():
-                idx, val, pg = self._forces(Yu.detach(), hi, ti, ni, spec, exag, want_loss)
+                idx, val, pg = self._forces(
+                    Yu.detach(), hi, ti, ni, spec, exag, want_loss
+                )
                 grad = torch.zeros_like(Yu)
                 grad.index_add_(0, idx, val)
             self._opt.zero_grad(set_to_none=True)
@@ -685,7 +701,10 @@ class ContrastiveEmbedding:
         if self._net is None:
             return self._Y
         with torch.no_grad():
-            out = [self._net(self._Xs[i : i + 65536]) for i in range(0, self.n_samples_, 65536)]
+            out = [
+                self._net(self._Xs[i : i + 65536])
+                for i in range(0, self.n_samples_, 65536)
+            ]
         return torch.cat(out)
 
     def _current_numpy(self) -> np.ndarray:
@@ -812,7 +831,11 @@ class ContrastiveEmbedding:
         self._stop_requested = False
         self._prepare(X, graph)
         n_epochs = int(self.n_epochs)
-        ee = n_epochs // 3 if (self.early_exaggeration and self.loss in ("neg", "infonce")) else 0
+        ee = (
+            n_epochs // 3
+            if (self.early_exaggeration and self.loss in ("neg", "infonce"))
+            else 0
+        )
         yield from self._run(
             n_epochs,
             self.s_,
@@ -898,7 +921,11 @@ class ContrastiveEmbedding:
         if schedule not in ("linear", "cosine", "constant"):
             raise ValueError("lr_schedule must be 'linear', 'cosine' or 'constant'")
         exag = float(self.exaggeration if exaggeration is None else exaggeration)
-        ee = n_epochs // 3 if (early_exaggeration and self.loss in ("neg", "infonce")) else 0
+        ee = (
+            n_epochs // 3
+            if (early_exaggeration and self.loss in ("neg", "infonce"))
+            else 0
+        )
         yield from self._run(
             n_epochs,
             s,
@@ -999,7 +1026,9 @@ class ContrastiveEmbedding:
                     eps=float(self.eps),
                     compute_loss=False,
                 )
-                f = 2.0 * (pg.g_pos[:, None] * dpos + (pg.g_neg[..., None] * dneg).sum(1))
+                f = 2.0 * (
+                    pg.g_pos[:, None] * dpos + (pg.g_neg[..., None] * dneg).sum(1)
+                )
                 grad = torch.zeros_like(Ynew).index_add_(0, h, f)
                 grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
                 Ynew.add_(grad, alpha=-lr)

@@ -37,9 +37,7 @@ def random_init(n: int, n_components: int, rng: np.random.Generator) -> np.ndarr
     return rescale(rng.standard_normal((n, n_components)))
 
 
-def pca_init(
-    X: np.ndarray, n_components: int, rng: np.random.Generator
-) -> np.ndarray:
+def pca_init(X: np.ndarray, n_components: int, rng: np.random.Generator) -> np.ndarray:
     """Leading principal components of ``X``, rescaled.
 
     Components missing because ``X`` has fewer informative directions than
@@ -58,7 +56,7 @@ def pca_init(
         Y = Xc @ V
     else:
         U, S, _ = np.linalg.svd(Xc, full_matrices=False)
-        keep = min(n_components, int((S > S[0] * 1e-5).sum()) if S[0] > 0 else 0)
+        keep = min(n_components, int((S[0] * 1e-5 < S).sum()) if S[0] > 0 else 0)
         Y = _fix_signs(U[:, :keep]) * S[:keep]
     if keep < n_components:
         scale = Y[:, 0].std() if keep else 1.0

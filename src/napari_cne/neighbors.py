@@ -115,8 +115,10 @@ def exact_knn(
     metric = resolve_metric(metric)
     Xt = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
     self_query = query is None
-    Qt = Xt if self_query else torch.as_tensor(
-        np.asarray(query, dtype=np.float32), device=device
+    Qt = (
+        Xt
+        if self_query
+        else torch.as_tensor(np.asarray(query, dtype=np.float32), device=device)
     )
     Xt = _prepare(Xt, metric)
     Qt = Xt if self_query else _prepare(Qt, metric)
@@ -202,7 +204,7 @@ def knn(
     random_state: int | None = None,
     device: str | torch.device = "cpu",
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """k nearest neighbours of every row (self excluded).
+    """K nearest neighbours of every row (self excluded).
 
     Returns
     -------

@@ -1,10 +1,10 @@
-"""The t-SNE <-> UMAP spectrum: from the position ``s`` to loss parameters.
+r"""The t-SNE <-> UMAP spectrum: from the position ``s`` to loss parameters.
 
 Damrich et al. (ICLR 2023) show that negative sampling (NEG) with a fixed
-normalisation constant :math:`\\bar Z` interpolates between t-SNE
-(:math:`\\bar Z` = the partition function of a t-SNE embedding) and UMAP
-(:math:`\\bar Z = n^2/m`).  The spectrum position ``s`` interpolates
-:math:`\\log \\bar Z` linearly between the two ends and extrapolates beyond
+normalisation constant :math:`\bar Z` interpolates between t-SNE
+(:math:`\bar Z` = the partition function of a t-SNE embedding) and UMAP
+(:math:`\bar Z = n^2/m`).  The spectrum position ``s`` interpolates
+:math:`\log \bar Z` linearly between the two ends and extrapolates beyond
 them::
 
     log Zbar(s) = (1 - s) * log Z_tsne(n) + s * log Z_umap(n)

@@ -41,13 +41,16 @@ def iter_spectrum_sweep(
     anchor_s = float(s_values[order[0]])
     for pos, i in enumerate(order):
         s = float(s_values[i])
-        if pos > 0 and s > anchor_s and anchor_layout is not None and (
-            float(s_values[order[pos - 1]]) < anchor_s
+        if (
+            pos > 0
+            and s > anchor_s
+            and anchor_layout is not None
+            and (float(s_values[order[pos - 1]]) < anchor_s)
         ):
             model._Y.copy_(anchor_layout)  # restart the upward walk at the anchor
         snap = None
-        for snap in model.iter_optimize(n_epochs, s=s, every=10**9):
-            pass
+        for last in model.iter_optimize(n_epochs, s=s, every=10**9):
+            snap = last
         if pos == 0:
             anchor_layout = model._Y.clone()
         yield i, snap
@@ -94,7 +97,9 @@ def spectrum_sweep(
     params.pop("s", None)
     anchor = s_values[int(np.argmin(np.abs(np.asarray(s_values) - 1.0)))]
     model = ContrastiveEmbedding(s=anchor, **params).fit(X, graph=graph)
-    out = np.empty((len(s_values), model.n_samples_, model.embedding_.shape[1]), np.float32)
+    out = np.empty(
+        (len(s_values), model.n_samples_, model.embedding_.shape[1]), np.float32
+    )
     first = True
     for i, snap in iter_spectrum_sweep(model, s_values, n_epochs=n_epochs_each):
         out[i] = snap.embedding
