@@ -51,7 +51,7 @@ def run(X, y, device, s, batch="auto", metrics=True):
         "backend": m.backend_,
         "n": len(X),
         "s": s,
-        "batch": m._batch,
+        "batch": m._batch,  # resolved batch size
         "knn_s": round(m.timings_["knn"], 2),
         "optim_s": round(m.timings_["optimize"], 2),
         "total_s": round(total, 2),

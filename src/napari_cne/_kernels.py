@@ -21,7 +21,7 @@ not depend on the number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import get_num_threads, njit, prange, uint64
 
 __all__ = ["LOSS_CODES", "sgd_step"]
 
@@ -232,25 +232,39 @@ def sgd_step(
                 G[t, a] = fh[a]
         losses[c] = loss_c
         dths[c] = dth_c
-    # forces on negatives -> their slots, slots -> points (fixed order)
-    for t in range(bb):
-        for k in range(m):
-            sl = NS[t, k]
-            for a in range(d):
-                G[sl, a] -= F[t, k, a]
-    for s in range(ns):
-        p = slot_pt[s]
-        for a in range(d):
-            P[p, a] += G[s, a]
-    for s in range(ns):
-        p = slot_pt[s]
-        for a in range(d):
-            g = P[p, a]
-            if g != 0.0:
-                if g > clip:
-                    g = clip
-                elif g < -clip:
-                    g = -clip
-                Y[p, a] -= lr * g
-                P[p, a] = 0.0
+    # forces on negatives -> their slots, slots -> points, then one clipped
+    # step per point. Each part owns a range of slots (points) and scans all
+    # entries in the same order, so every sum is added up in a fixed order
+    # whatever the number of threads.
+    n_parts = get_num_threads()
+    for part in prange(n_parts):
+        lo = part * ns // n_parts
+        hi = (part + 1) * ns // n_parts
+        for t in range(bb):
+            for k in range(m):
+                sl = NS[t, k]
+                if sl >= lo and sl < hi:
+                    for a in range(d):
+                        G[sl, a] -= F[t, k, a]
+    n = Y.shape[0]
+    for part in prange(n_parts):
+        lo = part * n // n_parts
+        hi = (part + 1) * n // n_parts
+        for s in range(ns):
+            p = slot_pt[s]
+            if p >= lo and p < hi:
+                for a in range(d):
+                    P[p, a] += G[s, a]
+        for s in range(ns):
+            p = slot_pt[s]
+            if p >= lo and p < hi:
+                for a in range(d):
+                    g = P[p, a]
+                    if g != 0.0:
+                        if g > clip:
+                            g = clip
+                        elif g < -clip:
+                            g = -clip
+                        Y[p, a] -= lr * g
+                        P[p, a] = 0.0
     return losses.sum(), dths.sum()

@@ -82,6 +82,8 @@ class Job:
     error: str | None = None
     results: dict[int, np.ndarray] = field(default_factory=dict)
     last_epoch: int = 0
+    separate: bool = False  # results shown in the separate embedding viewer
+    viewer_closed: bool = False  # stopped because that viewer was closed
 
 
 def limit_threads() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Box", "box_beside", "fit_box", "point_size"]
+__all__ = ["Box", "box_beside", "fit_box", "layout_span", "point_size"]
 
 #: (top, left, height, width) of a rectangle in world coordinates.
 Box = tuple[float, float, float, float]
@@ -43,6 +43,30 @@ def box_beside(extent: np.ndarray | None, gap: float = 0.06) -> Box:
     return (float(y0), float(x1 + gap * h), float(h), float(h))
 
 
+def _robust_bounds(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis (low, high) of the finite rows: 0.5-99.5 percentile from 200 rows."""
+    finite = np.all(np.isfinite(Y), axis=1)
+    Yf = Y[finite] if finite.any() else np.zeros((1, Y.shape[1]))
+    if len(Yf) >= 200:
+        lo, hi = np.percentile(Yf, [0.5, 99.5], axis=0)
+    else:
+        lo, hi = Yf.min(axis=0), Yf.max(axis=0)
+    return lo, hi
+
+
+def layout_span(Y: np.ndarray) -> float:
+    """Larger side of a 2-D layout's bounding box, ignoring a few outliers.
+
+    The same measure :func:`fit_box` scales by (0.5-99.5 percentile for 200
+    points or more). Returns 0.0 for an empty or single-point layout.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2 or len(Y) == 0:
+        return 0.0
+    lo, hi = _robust_bounds(Y)
+    return float(np.max(hi - lo))
+
+
 def fit_box(Y: np.ndarray, box: Box, margin: float = 0.04) -> np.ndarray:
     """Scale and translate a 2-D layout into ``box``, keeping its aspect ratio.
 
@@ -70,12 +94,7 @@ def fit_box(Y: np.ndarray, box: Box, margin: float = 0.04) -> np.ndarray:
     top, left, h, w = box
     if len(Y) == 0:
         return Y.copy()
-    finite = np.all(np.isfinite(Y), axis=1)
-    Yf = Y[finite] if finite.any() else np.zeros((1, 2))
-    if len(Yf) >= 200:
-        lo, hi = np.percentile(Yf, [0.5, 99.5], axis=0)
-    else:
-        lo, hi = Yf.min(axis=0), Yf.max(axis=0)
+    lo, hi = _robust_bounds(Y)
     centre = (lo + hi) / 2
     span = float(np.max(hi - lo))
     size = min(h, w) * (1 - 2 * margin)

@@ -3,8 +3,9 @@
 It embeds per-object features (measured from a Labels layer and image
 layers, or read from any layer's ``features`` table) with
 :class:`napari_cne.ContrastiveEmbedding` in a worker thread, and shows the
-layout live as a Points layer beside the image. See ``docs/scripting.md``
-for the scripting contract.
+layout live as a Points layer beside the image (or, optionally, in a second
+napari viewer of its own). See ``docs/scripting.md`` for the scripting
+contract.
 
 Threading rules followed here: the engine runs only inside
 ``thread_worker`` generators, which never touch layers; every layer update
@@ -25,7 +26,7 @@ import pandas as pd
 from napari.layers import Image, Labels
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from qtpy.QtCore import QSize, Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -63,8 +64,9 @@ from ._jobs import (
     optimize_gen,
     sweep_gen,
 )
-from ._layout import box_beside, fit_box, point_size
+from ._layout import box_beside, fit_box, layout_span, point_size
 from ._spectrum import SpectrumSlider
+from ._viewer2 import EmbeddingViewer, WindowWatcher
 from .export import align_layouts, describe_s, save_sweep_gif
 
 __all__ = ["SWEEP_S", "EmbeddingWidget", "Loss"]
@@ -103,6 +105,9 @@ LOSS_HELP = {
     "umap": "UMAP's own loss: ignores the slider",
 }
 _SPECTRUM_LOSSES = ("neg", "infonce")
+#: In the separate viewer (raw coordinates), the point size follows the
+#: layout's span, and the camera is re-fitted, once it changed by this factor.
+REFRAME_FACTOR = 1.25
 
 
 class _Guard:
@@ -220,6 +225,9 @@ class EmbeddingWidget(QWidget):
         The spectrum sweep layer (leading "spectrum" dimension).
     model : ContrastiveEmbedding or None
         The fitted model behind ``points_layer``.
+    embedding_viewer : napari.Viewer or None
+        The separate embedding viewer while it is open (see the
+        ``separate_viewer`` parameter).
     worker : GeneratorWorker or None
         The running worker (None when idle).
     last_error : str or None
@@ -255,7 +263,11 @@ class EmbeddingWidget(QWidget):
         self._mode_user_set = False
         self._image_checks: dict[str, bool] = {}
         self._column_checks: dict[tuple[str, str], bool] = {}
-        self._filtered_window = None
+        self._main_watcher: WindowWatcher | None = None
+        self._main_closing = False
+        self._frame_span: float | None = None  # separate viewer: size basis
+        self._emb = EmbeddingViewer(parent=self)
+        self._emb.closed.connect(self._on_embedding_viewer_closed)
 
         self._build_ui()
         self._debounce = QTimer(self)
@@ -390,6 +402,12 @@ class EmbeddingWidget(QWidget):
         self.update_interval.setValue(0.2)
         self.update_interval.setSuffix(" s")
         self.update_interval.setToolTip("Minimum time between live layout updates")
+        self.separate_viewer = QCheckBox("Show embedding in a separate viewer")
+        self.separate_viewer.setToolTip(
+            "Put the embedding (and the spectrum sweep) into a second napari\n"
+            "window, in the engine's own coordinates, instead of beside the\n"
+            "image. Takes effect at the next Run or sweep."
+        )
         af.addRow("Negative samples", self.negative_samples)
         af.addRow("Learning rate", self.learning_rate)
         af.addRow("Initialisation", self.init_combo)
@@ -401,6 +419,7 @@ class EmbeddingWidget(QWidget):
         af.addRow("Slider epochs", self.glide_epochs)
         af.addRow("Sweep epochs", self.sweep_epochs)
         af.addRow("Live update every", self.update_interval)
+        af.addRow(self.separate_viewer)
         self.advanced.addWidget(adv)
         form.addRow(self.advanced)
         lay.addWidget(box)
@@ -497,11 +516,29 @@ class EmbeddingWidget(QWidget):
         except (KeyError, ValueError):
             return None
 
-    def _in_viewer(self, layer) -> bool:
+    def _in_viewer(self, layer, viewer=None) -> bool:
+        """Whether ``layer`` is in ``viewer`` (default: the main viewer)."""
         if layer is None:
             return False
+        viewer = self.viewer if viewer is None else viewer
         target = _unwrap(layer)
-        return any(_unwrap(lay) is target for lay in self.viewer.layers)
+        return any(_unwrap(lay) is target for lay in viewer.layers)
+
+    def _viewer_of(self, layer):
+        """The viewer (main or separate) that holds ``layer``, or None."""
+        for viewer in (self.viewer, self._emb.viewer):
+            if viewer is not None and self._in_viewer(layer, viewer):
+                return viewer
+        return None
+
+    def _alive(self, layer) -> bool:
+        """Whether one of our result layers is still in one of the viewers."""
+        return self._viewer_of(layer) is not None
+
+    @property
+    def embedding_viewer(self):
+        """The separate embedding viewer while it is open, else None."""
+        return self._emb.viewer
 
     @staticmethod
     def _is_ours(layer) -> bool:
@@ -565,7 +602,7 @@ class EmbeddingWidget(QWidget):
             job is not None
             and job.layer_seen
             and job.kind != "sweep"
-            and not self._in_viewer(self.points_layer)
+            and not self._alive(self.points_layer)
         ):
             self._layer_lost(job)
         self.reset_choices()
@@ -573,7 +610,21 @@ class EmbeddingWidget(QWidget):
     def _layer_lost(self, job: Job) -> None:
         job.layer_lost = True
         cancel(job)
-        self.status.setText("The embedding layer was deleted; run stopped.")
+        self.status.setText(
+            "The embedding viewer was closed or its layer deleted; run stopped."
+            if job.separate
+            else "The embedding layer was deleted; run stopped."
+        )
+
+    def _on_embedding_viewer_closed(self) -> None:
+        """The separate viewer is closing: stop a job that draws into it."""
+        self._frame_span = None
+        job = self._job
+        if job is None or not job.separate or self._closed:
+            return
+        job.viewer_closed = True
+        self.stop()
+        self.status.setText("The embedding viewer was closed; run stopped.")
 
     def _refresh_images(self, *_) -> None:
         labels = self._layer(self.labels_combo.currentText())
@@ -746,6 +797,7 @@ class EmbeddingWidget(QWidget):
         "glide_epochs",
         "sweep_epochs",
         "update_interval",
+        "separate_viewer",
     )
     _ALIASES = {"seed": "random_state", "standardise": "standardize"}
 
@@ -769,6 +821,7 @@ class EmbeddingWidget(QWidget):
             "glide_epochs": self.glide_epochs.value(),
             "sweep_epochs": self.sweep_epochs.value(),
             "update_interval": self.update_interval.value(),
+            "separate_viewer": self.separate_viewer.isChecked(),
         }
 
     def set_params(self, **params) -> None:
@@ -783,7 +836,9 @@ class EmbeddingWidget(QWidget):
             random), ``device``, ``metric``, ``standardize`` (alias
             ``standardise``), ``early_exaggeration``, ``glide_epochs``
             (slider re-optimisation), ``sweep_epochs`` (per sweep step),
-            ``update_interval`` (seconds between live updates).
+            ``update_interval`` (seconds between live updates),
+            ``separate_viewer`` (bool: show the embedding and the sweep in a
+            second napari viewer, in raw coordinates; from the next run).
 
         Raises
         ------
@@ -830,7 +885,9 @@ class EmbeddingWidget(QWidget):
             spin(self.seed, -1 if value is None else int(value))
         elif key in ("init", "device", "metric"):
             combo(getattr(self, f"{key}_combo"), value)
-        elif key in ("standardize", "early_exaggeration"):
+        elif key in ("standardize", "early_exaggeration", "separate_viewer"):
+            if not isinstance(value, (bool, np.bool_, int, np.integer)):
+                raise ValueError(f"{key} must be True or False; got {value!r}")
             getattr(self, key).setChecked(bool(value))
         else:
             spin(getattr(self, key), value)
@@ -1097,6 +1154,15 @@ class EmbeddingWidget(QWidget):
             job.ctx = self._ctx
             if self.model is not None:
                 job.params = {**self.model.get_params(), "s": job.s}
+        # where the results go: a re-optimisation moves the live layer
+        # wherever it is; a fit or sweep follows the checkbox
+        live = self._viewer_of(self.points_layer)
+        if job.kind == "optimize" and live is not None:
+            job.separate = live is not self.viewer
+        else:
+            job.separate = self.separate_viewer.isChecked()
+        if job.kind == "fit":
+            self._emb.autoframe = True
         self._job = job
         self._guard.job = job
         self.worker = job.worker
