@@ -345,3 +345,148 @@ def test_queue_keeps_a_new_run_when_the_slider_moves(qtbot, viewer_widget):
     assert old.stopped_early_
     assert widget.model is not old
     assert widget.model.s_ == 0.0 and widget.model.n_epochs_ == 10 + 5
+
+
+# ------------------------------------------------------ separate viewer
+@pytest.fixture
+def separate(viewer_widget, qtbot):
+    """The widget set to show the embedding in its own viewer.
+
+    The second viewer is closed at the end (make_napari_viewer's leak check
+    only knows the main one).
+    """
+    viewer, widget = viewer_widget
+    widget.set_params(separate_viewer=True)
+    yield viewer, widget
+    second = widget._emb.viewer  # (the widget may be deleted already)
+    if second is not None:
+        second.close()
+    qtbot.wait(50)  # let Qt delete the closed window
+
+
+def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
+    viewer, widget = separate
+    assert widget.separate_viewer.isChecked()
+    assert widget.get_params()["separate_viewer"] is True
+    with pytest.raises(ValueError, match="True or False"):
+        widget.set_params(separate_viewer="yes")
+    assert widget.embedding_viewer is None  # created on demand
+    shown = []
+    widget.layout_updated.connect(shown.append)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None and len(shown) > 1
+    second = widget.embedding_viewer
+    assert second is not None and second is not viewer
+    pts = widget.points_layer
+    assert pts in second.layers
+    assert "objects embedding" not in [lay.name for lay in viewer.layers]
+    # unscaled: the layer's data are the engine's coordinates
+    assert np.allclose(pts.data, widget.model.embedding_)
+    assert np.allclose(pts.features[["cne_0", "cne_1"]], widget.model.embedding_)
+    assert "cne_0" in viewer.layers["objects"].features.columns
+    # colouring works there
+    widget.color_combo.setCurrentText("cells_mean")
+    assert len({tuple(c) for c in pts.face_color}) > 2
+    # the point size follows the layout's span
+    span = np.ptp(pts.data, axis=0).max()
+    assert 0.001 * span < float(np.mean(pts.size)) < 0.05 * span
+
+    # the slider glide moves the same layer in the same viewer
+    widget.set_params(glide_epochs=10)
+    with qtbot.waitSignal(widget.run_finished, timeout=30_000):
+        widget.spectrum.slider.setValue(0.0)
+    assert widget.embedding_viewer is second and widget.points_layer is pts
+    assert np.allclose(pts.data, widget.model.embedding_)
+
+    # a second run reuses the viewer and the layer
+    run_and_wait(qtbot, widget)
+    assert widget.embedding_viewer is second and widget.points_layer is pts
+
+    # the sweep layer goes there too, with its dims slider
+    worker = widget.sweep((0.0, 1.0), n_epochs=5)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    assert widget.sweep_layer in second.layers
+    assert widget.sweep_layer not in viewer.layers
+    assert "spectrum s" in second.dims.axis_labels
+    assert "spectrum s" not in viewer.dims.axis_labels
+    assert len(viewer.layers) == 2  # the main viewer only has the inputs
+
+
+def test_closing_separate_viewer_mid_run_stops_and_recreates(qtbot, separate):
+    viewer, widget = separate
+    widget.set_params(n_epochs=100_000, update_interval=0.05)
+    worker = widget.run()
+    qtbot.waitUntil(lambda: widget.points_layer is not None, timeout=30_000)
+    second = widget.embedding_viewer
+    with qtbot.waitSignal(worker.finished, timeout=5_000):
+        second.close()
+    qtbot.waitUntil(lambda: not widget.is_running, timeout=5_000)
+    assert "closed" in widget.status.text()
+    assert widget.last_error is None
+    assert widget.embedding_viewer is None
+    assert widget.model is not None  # the partial layout can be continued
+
+    # closed at the Qt level (title bar, Ctrl+W): the Viewer model is closed too
+    worker = widget.continue_run(100_000)
+    qtbot.waitUntil(lambda: widget.embedding_viewer is not None, timeout=30_000)
+    third = widget.embedding_viewer
+    assert third is not second  # recreated
+    qtbot.waitUntil(lambda: widget.points_layer in third.layers, timeout=10_000)
+    with qtbot.waitSignal(worker.finished, timeout=5_000):
+        third.window._qt_window.close()
+    assert widget.embedding_viewer is None
+    assert len(third.layers) == 0
+    assert not hasattr(third.window, "_qt_window")  # Viewer.close() ran
+    qtbot.waitUntil(lambda: not widget.is_running, timeout=5_000)
+    assert widget.last_error is None
+
+
+def test_closing_main_viewer_closes_separate_viewer(qtbot, separate):
+    viewer, widget = separate
+    widget.set_params(n_epochs=100_000, update_interval=0.05)
+    worker = widget.run()
+    qtbot.waitUntil(lambda: widget.embedding_viewer is not None, timeout=30_000)
+    second = widget.embedding_viewer
+    job = widget._job
+    viewer.close()
+    assert job.cancelled
+    assert widget.embedding_viewer is None
+    assert len(second.layers) == 0 and not hasattr(second.window, "_qt_window")
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=5_000)
+
+
+def test_window_watcher_waits_for_napari_close_question(qtbot):
+    """A title-bar close is reported only once the window really hides."""
+    from qtpy.QtCore import QEvent
+    from qtpy.QtWidgets import QMainWindow
+
+    from napari_cne._qt._viewer2 import WindowWatcher
+
+    class Ev:  # a stand-in: Qt events from the window system cannot be made
+        def __init__(self, etype, spontaneous):
+            self._t, self._s = etype, spontaneous
+
+        def type(self):
+            return self._t
+
+        def spontaneous(self):
+            return self._s
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    watcher = WindowWatcher(win)
+    fired = []
+    watcher.closing.connect(lambda: fired.append(1))
+    close, hide = QEvent.Type.Close, QEvent.Type.Hide
+    watcher.eventFilter(win, Ev(close, True))  # napari may still ask "close?"
+    watcher.eventFilter(win, Ev(hide, True))  # minimised, not closed
+    assert not fired
+    watcher.eventFilter(win, Ev(hide, False))  # the hide after an accepted close
+    assert fired == [1]
+    watcher.eventFilter(win, Ev(close, False))
+    assert fired == [1]  # once only
+    other = WindowWatcher(win)
+    other.closing.connect(lambda: fired.append(2))
+    win.close()  # programmatic: at once
+    assert fired == [1, 2]

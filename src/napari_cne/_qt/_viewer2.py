@@ -53,6 +53,11 @@ class WindowWatcher(QObject):
         if qt_viewer is not None:
             qt_viewer.installEventFilter(self)
 
+    @property
+    def window(self):
+        """The watched window (None once it is gone)."""
+        return self._window()
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         """Watch Close (and Hide after a window-system Close)."""
         if self.fired:

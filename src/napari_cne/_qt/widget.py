@@ -87,6 +87,20 @@ WRITTEN_KEY = "napari_cne_columns"
 ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 UNIFORM = "(uniform colour)"
 UNIFORM_COLOR = "#3fa9f5"
+#: colours of categorical columns (matplotlib's tab10; napari's default
+#: cycle has only two colours)
+CATEGORY_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 class Loss(str, Enum):
@@ -525,7 +539,7 @@ class EmbeddingWidget(QWidget):
         return any(_unwrap(lay) is target for lay in viewer.layers)
 
     def _viewer_of(self, layer):
-        """The viewer (main or separate) that holds ``layer``, or None."""
+        """Return the viewer (main or separate) holding ``layer``, or None."""
         for viewer in (self.viewer, self._emb.viewer):
             if viewer is not None and self._in_viewer(layer, viewer):
                 return viewer
@@ -617,7 +631,7 @@ class EmbeddingWidget(QWidget):
         )
 
     def _on_embedding_viewer_closed(self) -> None:
-        """The separate viewer is closing: stop a job that draws into it."""
+        """Stop a job that draws into the separate viewer, which is closing."""
         self._frame_span = None
         job = self._job
         if job is None or not job.separate or self._closed:
@@ -1274,13 +1288,14 @@ class EmbeddingWidget(QWidget):
     def _show_snapshot(self, job: Job, snap) -> None:
         job.n_snapshots += 1
         job.last_epoch = snap.epoch
-        ctx = job.ctx
-        world = fit_box(snap.embedding, ctx.box)
+        world = self._display(job, snap.embedding)
         layer = self._live_layer(job, world)
         if layer is None:
             return
         if layer.data is not world:
             layer.data = world
+            if job.separate:
+                self._reframe(layer, world)
         self.progress.setValue(snap.epoch)
         self._plot_losses(job.model)
         self.status.setText(
@@ -1306,37 +1321,95 @@ class EmbeddingWidget(QWidget):
 
     def _points_features(self, ctx: Context, Y: np.ndarray | None) -> pd.DataFrame:
         rows = ctx.table.loc[ctx.kept].reset_index(drop=True)
-        df = pd.DataFrame({ctx.id_name: rows[ctx.id_name].to_numpy()})
-        for c in rows.columns:
-            if c != ctx.id_name and c not in ("cne_0", "cne_1"):
-                df[c] = rows[c].to_numpy()
+        keep = [c for c in rows.columns if c not in (ctx.id_name, "cne_0", "cne_1")]
+        # a column selection keeps the dtypes (categorical columns included)
+        df = rows[[ctx.id_name, *keep]].copy()
         Y = np.full((len(df), 2), np.nan) if Y is None else np.asarray(Y, float)
         df["cne_0"] = Y[:, 0]
         df["cne_1"] = Y[:, 1]
         return df
 
+    @staticmethod
+    def _display(job: Job, Y: np.ndarray) -> np.ndarray:
+        """World coordinates of a layout: beside the image, or raw (separate)."""
+        if job.separate:
+            return np.array(Y, dtype=np.float64)
+        return fit_box(Y, job.ctx.box)
+
+    def _target_viewer(self, job: Job):
+        """Return the viewer that shows this job's results (None: do not show).
+
+        The separate viewer is created on demand, except after it was closed
+        during this job or while the main viewer is closing.
+        """
+        if not job.separate:
+            return self.viewer
+        create = not (job.viewer_closed or self._main_closing or self._closed)
+        was_open = self._emb.is_open
+        main = self._main_window()
+        viewer = self._emb.get(
+            create=create,
+            show=main is not None and main.isVisible(),
+            beside=main,
+        )
+        if viewer is not None and not was_open:
+            viewer.layers.events.removed.connect(self._on_layer_removed)
+            self._watch_window()
+        return viewer
+
+    def _reframe(self, layer, world: np.ndarray) -> None:
+        """Keep the point size (and camera) in step with the layout's span.
+
+        Separate viewer only: raw layouts grow from the initialisation's span
+        to the final one.
+        """
+        span = layout_span(world)
+        if not span > 0:
+            return
+        old = self._frame_span
+        if old is not None and 1 / REFRAME_FACTOR < span / old < REFRAME_FACTOR:
+            return
+        if old is None:
+            layer.size = point_size(len(world), span)
+        else:
+            # relative, so that a size the user chose is kept in proportion
+            layer.size = np.asarray(layer.size, dtype=float) * (span / old)
+        self._frame_span = span
+        if self._emb.autoframe:
+            self._emb.reset_view()
+
     def _live_layer(self, job: Job, world: np.ndarray):
         """Return the Points layer for this job, created on the first snapshot."""
         ctx = job.ctx
         layer = self.points_layer
-        alive = self._in_viewer(layer)
-        if job.layer_seen and not alive:
-            # the user deleted the layer mid-run: stop rather than resurrect it
+        where = self._viewer_of(layer)
+        if job.layer_seen and where is None:
+            # the user deleted the layer (or closed its viewer) mid-run: stop
+            # rather than resurrect it
             self._layer_lost(job)
             return None
-        if alive and (
+        target = self._target_viewer(job)
+        if target is None:
+            return None
+        if where is target and (
             layer.metadata.get(META_KEY, {}).get("source") == ctx.source_name
             and len(layer.data) == len(world)
         ):
             job.layer_seen = True
             return layer
-        h = ctx.box[2]
+        n = len(world)
+        if job.separate:
+            span = layout_span(world)
+            size = point_size(n, span if span > 0 else 1.0)
+            self._frame_span = span if span > 0 else None
+        else:
+            size = point_size(n, ctx.box[2])
         features = self._points_features(ctx, None)
-        layer = self.viewer.add_points(
+        layer = target.add_points(
             world,
             name=f"{ctx.source_name} embedding",
             features=features,
-            size=point_size(len(world), h),
+            size=size,
             border_width=0,
             face_color=UNIFORM_COLOR,
             metadata={META_KEY: {"source": ctx.source_name, "kind": "embedding"}},
@@ -1344,7 +1417,7 @@ class EmbeddingWidget(QWidget):
         self.points_layer = layer
         job.layer_seen = True
         self._refresh_color_choices(layer)
-        self.viewer.reset_view()
+        target.reset_view()
         return layer
 
     def _refresh_color_choices(self, layer) -> None:
@@ -1363,7 +1436,7 @@ class EmbeddingWidget(QWidget):
     def _apply_colors(self, *_) -> None:
         column = self.color_combo.currentText()
         for layer in (self.points_layer, self.sweep_layer):
-            if not self._in_viewer(layer):
+            if not self._alive(layer):
                 continue
             try:
                 if column == UNIFORM or column not in layer.features.columns:
@@ -1372,6 +1445,7 @@ class EmbeddingWidget(QWidget):
                     layer.face_colormap = "viridis"
                     layer.face_color = column
                 else:
+                    layer.face_color_cycle = list(CATEGORY_COLORS)
                     layer.face_color = column
             except (ValueError, TypeError, KeyError) as err:
                 self._error(f"cannot colour by {column!r}: {err}")
@@ -1390,15 +1464,20 @@ class EmbeddingWidget(QWidget):
             return
         if job.kind == "fit":
             self.model, self._ctx = model, job.ctx
+        if job.viewer_closed:
+            self.status.setText("The embedding viewer was closed; run stopped.")
+            return
         if job.layer_lost:
             self.status.setText("The embedding layer was deleted; run stopped.")
             return
         ctx = job.ctx
         names = self._write_source(ctx, Y)
-        world = fit_box(Y, ctx.box)
+        world = self._display(job, Y)
         layer = self._live_layer(job, world)
         if layer is not None:
             layer.data = world
+            if job.separate:
+                self._reframe(layer, world)
             df = layer.features.copy()
             df["cne_0"], df["cne_1"] = Y[:, 0].astype(float), Y[:, 1].astype(float)
             layer.features = df
@@ -1492,8 +1571,14 @@ class EmbeddingWidget(QWidget):
     def _finish_sweep(self, job: Job) -> None:
         if job.error is not None:
             return
+        if job.viewer_closed:
+            self.status.setText("The embedding viewer was closed; sweep stopped.")
+            return
         if not job.results:
             self.status.setText("Sweep stopped before the first position was done.")
+            return
+        target = self._target_viewer(job)
+        if target is None:
             return
         ctx = job.ctx
         order = sorted(job.results, key=lambda i: job.s_values[i])
@@ -1504,11 +1589,14 @@ class EmbeddingWidget(QWidget):
         anchor = int(np.argmin(np.abs(np.asarray(s_done) - job.s)))
         layouts = align_layouts(raw, anchor)
         n = len(layouts[0])
+        if job.separate:  # the engine's scale, like the live layer there
+            shown = [np.asarray(Y, dtype=float) for Y in layouts]
+            size = point_size(n, layout_span(layouts[anchor]) or 1.0)
+        else:
+            shown = [fit_box(Y, ctx.box) for Y in layouts]
+            size = point_size(n, ctx.box[2])
         data = np.concatenate(
-            [
-                np.column_stack([np.full(n, k, float), fit_box(Y, ctx.box)])
-                for k, Y in enumerate(layouts)
-            ]
+            [np.column_stack([np.full(n, k, float), Y]) for k, Y in enumerate(shown)]
         )
         base = self._points_features(ctx, None).drop(columns=["cne_0", "cne_1"])
         feats = pd.concat([base] * len(layouts), ignore_index=True)
@@ -1519,15 +1607,16 @@ class EmbeddingWidget(QWidget):
         even = len(s_done) > 1 and np.allclose(steps, steps[0]) and steps[0] > 0
         scale = (float(steps[0]) if even else 1.0, 1.0, 1.0)
         translate = (float(s_done[0]) if even else 0.0, 0.0, 0.0)
-        if self._in_viewer(self.sweep_layer) and (
+        old = self._viewer_of(self.sweep_layer)
+        if old is not None and (
             self.sweep_layer.metadata.get(META_KEY, {}).get("source") == ctx.source_name
         ):
-            self.viewer.layers.remove(self.sweep_layer)
-        layer = self.viewer.add_points(
+            old.layers.remove(self.sweep_layer)
+        layer = target.add_points(
             data,
             name=f"{ctx.source_name} spectrum sweep",
             features=feats,
-            size=point_size(n, ctx.box[2]),
+            size=size,
             border_width=0,
             face_color=UNIFORM_COLOR,
             scale=scale,
@@ -1546,15 +1635,18 @@ class EmbeddingWidget(QWidget):
         )
         self.sweep_layer = layer
         self._sweep_result = {"s_values": s_done, "layouts": layouts}
-        axis = self.viewer.dims.ndim - 3
+        dims = target.dims
+        axis = dims.ndim - 3
         if axis >= 0:
-            labels = list(self.viewer.dims.axis_labels)
+            labels = list(dims.axis_labels)
             labels[axis] = "spectrum s" if even else "spectrum (index)"
-            self.viewer.dims.axis_labels = labels
+            dims.axis_labels = labels
             k = int(np.argmin(np.abs(np.asarray(s_done) - self.spectrum.value())))
-            self.viewer.dims.set_point(axis, translate[0] + k * scale[0])
-        if self._in_viewer(self.points_layer):
+            dims.set_point(axis, translate[0] + k * scale[0])
+        if self._alive(self.points_layer):
             self.points_layer.visible = False
+        if job.separate and self._emb.autoframe:
+            target.reset_view()
         self._apply_colors()
         done = "stopped; kept" if job.cancelled else "done:"
         self.status.setText(
@@ -1591,7 +1683,7 @@ class EmbeddingWidget(QWidget):
         layouts = self._sweep_result["layouts"]
         colors = None
         layer = self.sweep_layer
-        if self._in_viewer(layer):
+        if self._alive(layer):
             fc = np.asarray(layer.face_color)
             if fc.ndim == 2 and len(fc) >= len(layouts[0]):
                 colors = fc[: len(layouts[0])]
@@ -1643,20 +1735,32 @@ class EmbeddingWidget(QWidget):
             self.status.setText(f"⚠ {message}")
         show_error(message)
 
+    def _main_window(self) -> QMainWindow | None:
+        """Return the main window the widget is docked in (also when floating)."""
+        w = self
+        while w is not None and not isinstance(w, QMainWindow):
+            w = w.parentWidget()
+        return w
+
     def _watch_window(self) -> None:
         """Stop the workers when the main window closes (viewer.close())."""
-        win = self.window()
-        current = self._filtered_window() if self._filtered_window else None
-        if isinstance(win, QMainWindow) and win is not current:
-            win.installEventFilter(self)
-            self._filtered_window = weakref.ref(win)
+        win = self._main_window()
+        if win is None:
+            return
+        old = self._main_watcher
+        if old is not None:
+            if old.window is win:
+                return
+            old.closing.disconnect(self._on_main_closing)
+            old.deleteLater()
+        self._main_watcher = WindowWatcher(win, parent=self)
+        self._main_watcher.closing.connect(self._on_main_closing)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        """Watch the main window for Close, to stop running workers."""
-        win = self._filtered_window() if self._filtered_window else None
-        if event.type() == QEvent.Type.Close and win is not None and obj is win:
-            self.shutdown()
-        return False
+    def _on_main_closing(self) -> None:
+        """Stop, and close the separate viewer: the main viewer is closing."""
+        self._main_closing = True
+        self.shutdown()
+        self._emb.close()
 
     def shutdown(self) -> None:
         """Stop everything (called when the viewer closes)."""
