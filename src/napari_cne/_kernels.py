@@ -21,7 +21,7 @@ not depend on the number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, prange, uint64
+from numba import njit, prange, uint64
 
 __all__ = ["LOSS_CODES", "sgd_step"]
 
@@ -74,6 +74,7 @@ def sgd_step(
     Ys,
     slot_pt,
     want_loss,
+    n_parts,
 ):
     """Run one SGD step on the edges ``order[start:stop]`` in place.
 
@@ -109,6 +110,9 @@ def sgd_step(
         Scratch: point index of each slot.
     want_loss : bool
         Also compute the summed loss.
+    n_parts : int
+        Parts for the parallel scatter (the number of threads; the result
+        does not depend on it).
 
     Returns
     -------
@@ -236,7 +240,6 @@ def sgd_step(
     # step per point. Each part owns a range of slots (points) and scans all
     # entries in the same order, so every sum is added up in a fixed order
     # whatever the number of threads.
-    n_parts = get_num_threads()
     for part in prange(n_parts):
         lo = part * ns // n_parts
         hi = (part + 1) * ns // n_parts

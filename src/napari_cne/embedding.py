@@ -494,6 +494,8 @@ class ContrastiveEmbedding:
         self._step_count = 0
 
     def _epoch_numba(self, lr, spec, exag, want_loss) -> float:
+        import numba
+
         from ._kernels import LOSS_CODES, sgd_step
 
         E = self._heads_np.shape[0]
@@ -502,6 +504,7 @@ class ContrastiveEmbedding:
         m = int(self.negative_samples)
         code = LOSS_CODES[self.loss]
         seed = np.uint64(self._seed)
+        n_parts = numba.get_num_threads()  # this thread's setting
         Y = self._Y.numpy()  # a view: the kernel updates self._Y in place
         first = None
         for start in range(0, E, b):
@@ -533,6 +536,7 @@ class ContrastiveEmbedding:
                 self._Ys,
                 self._slot_pt,
                 want_loss and start == 0,
+                n_parts,
             )
             self._step_count += 1
             if start == 0:
