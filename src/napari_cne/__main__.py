@@ -90,7 +90,7 @@ def _demo_engine(args: argparse.Namespace) -> int:
         for ax, (s, Y) in zip(np.atleast_1d(axes), results):
             sc = ax.scatter(Y[:, 0], Y[:, 1], c=np.log(area), s=12, cmap="viridis")
             ax.set_title(f"s = {s:g}")
-            ax.set_aspect("equal", "datalim")
+            ax.set_aspect("equal", "box")
             ax.set_xticks([])
             ax.set_yticks([])
         fig.colorbar(sc, ax=axes, label="log nucleus area", shrink=0.8)
