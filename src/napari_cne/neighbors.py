@@ -28,6 +28,7 @@ __all__ = [
     "knn_graph",
     "nndescent_knn",
     "symmetric_graph",
+    "warm_up",
 ]
 
 METRICS = ("euclidean", "cosine", "correlation", "manhattan")
@@ -174,6 +175,18 @@ def nndescent_knn(
     )
     ind, dist = index.neighbor_graph
     return drop_self(ind, dist)
+
+
+def warm_up() -> None:
+    """Compile pynndescent's numba code now (about 30 s once per process).
+
+    Call it in a background thread when a GUI opens, so that the first
+    large embedding does not wait for the compiler.
+    """
+    if importlib.util.find_spec("pynndescent") is None:
+        return
+    X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    nndescent_knn(X, 5, random_state=0)
 
 
 def drop_self(
