@@ -131,6 +131,20 @@ def prepare_input(ctx: Context) -> None:
     ctx.X, ctx.kept, ctx.used_columns = X, kept, used
 
 
+def _relay(job: Job, it, kind: str):
+    """Pass the engine's snapshots on as ``(token, kind, snap)`` until done.
+
+    Remembers the engine generator on the job (so that it can be closed
+    after an abort) and closes it as soon as the job is cancelled.
+    """
+    job.engine_iter = it
+    for snap in it:
+        yield job.token, kind, snap
+        if job.cancelled:
+            it.close()
+            return
+
+
 def fit_gen(job: Job):
     """Worker: measure, then fit, yielding ``(token, kind, payload)``."""
     if job.cancelled:
@@ -144,12 +158,7 @@ def fit_gen(job: Job):
         it = job.model.iter_fit(
             job.ctx.X, min_interval=live_interval(job.interval, len(job.ctx.X))
         )
-        job.engine_iter = it
-        for snap in it:
-            yield job.token, "snap", snap
-            if job.cancelled:
-                it.close()
-                return
+        yield from _relay(job, it, "snap")
     except USER_ERRORS as err:
         yield job.token, "error", str(err)
 
@@ -168,12 +177,7 @@ def optimize_gen(job: Job):
             learning_rate=job.lr,
             min_interval=live_interval(job.interval, job.model.n_samples_),
         )
-        job.engine_iter = it
-        for snap in it:
-            yield job.token, "snap", snap
-            if job.cancelled:
-                it.close()
-                return
+        yield from _relay(job, it, "snap")
     except USER_ERRORS as err:
         yield job.token, "error", str(err)
 
@@ -194,19 +198,11 @@ def sweep_gen(job: Job):
         model = ContrastiveEmbedding(**job.params)
         job.model = model
         it = model.iter_fit(job.ctx.X, min_interval=0.3)
-        job.engine_iter = it
-        for snap in it:
-            yield job.token, "anchor", snap
-            if job.cancelled:
-                it.close()
-                return
+        yield from _relay(job, it, "anchor")
+        if job.cancelled:
+            return
         it = iter_spectrum_sweep(model, job.s_values, n_epochs=job.n_epochs)
-        job.engine_iter = it
-        for i, snap in it:
-            yield job.token, "sweep", (i, snap)
-            if job.cancelled:
-                it.close()
-                return
+        yield from _relay(job, it, "sweep")  # payload: (index, snapshot)
     except USER_ERRORS as err:
         yield job.token, "error", str(err)
 
