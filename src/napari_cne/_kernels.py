@@ -141,7 +141,7 @@ def sgd_step(
     losses = np.zeros(n_chunks)
     dths = np.zeros(n_chunks)
     for c in prange(n_chunks):
-        qk = np.empty(m)
+        dk = np.empty(m)  # squared distances head -> negatives
         fh = np.empty(d)
         loss_c = 0.0
         dth_c = 0.0
@@ -153,45 +153,28 @@ def sgd_step(
             key = _mix(seed ^ _mix(step * uint64(0x9E3779B97F4A7C15) + uint64(t)))
             for k in range(m):
                 sl = t + 1 + _below(_mix(key + uint64(k + 1)), span)
-                NS[t, k] = sl - ns * np.int64(sl >= ns)  # no division
-            if code == 3:  # InfoNCE: all candidates' similarities first
+                sl = sl - ns * np.int64(sl >= ns)  # no division
+                NS[t, k] = sl
+                dist = 0.0
+                for a in range(d):
+                    diff = Ys[t, a] - Ys[sl, a]
+                    dist += diff * diff
+                dk[k] = dist
+            # positive pair: dL/d(d2)
+            if code == 3:  # InfoNCE: the softmax needs every candidate
                 qp = 1.0 / (eps + d2)
                 cqp = min(max(qp, LO), HI)
                 ssum = cqp
                 for k in range(m):
-                    p = NS[t, k]
-                    dk = 0.0
-                    for a in range(d):
-                        diff = Ys[t, a] - Ys[p, a]
-                        dk += diff * diff
-                    q = 1.0 / (eps + dk)
-                    qk[k] = q
-                    ssum += min(max(q, LO), HI)
+                    ssum += min(max(1.0 / (eps + dk[k]), LO), HI)
                 inv = 1.0 / (rho * ssum)
                 gp = 0.0
                 if qp >= LO and qp <= HI:
                     gp = INFONCE_T * (exag * qp - qp * qp * inv)
-                for a in range(d):
-                    fh[a] = 2.0 * gp * (Ys[t, a] - Ys[bb + t, a])
-                    G[bb + t, a] = -fh[a]
-                for k in range(m):
-                    p = NS[t, k]
-                    q = qk[k]
-                    gk = 0.0
-                    if q >= LO and q <= HI:
-                        gk = -INFONCE_T * q * q * inv
-                    for a in range(d):
-                        f = 2.0 * gk * (Ys[t, a] - Ys[p, a])
-                        fh[a] += f
-                        F[t, k, a] = f
-                for a in range(d):
-                    G[t, a] = fh[a]
                 if want_loss:
                     loss_c += INFONCE_T * (-np.log(cqp) + np.log(ssum) / rho)
-                continue
-            if code <= 1:  # NEG / NCE
-                apos = nu * (d2 + eps)
-                sig = 1.0 / (1.0 + apos)
+            elif code <= 1:  # NEG / NCE
+                sig = 1.0 / (1.0 + nu * (d2 + eps))
                 gp = exag * nu * sig if sig >= LO else 0.0
                 if want_loss:
                     loss_c -= np.log(min(max(sig, LO), HI))
@@ -205,24 +188,24 @@ def sgd_step(
             for a in range(d):
                 fh[a] = 2.0 * gp * (Ys[t, a] - Ys[bb + t, a])
                 G[bb + t, a] = -fh[a]
+            # negatives: dL/d(d2_k)
             for k in range(m):
                 p = NS[t, k]
-                dk = 0.0
-                for a in range(d):
-                    diff = Ys[t, a] - Ys[p, a]
-                    dk += diff * diff
                 gk = 0.0
-                if code <= 1:
-                    an = nu * (dk + eps)
+                if code == 3:
+                    q = 1.0 / (eps + dk[k])
+                    if q >= LO and q <= HI:
+                        gk = -INFONCE_T * q * q * inv
+                elif code <= 1:
+                    an = nu * (dk[k] + eps)
                     if an >= lo_a:  # the clamp on 1 - sigma is inactive
-                        inv = 1.0 / ((1.0 + an) * (dk + eps))
-                        gk = -inv
+                        gk = -1.0 / ((1.0 + an) * (dk[k] + eps))
                         if code == 1:
                             dth_c -= 1.0 / (1.0 + an)
                     if want_loss:
                         loss_c -= np.log(min(max(an / (1.0 + an), LO), HI))
                 else:
-                    q = 1.0 / (eps + dk)
+                    q = 1.0 / (eps + dk[k])
                     om = 1.0 - q
                     if om >= LO and om <= HI:
                         gk = -q * q / om
