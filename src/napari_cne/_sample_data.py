@@ -31,6 +31,19 @@ def load_human_mitosis() -> tuple[np.ndarray, np.ndarray]:
         return d["dna"].copy(), d["labels"].copy()
 
 
+def _dna_layer(dna: np.ndarray) -> tuple:
+    """LayerData tuple of the DNA image, shared by both samples."""
+    return (
+        dna,
+        {
+            "name": "DNA (human mitosis)",
+            "colormap": "gray",
+            "contrast_limits": DNA_CONTRAST,
+        },
+        "image",
+    )
+
+
 def human_mitosis_nuclei() -> list[tuple]:
     """DNA image plus nucleus labels: the input for a per-object embedding.
 
@@ -41,15 +54,7 @@ def human_mitosis_nuclei() -> list[tuple]:
     """
     dna, labels = load_human_mitosis()
     return [
-        (
-            dna,
-            {
-                "name": "DNA (human mitosis)",
-                "colormap": "gray",
-                "contrast_limits": DNA_CONTRAST,
-            },
-            "image",
-        ),
+        _dna_layer(dna),
         (labels, {"name": "nuclei", "opacity": 0.4}, "labels"),
     ]
 
@@ -75,15 +80,7 @@ def human_mitosis_nuclei_table() -> list[tuple]:
     cent = regionprops_table(labels, properties=("label", "centroid"))
     coords = np.column_stack([cent["centroid-0"], cent["centroid-1"]])
     return [
-        (
-            dna,
-            {
-                "name": "DNA (human mitosis)",
-                "colormap": "gray",
-                "contrast_limits": DNA_CONTRAST,
-            },
-            "image",
-        ),
+        _dna_layer(dna),
         (
             coords,
             {
