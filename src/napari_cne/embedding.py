@@ -509,9 +509,7 @@ class ContrastiveEmbedding:
         first = None
         for start in range(0, E, b):
             stop = min(start + b, E)
-            nu = spec.get("nu", 1.0)
-            if self.loss == "nce":
-                nu = m * math.exp(self._log_z)
+            nu = self._nu(spec)
             loss, dth = sgd_step(
                 Y,
                 self._heads_np,
@@ -628,6 +626,12 @@ class ContrastiveEmbedding:
             return {"rho": spectrum.infonce_rho(s)}
         return {}
 
+    def _nu(self, spec: dict) -> float:
+        """NEG's fixed noise ratio, or NCE's current learned one."""
+        if self.loss == "nce":
+            return int(self.negative_samples) * math.exp(self._log_z)
+        return spec.get("nu", 1.0)
+
     def _update_spectrum_attrs(self, s: float) -> None:
         n = self.n_samples_
         if self.loss == "neg":
@@ -656,9 +660,7 @@ class ContrastiveEmbedding:
         dneg = yh[:, None, :] - Y[neg]
         d2pos = dpos.square().sum(-1)
         d2neg = dneg.square().sum(-1)
-        nu = spec.get("nu", 1.0)
-        if self.loss == "nce":
-            nu = int(self.negative_samples) * math.exp(self._log_z)
+        nu = self._nu(spec)
         pg = pair_gradients(
             self.loss,
             d2pos,
@@ -1036,9 +1038,7 @@ class ContrastiveEmbedding:
                 yh = Ynew[h]
                 dpos = yh - Yt[t]
                 dneg = yh[:, None, :] - Yt[neg]
-                nu = spec.get("nu", 1.0)
-                if self.loss == "nce":
-                    nu = m * math.exp(self._log_z)
+                nu = self._nu(spec)
                 pg = pair_gradients(
                     self.loss,
                     dpos.square().sum(-1),
