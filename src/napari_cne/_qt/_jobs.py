@@ -49,6 +49,8 @@ class Context:
     labels_data: np.ndarray | None = None
     images: dict[str, np.ndarray] = field(default_factory=dict)
     spacing: tuple[float, ...] | None = None
+    time_axis: int | None = None  # labels: the axis that is time
+    pixel_shape: tuple[int, ...] = ()  # pixels: the spatial grid
     table: pd.DataFrame | None = None  # rows = objects
     columns: list[str] | None = None  # feature columns (table mode: chosen)
     id_name: str = "label"

@@ -55,6 +55,7 @@ from superqt import QCollapsible
 
 from ..embedding import ContrastiveEmbedding
 from ..features import _check_labels
+from ._colors import UNIFORM_COLOR, column_colors, is_numeric
 from ._jobs import (
     USER_ERRORS,
     Context,
@@ -65,6 +66,8 @@ from ._jobs import (
     sweep_gen,
 )
 from ._layout import box_beside, fit_box, layout_span, point_size
+from ._linking import Target, current_index
+from ._selection import CLASS_KEY, SelectionPanel
 from ._spectrum import SpectrumSlider
 from ._viewer2 import EmbeddingViewer, WindowWatcher
 from .export import align_layouts, describe_s, save_sweep_gif
@@ -86,21 +89,8 @@ WRITTEN_KEY = "napari_cne_columns"
 #: columns that identify objects and are not used as features by default
 ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 UNIFORM = "(uniform colour)"
-UNIFORM_COLOR = "#3fa9f5"
-#: colours of categorical columns (matplotlib's tab10; napari's default
-#: cycle has only two colours)
-CATEGORY_COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
+#: alpha of the points of other frames (time-lapse emphasis of the current one)
+OTHER_FRAME_ALPHA = 0.12
 
 
 class Loss(str, Enum):
@@ -149,11 +139,7 @@ def _unwrap(obj):
     return getattr(obj, "__wrapped__", obj)
 
 
-def _is_numeric(series: pd.Series) -> bool:
-    return bool(
-        (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
-        and not isinstance(series.dtype, pd.CategoricalDtype)
-    )
+_is_numeric = is_numeric
 
 
 def _jsonable(params: dict) -> dict:
@@ -295,6 +281,7 @@ class EmbeddingWidget(QWidget):
         events = self.viewer.layers.events
         events.inserted.connect(self.reset_choices)
         events.removed.connect(self._on_layer_removed)
+        self.viewer.dims.events.current_step.connect(self._on_dims_step)
         self.reset_choices()
         self._update_buttons()
 
@@ -476,6 +463,13 @@ class EmbeddingWidget(QWidget):
         row.addWidget(self.color_combo, 1)
         lay.addLayout(row)
 
+        box = QGroupBox("Selection and classes")
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(6, 6, 6, 6)
+        self.selection = SelectionPanel(self._viewer_of)
+        bl.addWidget(self.selection)
+        lay.addWidget(box)
+
         import pyqtgraph as pg
 
         self.loss_plot = pg.PlotWidget(background=None)
@@ -506,6 +500,7 @@ class EmbeddingWidget(QWidget):
         self.sweep_btn.clicked.connect(lambda: self.sweep())
         self.gif_btn.clicked.connect(lambda: self.export_gif())
         self.color_combo.currentTextChanged.connect(self._apply_colors)
+        self.selection.classes_changed.connect(self._on_classes_changed)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Prefer a narrow dock, leaving the canvas most of the window."""
@@ -596,7 +591,12 @@ class EmbeddingWidget(QWidget):
         if self._closed:
             return
         try:
-            labels = [lay.name for lay in self.viewer.layers if isinstance(lay, Labels)]
+            labels = [
+                lay.name
+                for lay in self.viewer.layers
+                if isinstance(lay, Labels)
+                and lay.metadata.get(META_KEY, {}).get("kind") != "selection"
+            ]
             tables = [lay.name for lay in self._table_layers()]
             self._set_items(self.labels_combo, labels)
             self._set_items(self.table_combo, tables)
@@ -968,7 +968,7 @@ class EmbeddingWidget(QWidget):
         id_name = next((c for c in ("label", "index", "id") if c in df.columns), None)
         # all columns travel along (to colour the embedding by any of them,
         # categorical ones included); only ``columns`` are embedded
-        ours = set(layer.metadata.get(WRITTEN_KEY, ()))
+        ours = {*layer.metadata.get(WRITTEN_KEY, ()), layer.metadata.get(CLASS_KEY)}
         table = df[[c for c in df.columns if c not in ours]].copy()
         if id_name is None:
             id_name = "index"
@@ -1416,6 +1416,7 @@ class EmbeddingWidget(QWidget):
         )
         self.points_layer = layer
         job.layer_seen = True
+        self._link(ctx, layer)
         self._refresh_color_choices(layer)
         target.reset_view()
         return layer
@@ -1434,21 +1435,101 @@ class EmbeddingWidget(QWidget):
         self._apply_colors()
 
     def _apply_colors(self, *_) -> None:
+        """Colour the embedding layers by the chosen column.
+
+        Classes keep the user's colours; for a time-lapse the points of the
+        frame shown in the image stay opaque and the others fade.
+        """
         column = self.color_combo.currentText()
+        panel = self.selection
+        mapping = panel.classes.colors if column == panel.class_column else None
+        frames, now = self._frames()
         for layer in (self.points_layer, self.sweep_layer):
             if not self._alive(layer):
                 continue
+            df = layer.features
+            values = df[column] if column in df.columns else None
             try:
-                if column == UNIFORM or column not in layer.features.columns:
-                    layer.face_color = UNIFORM_COLOR
-                elif _is_numeric(layer.features[column]):
-                    layer.face_colormap = "viridis"
-                    layer.face_color = column
-                else:
-                    layer.face_color_cycle = list(CATEGORY_COLORS)
-                    layer.face_color = column
-            except (ValueError, TypeError, KeyError) as err:
+                rgba = column_colors(values, len(layer.data), mapping=mapping)
+            except (ValueError, TypeError) as err:
                 self._error(f"cannot colour by {column!r}: {err}")
+                return
+            if frames is not None and now is not None and len(frames) > 0:
+                reps = len(rgba) // len(frames)
+                other = np.tile(frames, reps) != now
+                rgba[other, 3] *= OTHER_FRAME_ALPHA
+            layer.face_color = rgba
+
+    def _frames(self) -> tuple[np.ndarray | None, int | None]:
+        """Frame of every embedded object and the frame shown (time-lapse)."""
+        t = self.selection.target
+        if t is None or t.time_axis is None or not self._alive(self.points_layer):
+            return None, None
+        frames = t.frames_of(self.selection.linker.keys)
+        return frames, current_index(self._viewer_of(t.layer), t.layer, t.time_axis)
+
+    def _on_dims_step(self, *_) -> None:
+        t = self.selection.target
+        if t is not None and t.time_axis is not None:
+            self._apply_colors()
+
+    def _on_classes_changed(self) -> None:
+        layer = self.points_layer
+        if not self._alive(layer):
+            return
+        col = self.selection.class_column
+        if col in layer.features.columns and self.color_combo.findText(col) < 0:
+            self._refresh_color_choices(layer)
+            self.color_combo.setCurrentText(col)  # show the new classes
+        elif self.color_combo.currentText() == col:
+            self._apply_colors()
+
+    def _link(self, ctx: Context, layer) -> None:
+        """Link the new embedding layer to the objects in the source layer."""
+        try:
+            target, id_name = self._target(ctx)
+            keys = np.flatnonzero(ctx.kept) if target.kind == "rows" else None
+            self.selection.attach(
+                layer, target, id_name, self._class_column(ctx), keys=keys
+            )
+        except (KeyError, ValueError) as err:  # pragma: no cover - safety net
+            show_info(f"selection linking is off for this input: {err}")
+
+    @staticmethod
+    def _class_column(ctx: Context) -> str:
+        src = ctx.source
+        ours = getattr(src, "metadata", {}).get(CLASS_KEY)
+        if ours:
+            return ours
+        taken = set(ctx.table.columns) | set(getattr(src, "features", {}).keys())
+        return next(c for c in ("class", "cne_class", "cne_class_2") if c not in taken)
+
+    @staticmethod
+    def _target(ctx: Context) -> tuple[Target, str]:
+        src = ctx.source
+        if ctx.mode == "labels":
+            lab = ctx.labels_data
+            t = Target(
+                "labels",
+                src,
+                shape=lab.shape,
+                labels=lab,
+                time_axis=ctx.time_axis,
+                n_ids=int(lab.max()) + 1,
+            )
+            return t, ctx.id_name
+        if ctx.mode == "pixels":
+            return Target("pixels", src, shape=ctx.pixel_shape), ctx.id_name
+        if (
+            isinstance(src, Labels)
+            and not src.multiscale
+            and ctx.id_name in ("label", "index")
+        ):
+            lab = np.asarray(src.data)
+            n_ids = int(lab.max()) + 1
+            t = Target("labels", src, shape=lab.shape, labels=lab, n_ids=n_ids)
+            return t, ctx.id_name
+        return Target("rows", src), ctx.id_name
 
     def _finalize(self, job: Job) -> None:
         if job.kind == "sweep":
@@ -1765,6 +1846,10 @@ class EmbeddingWidget(QWidget):
     def shutdown(self) -> None:
         """Stop everything (called when the viewer closes)."""
         self._debounce.stop()
+        with contextlib.suppress(Exception):
+            self.viewer.dims.events.current_step.disconnect(self._on_dims_step)
+        with contextlib.suppress(Exception):
+            self.selection.detach()
         self._queue = []
         if self._job is not None:
             cancel(self._job)
