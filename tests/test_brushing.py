@@ -45,12 +45,14 @@ def test_points_selection_lights_up_exactly_those_objects(embedded):
     assert widget.selection.count_label.text() == "3 objects selected"
     # the overlay is not offered as an input
     assert widget.labels_combo.findText("objects selection") < 0
-    # selected points get an outline
-    width = np.asarray(pts.border_width)
-    assert (width[[0, 5, 17]] > 0).all() and (np.delete(width, [0, 5, 17]) == 0).all()
+    # selected points get a ring (a small layer over the embedding)
+    rings = widget.selection.linker.rings
+    assert rings in viewer.layers and rings.name == "objects embedding selection"
+    np.testing.assert_allclose(rings.data, pts.data[[0, 5, 17]])
+    assert viewer.layers.selection.active is not rings
     # clearing the selection clears the overlay
     pts.selected_data = set()
-    assert not overlay.data.any()
+    assert not overlay.data.any() and len(rings.data) == 0
 
 
 def test_clicking_an_object_selects_its_point(embedded):
@@ -78,8 +80,10 @@ def test_click_and_shift_click_on_the_labels(embedded):
     ys2, xs2 = np.nonzero(labels == 20)
 
     def click(y, x, modifiers=()):
-        for kind, fn in (("mouse_press", mouse_press_callbacks),
-                         ("mouse_release", mouse_release_callbacks)):
+        for kind, fn in (
+            ("mouse_press", mouse_press_callbacks),
+            ("mouse_release", mouse_release_callbacks),
+        ):
             event = ReadOnlyWrapper(
                 type(
                     "E",
@@ -128,8 +132,14 @@ def test_lasso_selects_the_points_inside(embedded):
     assert lasso is not None and lasso.mode == "add_polygon_lasso"
     lo, hi = pts.data.min(0), pts.data.max(0)
     mid = (lo + hi) / 2
-    poly = np.array([[lo[0] - 1, lo[1] - 1], [lo[0] - 1, mid[1]],
-                     [mid[0], mid[1]], [mid[0], lo[1] - 1]])
+    poly = np.array(
+        [
+            [lo[0] - 1, lo[1] - 1],
+            [lo[0] - 1, mid[1]],
+            [mid[0], mid[1]],
+            [mid[0], lo[1] - 1],
+        ]
+    )
     lasso.add(poly, shape_type="polygon")
     inside = np.flatnonzero((pts.data[:, 0] < mid[0]) & (pts.data[:, 1] < mid[1]))
     assert len(inside) > 0
@@ -173,8 +183,9 @@ def test_classes_land_in_both_tables_and_export(tmp_path, qtbot, embedded):
     df = pd.read_csv(path)
     assert len(df) == N_OBJ
     assert {"label", "class", "cne_0", "cne_1", "area"} <= set(df.columns)
-    assert (df.loc[df["class"] == "big", "label"].sort_values().tolist()
-            == sorted(big_ids))
+    assert df.loc[df["class"] == "big", "label"].sort_values().tolist() == sorted(
+        big_ids
+    )
 
     # classes survive a re-run and deleting a class unassigns its objects
     run_and_wait(qtbot, widget)
