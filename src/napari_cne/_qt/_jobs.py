@@ -9,6 +9,7 @@ messages that the widget turns into layer updates in the GUI thread.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..embedding import ContrastiveEmbedding
-from ..features import feature_matrix, object_features
+from ..features import feature_matrix, object_features, pixel_features
 from ..sweep import iter_spectrum_sweep
 from ._layout import Box
 
@@ -40,7 +41,7 @@ USER_ERRORS = (ValueError, TypeError, FloatingPointError)
 class Context:
     """What is being embedded, captured in the GUI thread at Run."""
 
-    mode: str  # "labels" or "table"
+    mode: str  # "labels", "table", "pixels" or "file"
     source: Any  # layer whose features receive the coordinates
     source_name: str
     input_layers: list[str]
@@ -51,6 +52,13 @@ class Context:
     spacing: tuple[float, ...] | None = None
     time_axis: int | None = None  # labels: the axis that is time
     pixel_shape: tuple[int, ...] = ()  # pixels: the spatial grid
+    pixel_data: Any = None  # pixels: the image (channel axis included)
+    channel_axis: int | None = None
+    channel_names: list[str] | None = None
+    mask: np.ndarray | None = None
+    max_pixels: int | None = None
+    pixel_scale: tuple[float, ...] | None = None  # spatial axes only
+    pixel_translate: tuple[float, ...] | None = None
     table: pd.DataFrame | None = None  # rows = objects
     columns: list[str] | None = None  # feature columns (table mode: chosen)
     id_name: str = "label"
@@ -126,10 +134,25 @@ def live_interval(interval: float, n: int) -> float:
 def prepare_input(ctx: Context) -> None:
     """Measure features (labels mode) and build the matrix; worker thread."""
     if ctx.mode == "labels":
-        table = object_features(ctx.labels_data, ctx.images, spacing=ctx.spacing)
+        table = object_features(
+            ctx.labels_data, ctx.images, spacing=ctx.spacing, time_axis=ctx.time_axis
+        )
         ctx.table = table
-        ctx.columns = [c for c in table.columns if c != "label"]
-    X, kept, used = feature_matrix(ctx.table, ctx.columns, standardize=ctx.standardize)
+        ctx.columns = [c for c in table.columns if c not in ("label", "frame")]
+    elif ctx.mode == "pixels":
+        ctx.table = pixel_features(
+            ctx.pixel_data,
+            ctx.channel_axis,
+            channel_names=ctx.channel_names,
+            mask=ctx.mask,
+            max_pixels=ctx.max_pixels,
+        )
+    with warnings.catch_warnings():
+        # rows left out for missing values are reported in the status line
+        warnings.simplefilter("ignore", UserWarning)
+        X, kept, used = feature_matrix(
+            ctx.table, ctx.columns, standardize=ctx.standardize
+        )
     ctx.X, ctx.kept, ctx.used_columns = X, kept, used
 
 

@@ -60,6 +60,9 @@ class Target:
         Axis of ``labels`` that is time (labels only).
     n_ids : int
         ``labels.max() + 1``: the key stride per frame.
+    scale, translate : tuple of float, optional
+        World transform of the overlay when it differs from the layer's
+        (pixels of a multichannel image: the channel axis is dropped).
     """
 
     kind: str
@@ -68,6 +71,8 @@ class Target:
     labels: np.ndarray | None = None
     time_axis: int | None = None
     n_ids: int = 0
+    scale: tuple[float, ...] | None = None  # of the overlay (default: layer's)
+    translate: tuple[float, ...] | None = None
 
     @property
     def has_image(self) -> bool:
@@ -355,10 +360,7 @@ class Linker:
         layer = viewer.add_labels(
             np.zeros(t.shape, np.uint8),
             name=f"{src.name} selection",
-            scale=src.scale,
-            translate=src.translate,
-            rotate=src.rotate,
-            shear=src.shear,
+            **overlay_transform(t),
             opacity=0.6,
             colormap=overlay_colormap(self.class_colors),
             metadata={"napari_cne": {"kind": "selection", "source": src.name}},
@@ -449,6 +451,19 @@ def current_index(viewer, layer, axis: int) -> int | None:
     data = np.asarray(layer.world_to_data(point), float)
     n = layer.data.shape[axis]
     return int(np.clip(np.round(data[axis]), 0, n - 1))
+
+
+def overlay_transform(target: Target) -> dict:
+    """Scale and translate (etc.) that put an overlay on the source layer."""
+    src = target.layer
+    if target.scale is not None:
+        return {"scale": target.scale, "translate": target.translate}
+    return {
+        "scale": src.scale,
+        "translate": src.translate,
+        "rotate": src.rotate,
+        "shear": src.shear,
+    }
 
 
 def _set_selected(points, rows: np.ndarray) -> None:

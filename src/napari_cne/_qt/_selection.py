@@ -33,7 +33,7 @@ from qtpy.QtWidgets import (
 )
 
 from ._classes import ClassSet
-from ._linking import Linker, Target, render_overlay
+from ._linking import Linker, Target, overlay_transform, render_overlay
 
 __all__ = ["CLASS_KEY", "SelectionPanel", "keys_from_table"]
 
@@ -197,7 +197,7 @@ class SelectionPanel(QWidget):
         """
         self.id_name = id_name
         self.class_column = class_column
-        self.source_name = target.layer.name
+        self.source_name = getattr(target.layer, "name", None)
         if keys is None:
             keys = keys_from_table(points.features, target, id_name)
         self.linker.attach(points, keys, target)
@@ -421,8 +421,7 @@ class SelectionPanel(QWidget):
         layer = viewer.add_labels(
             data,
             name=f"{name} ({src.name})",
-            scale=src.scale,
-            translate=src.translate,
+            **overlay_transform(t),
             metadata={"napari_cne": {"kind": "class", "class": name}},
         )
         return layer

@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import weakref
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ from qtpy.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -54,7 +56,7 @@ from qtpy.QtWidgets import (
 from superqt import QCollapsible
 
 from ..embedding import ContrastiveEmbedding
-from ..features import _check_labels
+from ..features import _check_labels, read_table
 from ._colors import UNIFORM_COLOR, column_colors, is_numeric
 from ._jobs import (
     USER_ERRORS,
@@ -67,7 +69,7 @@ from ._jobs import (
 )
 from ._layout import box_beside, fit_box, layout_span, point_size
 from ._linking import Target, current_index
-from ._selection import CLASS_KEY, SelectionPanel
+from ._selection import CLASS_KEY, SelectionPanel, keys_from_table
 from ._spectrum import SpectrumSlider
 from ._viewer2 import EmbeddingViewer, WindowWatcher
 from .export import align_layouts, describe_s, save_sweep_gif
@@ -89,6 +91,12 @@ WRITTEN_KEY = "napari_cne_columns"
 #: columns that identify objects and are not used as features by default
 ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 UNIFORM = "(uniform colour)"
+#: what the first axis of 3-D labels means (stack_combo items)
+STACK_CHOICES = {
+    "3-D objects (z, y, x)": None,
+    "time-lapse (t, y, x): objects per frame": 0,
+}
+NONE = "(none)"
 #: alpha of the points of other frames (time-lapse emphasis of the current one)
 OTHER_FRAME_ALPHA = 0.12
 
@@ -262,6 +270,7 @@ class EmbeddingWidget(QWidget):
         self._closed = False
         self._mode_user_set = False
         self._image_checks: dict[str, bool] = {}
+        self._stack_guessed: set[str] = set()
         self._column_checks: dict[tuple[str, str], bool] = {}
         self._main_watcher: WindowWatcher | None = None
         self._main_closing = False
@@ -293,10 +302,19 @@ class EmbeddingWidget(QWidget):
         # input
         box, form = _group("Input")
         self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["Labels + image layers", "Layer features table"])
+        self.mode_combo.addItems(
+            [
+                "Labels + image layers",
+                "Layer features table",
+                "Image pixels",
+                "Table file (CSV, TSV, …)",
+            ]
+        )
         self.mode_combo.setToolTip(
             "Labels + images: measure shape and intensity of every object.\n"
-            "Layer features table: embed rows of a layer's features table."
+            "Layer features table: embed rows of a layer's features table.\n"
+            "Image pixels: one point per pixel of a multichannel image.\n"
+            "Table file: embed rows of a CSV/TSV/Parquet/NumPy file."
         )
         form.addRow("Source", self.mode_combo)
         self.input_stack = QStackedWidget()
@@ -310,8 +328,17 @@ class EmbeddingWidget(QWidget):
             "Intensity images measured inside every object (same shape as the labels)"
         )
         self.images_list.setMaximumHeight(60)
+        self.stack_combo = QComboBox()
+        self.stack_combo.addItems(list(STACK_CHOICES))
+        self.stack_combo.setToolTip(
+            "What the first axis of a 3-D label image is: depth (3-D objects)\n"
+            "or time (2-D objects in every frame; the same id in two frames\n"
+            "is two objects, with a 'frame' column)"
+        )
         pf.addRow("Labels", self.labels_combo)
+        pf.addRow("Stack", self.stack_combo)
         pf.addRow("Images", self.images_list)
+        self._labels_form = pf
         self.input_stack.addWidget(page)
         page = QWidget()
         pf = QFormLayout(page)
@@ -324,6 +351,57 @@ class EmbeddingWidget(QWidget):
         pf.addRow("Layer", self.table_combo)
         pf.addRow("Columns", self.columns_list)
         self.input_stack.addWidget(page)
+
+        page = QWidget()
+        pf = QFormLayout(page)
+        pf.setContentsMargins(0, 0, 0, 0)
+        self.pixel_image_combo = QComboBox()
+        self.pixel_image_combo.setToolTip("Image whose pixels are embedded")
+        self.channel_axis_combo = QComboBox()
+        self.channel_axis_combo.setToolTip(
+            "Axis of the image that holds the channels (one feature each)"
+        )
+        self.mask_combo = QComboBox()
+        self.mask_combo.setToolTip(
+            "Only pixels inside the objects of this Labels layer (e.g. foreground)"
+        )
+        self.max_pixels = QSpinBox()
+        self.max_pixels.setRange(100, 10_000_000)
+        self.max_pixels.setSingleStep(1000)
+        self.max_pixels.setValue(20_000)
+        self.max_pixels.setToolTip(
+            "Random subsample of at most this many pixels (seeded)"
+        )
+        pf.addRow("Image", self.pixel_image_combo)
+        pf.addRow("Channels", self.channel_axis_combo)
+        pf.addRow("Mask", self.mask_combo)
+        pf.addRow("Max pixels", self.max_pixels)
+        self.input_stack.addWidget(page)
+
+        page = QWidget()
+        pf = QFormLayout(page)
+        pf.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.file_edit = QLineEdit()
+        self.file_edit.setPlaceholderText("path to .csv, .tsv, .parquet or .npy")
+        self.browse_btn = QPushButton("…")
+        self.browse_btn.setMaximumWidth(30)
+        row.addWidget(self.file_edit, 1)
+        row.addWidget(self.browse_btn)
+        self.file_columns_list = QListWidget()
+        self.file_columns_list.setMaximumHeight(110)
+        self.file_columns_list.setToolTip("Feature columns to embed")
+        self.link_combo = QComboBox()
+        self.link_combo.setToolTip(
+            "Labels layer whose objects the rows describe (matched by the\n"
+            "table's 'label' column), for linked selection"
+        )
+        pf.addRow("File", row)
+        pf.addRow("Columns", self.file_columns_list)
+        pf.addRow("Objects in", self.link_combo)
+        self.input_stack.addWidget(page)
+        self._file_table: pd.DataFrame | None = None
+        self._file_path: str | None = None
         form.addRow(self.input_stack)
         lay.addWidget(box)
 
@@ -490,6 +568,9 @@ class EmbeddingWidget(QWidget):
         self.mode_combo.activated.connect(self._on_mode_chosen)
         self.mode_combo.currentIndexChanged.connect(self.input_stack.setCurrentIndex)
         self.labels_combo.currentIndexChanged.connect(self._refresh_images)
+        self.pixel_image_combo.currentIndexChanged.connect(self._refresh_pixel_page)
+        self.file_edit.editingFinished.connect(lambda: self._load_file())
+        self.browse_btn.clicked.connect(self._browse_file)
         self.table_combo.currentIndexChanged.connect(self._refresh_columns)
         self.images_list.itemChanged.connect(self._remember_image_check)
         self.columns_list.itemChanged.connect(self._remember_column_check)
@@ -598,12 +679,20 @@ class EmbeddingWidget(QWidget):
                 and lay.metadata.get(META_KEY, {}).get("kind") != "selection"
             ]
             tables = [lay.name for lay in self._table_layers()]
+            images = [
+                lay.name
+                for lay in self.viewer.layers
+                if isinstance(lay, Image) and not lay.multiscale
+            ]
             self._set_items(self.labels_combo, labels)
             self._set_items(self.table_combo, tables)
+            self._set_items(self.pixel_image_combo, images)
+            self._set_items(self.link_combo, [NONE, *labels])
             if not self._mode_user_set:
                 self.mode_combo.setCurrentIndex(0 if labels or not tables else 1)
             self._refresh_images()
             self._refresh_columns()
+            self._refresh_pixel_page()
         except RuntimeError:  # the Qt side is already gone (viewer closing)
             self._closed = True
 
@@ -642,6 +731,16 @@ class EmbeddingWidget(QWidget):
 
     def _refresh_images(self, *_) -> None:
         labels = self._layer(self.labels_combo.currentText())
+        ndim = labels.ndim if labels is not None else 2
+        self._labels_form.setRowVisible(self.stack_combo, ndim == 3)
+        if ndim == 3 and labels is not None:
+            axis = (
+                self.viewer.dims.axis_labels[-3] if self.viewer.dims.ndim >= 3 else ""
+            )
+            guess = 1 if str(axis).lower() in ("t", "time", "frame") else 0
+            if labels.name not in self._stack_guessed:
+                self._stack_guessed.add(labels.name)
+                self.stack_combo.setCurrentIndex(guess)
         self.images_list.blockSignals(True)
         self.images_list.clear()
         for lay in self._matching_images(labels):
@@ -653,6 +752,94 @@ class EmbeddingWidget(QWidget):
             )
             self.images_list.addItem(item)
         self.images_list.blockSignals(False)
+
+    def _refresh_pixel_page(self, *_) -> None:
+        img = self._layer(self.pixel_image_combo.currentText())
+        axes = []
+        if img is not None:
+            if img.rgb:
+                axes = ["RGB(A) colour channels"]
+            else:
+                shape = np.shape(img.data)
+                axes = [NONE] + [
+                    f"axis {i} ({n} channels)" for i, n in enumerate(shape) if n <= 64
+                ]
+        current = self.channel_axis_combo.currentText()
+        self._set_items(self.channel_axis_combo, axes)
+        if current not in axes and img is not None and not img.rgb:
+            # default: the smallest axis of a >2-D image holds the channels
+            shape = np.shape(img.data)
+            if len(shape) > 2 and min(shape) <= 64:
+                k = int(np.argmin(shape))
+                self.channel_axis_combo.setCurrentText(
+                    f"axis {k} ({shape[k]} channels)"
+                )
+        spatial = self._pixel_spatial_shape(img)
+        masks = [
+            lay.name
+            for lay in self.viewer.layers
+            if isinstance(lay, Labels)
+            and not self._is_ours(lay)
+            and tuple(np.shape(lay.data)) == spatial
+        ]
+        self._set_items(self.mask_combo, [NONE, *masks])
+
+    def _pixel_channel_axis(self, img) -> int | None:
+        text = self.channel_axis_combo.currentText()
+        if img is not None and img.rgb:
+            return -1
+        if not text.startswith("axis "):
+            return None
+        return int(text.split()[1])
+
+    def _pixel_spatial_shape(self, img) -> tuple[int, ...]:
+        if img is None:
+            return ()
+        shape = list(np.shape(img.data))
+        axis = self._pixel_channel_axis(img)
+        if axis is not None:
+            del shape[axis]
+        return tuple(shape)
+
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open a feature table",
+            "",
+            "Tables (*.csv *.tsv *.tab *.txt *.parquet *.npy);;All files (*)",
+        )
+        if path:
+            self.file_edit.setText(path)
+            self._load_file()
+
+    def _load_file(self, path: str | None = None) -> bool:
+        """Read the table file and list its columns (False on error)."""
+        path = self.file_edit.text().strip() if path is None else str(path)
+        if not path or path == self._file_path:
+            return self._file_table is not None
+        try:
+            table = read_table(path)
+        except (OSError, ValueError, ImportError) as err:
+            self._file_table, self._file_path = None, None
+            self.file_columns_list.clear()
+            self._error(f"cannot read {path!r}: {err}")
+            return False
+        self._file_table, self._file_path = table, path
+        self.file_edit.setText(path)
+        self.file_columns_list.clear()
+        for c in table.columns:
+            if not _is_numeric(table[c]):
+                continue
+            item = QListWidgetItem(str(c))
+            item.setData(Qt.ItemDataRole.UserRole, c)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = str(c).lower() not in ID_COLUMNS and table[c].notna().any()
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self.file_columns_list.addItem(item)
+        self.status.setText(
+            f"{Path(path).name}: {len(table)} rows × {table.shape[1]} columns."
+        )
+        return True
 
     def _default_columns(self, layer) -> list[str]:
         df = layer.features
@@ -714,8 +901,17 @@ class EmbeddingWidget(QWidget):
         *,
         table_layer=None,
         columns=None,
+        time_axis: int | None = None,
+        image=None,
+        channel_axis: int | None = None,
+        mask=None,
+        max_pixels: int | None = None,
+        table_file=None,
+        link_labels=None,
     ) -> None:
         """Choose what to embed.
+
+        Give one of ``labels``, ``table_layer``, ``image`` or ``table_file``.
 
         Parameters
         ----------
@@ -724,17 +920,45 @@ class EmbeddingWidget(QWidget):
             measured inside them. ``images=None`` uses every matching image.
         images : list of Image layers or str, optional
         table_layer : layer or str, optional
-            Instead of labels: a layer whose ``features`` table is embedded.
+            A layer whose ``features`` table is embedded.
         columns : list of str, optional
-            Columns of ``table_layer`` (default: numeric, non-id columns).
+            Columns of ``table_layer`` or ``table_file`` (default: numeric,
+            non-id columns).
+        time_axis : {None, 0}
+            For 3-D labels: ``0`` means the first axis is time (objects per
+            frame); ``None`` means 3-D objects. 4-D labels are always
+            ``(t, z, y, x)``.
+        image : Image layer or str, optional
+            Embed the pixels of this image (one point per pixel).
+        channel_axis : int or None
+            The image's channel axis (None: one channel; RGB images: ignored).
+        mask : Labels layer or str, optional
+            Only pixels inside its objects.
+        max_pixels : int, optional
+            Subsample to at most this many pixels.
+        table_file : str or path, optional
+            A .csv/.tsv/.parquet/.npy file of one row per object.
+        link_labels : Labels layer or str, optional
+            For ``table_file``: the Labels layer whose objects the rows are
+            (by the table's ``label`` column), for linked selection.
 
         Raises
         ------
         ValueError
-            For unknown layers or columns, or when both kinds are given.
+            For unknown layers, files or columns, or when several kinds are
+            given.
         """
-        if (labels is None) == (table_layer is None):
-            raise ValueError("give either labels=... or table_layer=...")
+        given = [x is not None for x in (labels, table_layer, image, table_file)]
+        if sum(given) != 1:
+            raise ValueError(
+                "give one of labels=..., table_layer=..., image=... or table_file=..."
+            )
+        if image is not None:
+            self._set_pixel_input(image, channel_axis, mask, max_pixels)
+            return
+        if table_file is not None:
+            self._set_file_input(table_file, columns, link_labels)
+            return
 
         def name_of(x) -> str:
             name = x if isinstance(x, str) else getattr(x, "name", None)
@@ -752,6 +976,9 @@ class EmbeddingWidget(QWidget):
             self.mode_combo.setCurrentIndex(0)
             self.labels_combo.setCurrentIndex(idx)
             self._refresh_images()
+            if time_axis not in (None, 0):
+                raise ValueError(f"time_axis must be None or 0; got {time_axis!r}")
+            self.stack_combo.setCurrentIndex(0 if time_axis is None else 1)
             available = [
                 self.images_list.item(i).text() for i in range(self.images_list.count())
             ]
@@ -794,6 +1021,63 @@ class EmbeddingWidget(QWidget):
                         if text in wanted
                         else Qt.CheckState.Unchecked
                     )
+
+    def _name_of(self, x) -> str:
+        name = x if isinstance(x, str) else getattr(x, "name", None)
+        if name is None or self._layer(name) is None:
+            raise ValueError(f"layer {x!r} is not in the viewer")
+        return name
+
+    def _set_pixel_input(self, image, channel_axis, mask, max_pixels) -> None:
+        self.reset_choices()
+        self._mode_user_set = True
+        name = self._name_of(image)
+        if self.pixel_image_combo.findText(name) < 0:
+            raise ValueError(f"layer {name!r} is not an Image layer")
+        self.mode_combo.setCurrentIndex(2)
+        self.pixel_image_combo.setCurrentText(name)
+        self._refresh_pixel_page()
+        img = self._layer(name)
+        if not img.rgb:
+            if channel_axis is None:
+                self.channel_axis_combo.setCurrentText(NONE)
+            else:
+                ax = int(channel_axis) % img.ndim
+                text = f"axis {ax} ({np.shape(img.data)[ax]} channels)"
+                if self.channel_axis_combo.findText(text) < 0:
+                    raise ValueError(f"axis {channel_axis} cannot be a channel axis")
+                self.channel_axis_combo.setCurrentText(text)
+            self._refresh_pixel_page()
+        m = NONE if mask is None else self._name_of(mask)
+        if self.mask_combo.findText(m) < 0:
+            raise ValueError(f"mask {m!r} does not match the image's pixel grid")
+        self.mask_combo.setCurrentText(m)
+        if max_pixels is not None:
+            self.max_pixels.setValue(int(max_pixels))
+
+    def _set_file_input(self, path, columns, link_labels) -> None:
+        self.reset_choices()
+        self._mode_user_set = True
+        self.mode_combo.setCurrentIndex(3)
+        self._file_path = None
+        self.file_edit.setText(str(path))
+        if not self._load_file(str(path)):
+            raise ValueError(self.last_error)
+        if columns is not None:
+            lst = self.file_columns_list
+            available = {lst.item(i).text(): i for i in range(lst.count())}
+            missing = [c for c in columns if str(c) not in available]
+            if missing:
+                raise ValueError(f"columns {missing!r} are not numeric columns")
+            for text, i in available.items():
+                on = text in {str(c) for c in columns}
+                lst.item(i).setCheckState(
+                    Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+                )
+        link = NONE if link_labels is None else self._name_of(link_labels)
+        if self.link_combo.findText(link) < 0:
+            raise ValueError(f"layer {link!r} is not a Labels layer")
+        self.link_combo.setCurrentText(link)
 
     _PARAMS = (
         "s",
@@ -925,7 +1209,12 @@ class EmbeddingWidget(QWidget):
 
     def _build_context(self) -> Context:
         standardize = self.standardize.isChecked()
-        if self.mode_combo.currentIndex() == 0:
+        mode = self.mode_combo.currentIndex()
+        if mode == 2:
+            return self._pixel_context(standardize)
+        if mode == 3:
+            return self._file_context(standardize)
+        if mode == 0:
             labels = self._layer(self.labels_combo.currentText())
             if labels is None:
                 raise ValueError(
@@ -934,7 +1223,12 @@ class EmbeddingWidget(QWidget):
                 )
             if labels.multiscale:
                 raise ValueError("multiscale labels are not supported yet")
-            data = _check_labels(labels.data)
+            ndim = labels.ndim
+            if ndim == 3:
+                time_axis = STACK_CHOICES[self.stack_combo.currentText()]
+            else:
+                time_axis = 0 if ndim == 4 else None
+            data = _check_labels(labels.data, time_axis=time_axis)
             images = {}
             for name in self._checked(self.images_list):
                 img = self._layer(name)
@@ -955,7 +1249,8 @@ class EmbeddingWidget(QWidget):
                 box=box_beside(labels.extent.world),
                 labels_data=data,
                 images=images,
-                spacing=tuple(float(v) for v in labels.scale[-2:]),
+                spacing=tuple(float(v) for v in labels.scale),
+                time_axis=time_axis,
                 id_name="label",
             )
         layer = self._layer(self.table_combo.currentText())
@@ -982,6 +1277,79 @@ class EmbeddingWidget(QWidget):
             input_layers=[layer.name],
             standardize=standardize,
             box=box_beside(extent),
+            table=table,
+            columns=list(columns),
+            id_name=id_name,
+        )
+
+    def _pixel_context(self, standardize: bool) -> Context:
+        img = self._layer(self.pixel_image_combo.currentText())
+        if img is None:
+            raise ValueError("choose an Image layer whose pixels to embed")
+        axis = self._pixel_channel_axis(img)
+        data = img.data
+        shape = self._pixel_spatial_shape(img)
+        if len(shape) not in (2, 3):
+            raise ValueError(
+                f"image {img.name!r} has {len(shape)} spatial axes after removing "
+                "the channel axis; pixels of 2-D or 3-D images only"
+            )
+        mask_layer = self._layer(self.mask_combo.currentText())
+        mask = None if mask_layer is None else np.asarray(mask_layer.data) > 0
+        scale = list(img.scale)
+        translate = list(img.translate)
+        if axis is not None and not img.rgb:
+            del scale[axis], translate[axis]
+        n_ch = 1 if axis is None else np.shape(data)[axis]
+        names = (
+            [img.name]
+            if axis is None
+            else [f"{img.name}_{c}" for c in ("R", "G", "B", "A")[:n_ch]]
+            if img.rgb
+            else [f"{img.name}_ch{i}" for i in range(n_ch)]
+        )
+        return Context(
+            mode="pixels",
+            source=img,
+            source_name=img.name,
+            input_layers=[img.name] + ([mask_layer.name] if mask_layer else []),
+            standardize=standardize,
+            box=box_beside(img.extent.world),
+            pixel_data=data,
+            channel_axis=axis,
+            channel_names=names,
+            mask=mask,
+            max_pixels=int(self.max_pixels.value()),
+            pixel_shape=shape,
+            pixel_scale=tuple(scale),
+            pixel_translate=tuple(translate),
+            columns=names,
+            id_name="pixel",
+        )
+
+    def _file_context(self, standardize: bool) -> Context:
+        if not self._load_file():
+            raise ValueError("choose a table file (CSV, TSV, Parquet or .npy)")
+        columns = self._checked(self.file_columns_list)
+        if not columns:
+            raise ValueError("choose at least one feature column of the table")
+        table = self._file_table.reset_index(drop=True).copy()
+        link = self._layer(self.link_combo.currentText())
+        if link is not None and "label" not in table.columns:
+            raise ValueError(
+                f"to link the rows to {link.name!r}, the table needs a 'label' column"
+            )
+        id_name = "label" if "label" in table.columns else "index"
+        if id_name == "index" and "index" not in table.columns:
+            table.insert(0, "index", np.arange(len(table)))
+        name = Path(self._file_path).name
+        return Context(
+            mode="file",
+            source=link,
+            source_name=name,
+            input_layers=[name] + ([link.name] if link is not None else []),
+            standardize=standardize,
+            box=box_beside(link.extent.world if link is not None else None),
             table=table,
             columns=list(columns),
             id_name=id_name,
@@ -1519,7 +1887,14 @@ class EmbeddingWidget(QWidget):
             )
             return t, ctx.id_name
         if ctx.mode == "pixels":
-            return Target("pixels", src, shape=ctx.pixel_shape), ctx.id_name
+            t = Target(
+                "pixels",
+                src,
+                shape=ctx.pixel_shape,
+                scale=ctx.pixel_scale,
+                translate=ctx.pixel_translate,
+            )
+            return t, ctx.id_name
         if (
             isinstance(src, Labels)
             and not src.multiscale
@@ -1608,8 +1983,8 @@ class EmbeddingWidget(QWidget):
     def _write_source(self, ctx: Context, Y: np.ndarray) -> list[str] | None:
         """Write the coordinates into the source layer's features table."""
         layer = ctx.source
-        if not self._in_viewer(layer):
-            return None
+        if ctx.mode in ("pixels", "file") or not self._in_viewer(layer):
+            return None  # no features table, or not the user's own rows
         df = layer.features.copy()
         names = self._output_names(layer, df)
         ids = ctx.table[ctx.id_name].to_numpy()[ctx.kept]
@@ -1629,10 +2004,13 @@ class EmbeddingWidget(QWidget):
             vals = np.asarray(Y, float)
         else:
             key = next((c for c in ("index", "label") if c in df.columns), None)
-            pos = pd.Series(np.arange(len(ids)), index=ids)
-            if key is not None:
-                rows = df[key].map(pos)
-            elif len(df) == int(ctx.table[ctx.id_name].max()) + 1:
+            target, _ = self._target(ctx)
+            obj = keys_from_table(ctx.table.loc[ctx.kept], target, ctx.id_name)
+            pos = pd.Series(np.arange(len(obj)), index=obj)
+            timed = target.time_axis is not None
+            if key is not None and (not timed or "frame" in df.columns):
+                rows = pd.Series(keys_from_table(df, target, key)).map(pos)
+            elif not timed and len(df) == int(ctx.table[ctx.id_name].max()) + 1:
                 rows = pd.Series(np.arange(len(df))).map(pos)  # row = label value
             else:
                 show_info(

@@ -1,0 +1,155 @@
+"""The widget's other inputs: 3-D and time-lapse labels, image pixels, table files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_cne._qt._linking import SELECTED
+from napari_cne._qt.widget import OTHER_FRAME_ALPHA
+from tests.conftest import make_objects
+from tests.test_widget import FAST, run_and_wait
+
+
+def dock(viewer):
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    widget.set_params(**FAST)
+    return widget
+
+
+@pytest.fixture
+def movie():
+    """Three frames of the disc sample, objects 1..64, 1..60 and 1..64."""
+    labels, image = make_objects()
+    lab = np.stack([labels, np.where(labels > 60, 0, labels), labels])
+    img = np.stack([image, image + 1, image + 2])
+    return lab, img
+
+
+def test_3d_labels_give_one_point_per_object(qtbot, make_napari_viewer):
+    labels, image = make_objects(n_side=6)
+    lab3 = np.stack([labels] * 4)  # 36 columns of 4 slices each
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([image] * 4), name="vol", scale=(2.0, 1.0, 1.0))
+    viewer.add_labels(lab3, name="cells3d", scale=(2.0, 1.0, 1.0))
+    widget = dock(viewer)
+    widget.set_input(labels="cells3d", time_axis=None)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    f = widget.points_layer.features
+    assert len(f) == 36 and "frame" not in f.columns
+    # anisotropic voxels: volume = 4 slices x 2 units x area
+    area2d = np.bincount(labels.ravel())[1:]
+    np.testing.assert_allclose(np.sort(f["volume"]), np.sort(8.0 * area2d))
+
+
+def test_time_lapse_objects_per_frame_with_emphasis(qtbot, make_napari_viewer, movie):
+    lab, img = movie
+    viewer = make_napari_viewer()
+    viewer.add_image(img, name="movie")
+    src = viewer.add_labels(lab, name="tracks")
+    widget = dock(viewer)
+    widget.set_input(labels="tracks", time_axis=0)
+    assert widget.stack_combo.currentIndex() == 1
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    pts = widget.points_layer
+    f = pts.features
+    assert len(f) == 64 + 60 + 64
+    assert np.bincount(f["frame"]).tolist() == [64, 60, 64]
+
+    # selecting object 5 of frame 1 lights up object 5 in frame 1 only
+    row = int(np.flatnonzero((f["frame"] == 1) & (f["label"] == 5))[0])
+    pts.selected_data = {row}
+    ov = widget.selection.linker.overlay.data
+    assert np.array_equal(ov[1] == SELECTED, lab[1] == 5)
+    assert not (ov[0] == SELECTED).any() and not (ov[2] == SELECTED).any()
+
+    # the points of the frame on screen are emphasised
+    viewer.dims.set_current_step(0, 2)
+    alpha = np.asarray(pts.face_color)[:, 3]
+    now = f["frame"].to_numpy() == 2
+    assert np.allclose(alpha[now], 1.0)
+    assert np.allclose(alpha[~now], OTHER_FRAME_ALPHA)
+
+    # a click on an object in frame 2 selects that (frame, label) point
+    src.selected_label = 7
+    want = int(np.flatnonzero((f["frame"] == 2) & (f["label"] == 7))[0])
+    assert set(pts.selected_data) == {want}
+    # coordinates land in the source features, per (frame, label)
+    sf = src.features
+    assert len(sf) == len(f) and {"frame", "cne_0"} <= set(sf.columns)
+
+
+def test_pixels_mode_round_trip(qtbot, make_napari_viewer):
+    labels, image = make_objects(n_side=4)  # 80 x 80
+    rgb3 = np.stack([image, image[::-1], image[:, ::-1]])  # channels first
+    viewer = make_napari_viewer()
+    viewer.add_image(rgb3, name="cells", channel_axis=None)
+    viewer.add_labels(labels, name="fg")
+    widget = dock(viewer)
+    widget.set_input(image="cells", channel_axis=0, mask="fg", max_pixels=400)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    pts = widget.points_layer
+    f = pts.features
+    assert len(f) == 400
+    assert {"pixel", "y", "x", "cells_ch0", "cells_ch2"} <= set(f.columns)
+    # every row is a foreground pixel, and maps back to it
+    assert (labels.ravel()[f["pixel"]] > 0).all()
+
+    pts.selected_data = {0, 1, 2}
+    ov = widget.selection.linker.overlay
+    assert ov.data.shape == labels.shape
+    chosen = f["pixel"].to_numpy()[[0, 1, 2]]
+    assert np.array_equal(np.flatnonzero(ov.data.ravel() == SELECTED), np.sort(chosen))
+
+    # painting the overlay selects the painted pixels' points
+    pix = f["pixel"].to_numpy()[10:20]
+    data = ov.data.copy()
+    data[:] = 0
+    data.ravel()[pix] = SELECTED
+    ov.data = data
+    ov.events.paint(value=[])
+    assert set(pts.selected_data) == set(range(10, 20))
+
+
+def test_table_file_linked_to_labels(tmp_path, qtbot, make_napari_viewer, objects):
+    labels, image = objects
+    rng = np.random.default_rng(1)
+    ids = np.arange(1, 65)
+    df = pd.DataFrame(
+        {
+            "label": ids,
+            "a": rng.normal(size=64) + (ids % 2) * 5,
+            "b": rng.normal(size=64),
+            "note": ["x"] * 64,
+        }
+    )
+    df.loc[3, "a"] = np.nan  # one row left out, visibly
+    path = tmp_path / "objects.csv"
+    df.to_csv(path, index=False)
+    viewer = make_napari_viewer()
+    lab = viewer.add_labels(labels, name="objects")
+    widget = dock(viewer)
+    widget.set_input(table_file=path, columns=["a", "b"], link_labels="objects")
+    worker = widget.run()
+    seen = []
+    worker.yielded.connect(lambda msg: seen.append(widget.status.text()))
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    assert widget.last_error is None
+    assert any("1 rows with missing values left out" in t for t in seen)
+    pts = widget.points_layer
+    assert len(pts.data) == 63 and pts.name == "objects.csv embedding"
+    lab.selected_label = 10
+    row = int(np.flatnonzero(pts.features["label"].to_numpy() == 10)[0])
+    assert set(pts.selected_data) == {row}
+    assert np.array_equal(lab.data, labels)  # the user's layer is untouched
+
+    # a bad file is a clear error, not a crash
+    bad = tmp_path / "bad.xyz"
+    bad.write_text("nope")
+    with pytest.raises(ValueError, match="bad.xyz"):
+        widget.set_input(table_file=bad)
