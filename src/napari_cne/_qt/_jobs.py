@@ -93,6 +93,7 @@ class Job:
     results: dict[int, np.ndarray] = field(default_factory=dict)
     last_epoch: int = 0
     separate: bool = False  # results shown in the separate embedding viewer
+    t0: float = 0.0  # perf_counter at start
     viewer_closed: bool = False  # stopped because that viewer was closed
 
 

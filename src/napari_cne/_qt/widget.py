@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 import weakref
 from enum import Enum
 from pathlib import Path
@@ -57,6 +58,8 @@ from superqt import QCollapsible
 
 from ..embedding import ContrastiveEmbedding
 from ..features import _check_labels, read_table
+from ..metrics import format_quality, quality_report
+from ..provenance import load_params, provenance
 from ._colors import UNIFORM_COLOR, column_colors, is_numeric
 from ._jobs import (
     USER_ERRORS,
@@ -262,6 +265,9 @@ class EmbeddingWidget(QWidget):
         self.points_layer = None
         self.sweep_layer = None
         self.last_error: str | None = None
+        self.quality: dict | None = None
+        self._quality_worker = None
+        self._quality_token = 0
         self._job: Job | None = None
         self._queue: list[Job] = []  # jobs waiting for the running one
         self._ctx: Context | None = None
@@ -499,6 +505,19 @@ class EmbeddingWidget(QWidget):
         af.addRow("Sweep epochs", self.sweep_epochs)
         af.addRow("Live update every", self.update_interval)
         af.addRow(self.separate_viewer)
+        row = QHBoxLayout()
+        self.save_params_btn = QPushButton("Save parameters…")
+        self.save_params_btn.setToolTip(
+            "Save these settings (and, after a run, its provenance) as JSON"
+        )
+        self.load_params_btn = QPushButton("Load parameters…")
+        self.load_params_btn.setToolTip(
+            "Load settings from a saved parameter set, a result's provenance\n"
+            "or a napari-cne embed sidecar JSON"
+        )
+        row.addWidget(self.save_params_btn)
+        row.addWidget(self.load_params_btn)
+        af.addRow(row)
         self.advanced.addWidget(adv)
         form.addRow(self.advanced)
         lay.addWidget(box)
@@ -533,6 +552,22 @@ class EmbeddingWidget(QWidget):
         self.status.setWordWrap(True)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
+        row = QHBoxLayout()
+        self.quality_label = QLabel("")
+        self.quality_label.setWordWrap(True)
+        self.quality_label.setToolTip(
+            "Neighbour preservation: share of each object's 15 nearest\n"
+            "neighbours in feature space that are also its neighbours in the\n"
+            "embedding (on up to 5000 random objects). With a class column:\n"
+            "how often the 10 nearest points in the embedding vote for the\n"
+            "object's own class. Computed in the background after each run."
+        )
+        self.quality_combo = QComboBox()
+        self.quality_combo.setToolTip("Class column for the k-NN accuracy")
+        row.addWidget(self.quality_label, 1)
+        row.addWidget(QLabel("accuracy of"))
+        row.addWidget(self.quality_combo)
+        lay.addLayout(row)
 
         self.color_combo = QComboBox()
         self.color_combo.setToolTip("Colour the embedding points by a feature")
@@ -582,6 +617,9 @@ class EmbeddingWidget(QWidget):
         self.gif_btn.clicked.connect(lambda: self.export_gif())
         self.color_combo.currentTextChanged.connect(self._apply_colors)
         self.selection.classes_changed.connect(self._on_classes_changed)
+        self.quality_combo.activated.connect(lambda *_: self.update_quality())
+        self.save_params_btn.clicked.connect(lambda: self.save_parameters())
+        self.load_params_btn.clicked.connect(lambda: self.load_parameters())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Prefer a narrow dock, leaving the canvas most of the window."""
@@ -1548,6 +1586,7 @@ class EmbeddingWidget(QWidget):
         self._job = job
         self._guard.job = job
         self.worker = job.worker
+        job.t0 = time.perf_counter()
         if job.kind == "sweep":
             self.progress.setRange(0, int(job.params.get("n_epochs", 1)))
             self.progress.setFormat("anchor: %v / %m epochs")
@@ -1937,11 +1976,24 @@ class EmbeddingWidget(QWidget):
             df = layer.features.copy()
             df["cne_0"], df["cne_1"] = Y[:, 0].astype(float), Y[:, 1].astype(float)
             layer.features = df
-            layer.metadata = {
-                **layer.metadata,
-                META_KEY: self._metadata(ctx, model, names),
-            }
+            meta = self._metadata(ctx, model, names)
+            meta["provenance"] = provenance(
+                model,
+                inputs=ctx.input_layers,
+                columns=ctx.used_columns,
+                elapsed=time.perf_counter() - job.t0,
+                extra={
+                    "kind": job.kind,
+                    "mode": ctx.mode,
+                    "standardize": ctx.standardize,
+                    "n_objects": int(ctx.kept.sum()),
+                    "widget": self._widget_only_params(),
+                },
+            )
+            layer.metadata = {**layer.metadata, META_KEY: meta}
             self._apply_colors()
+            self._refresh_quality_choices(layer)
+            self.update_quality()
         self._plot_losses(model)
         stopped = job.cancelled or bool(getattr(model, "stopped_early_", False))
         head = (
@@ -2113,6 +2165,196 @@ class EmbeddingWidget(QWidget):
             + ", ".join(f"{s:g}" for s in s_done)
             + "). Scrub them with the 'spectrum s' slider under the canvas."
         )
+
+    # ------------------------------------------------------------- quality
+    def _refresh_quality_choices(self, layer) -> None:
+        df = layer.features
+        cols = [
+            str(c)
+            for c in df.columns
+            if c not in ("cne_0", "cne_1")
+            and (
+                isinstance(df[c].dtype, pd.CategoricalDtype)
+                or df[c].dtype == object
+                or pd.api.types.is_bool_dtype(df[c])
+                or (pd.api.types.is_integer_dtype(df[c]) and df[c].nunique() <= 50)
+            )
+            and str(c).lower() not in ID_COLUMNS
+            and c != "pixel"
+        ]
+        current = self.quality_combo.currentText()
+        self._set_items(self.quality_combo, [NONE, *cols])
+        if current not in cols:
+            self.quality_combo.setCurrentText(NONE)
+
+    def update_quality(self):
+        """Compute the quality readout of the live embedding in the background.
+
+        Neighbour preservation @15 on up to 5000 random objects and, when a
+        class column is chosen, the 10-NN class accuracy (objects without a
+        class are left out). The result goes to :attr:`quality`, the label
+        under the progress bar and the Points layer's metadata.
+
+        Returns
+        -------
+        FunctionWorker or None
+        """
+        layer, ctx = self.points_layer, self._ctx
+        if not self._alive(layer) or ctx is None or ctx.X is None:
+            return None
+        Y = layer.features[["cne_0", "cne_1"]].to_numpy(float)
+        if len(Y) != len(ctx.X) or not np.isfinite(Y).all():
+            return None
+        column = self.quality_combo.currentText()
+        labels = None
+        if column != NONE and column in layer.features.columns:
+            labels = layer.features[column].to_numpy()
+        X = ctx.X
+        metric = self.metric_combo.currentText()
+        self._quality_token += 1
+        token = self._quality_token
+
+        def compute():
+            lab, keep = labels, None
+            if lab is not None:
+                keep = pd.notna(lab)
+                lab = pd.factorize(lab[keep])[0]
+            usable = lab is not None and keep.sum() > 10 and len(np.unique(lab)) > 1
+            k = min(15, len(Y) - 1)
+            if usable and keep.all():  # one pass for both numbers
+                rep = quality_report(X, Y, k=k, metric=metric, labels=lab)
+                rep["label_column"] = column
+                return token, rep
+            rep = quality_report(X, Y, k=k, metric=metric)
+            if usable:
+                acc = quality_report(
+                    X[keep], Y[keep], k=min(15, int(keep.sum()) - 1), labels=lab
+                )
+                for key in ("knn_accuracy", "knn_accuracy_chance", "label_k"):
+                    rep[key] = acc[key]
+                rep["label_column"] = column
+            return token, rep
+
+        self.quality_label.setText("quality: measuring…")
+        worker = thread_worker(compute, ignore_errors=True)()
+        worker.returned.connect(self._on_quality)
+        worker.errored.connect(
+            lambda err: self.quality_label.setText(f"quality: failed ({err})")
+        )
+        self._quality_worker = worker
+        worker.start()
+        return worker
+
+    def _on_quality(self, result) -> None:
+        token, rep = result
+        if token != self._quality_token or self._closed:
+            return
+        self.quality = rep
+        self._quality_worker = None
+        self.quality_label.setText(format_quality(rep))
+        layer = self.points_layer
+        if self._alive(layer):
+            meta = dict(layer.metadata.get(META_KEY, {}))
+            meta["quality"] = rep
+            layer.metadata = {**layer.metadata, META_KEY: meta}
+
+    # ---------------------------------------------------------- parameters
+    _WIDGET_ONLY = (
+        "standardize",
+        "glide_epochs",
+        "sweep_epochs",
+        "update_interval",
+        "separate_viewer",
+    )
+
+    def _widget_only_params(self) -> dict:
+        p = self.get_params()
+        return {k: p[k] for k in self._WIDGET_ONLY}
+
+    def save_parameters(self, path: str | None = None) -> str | None:
+        """Save the settings as JSON (with the last result's provenance).
+
+        The file loads back with :meth:`load_parameters`, and its
+        ``"params"`` section with :func:`napari_cne.provenance.load_params`
+        (e.g. ``ContrastiveEmbedding(**load_params(path))`` in a script).
+        """
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save parameters", "napari_cne_params.json", "JSON (*.json)"
+            )
+            if not path:
+                return None
+        layer = self.points_layer
+        meta = layer.metadata.get(META_KEY, {}) if self._alive(layer) else {}
+        record = dict(meta.get("provenance") or {})
+        model = self._make_model()
+        record.update(
+            {
+                "format": record.get("format", "napari-cne/provenance"),
+                "params": {
+                    k: v
+                    for k, v in model.get_params().items()
+                    if k not in ("callbacks", "verbose")
+                },
+            }
+        )
+        extra = dict(record.get("extra") or {})
+        extra["widget"] = self._widget_only_params()
+        record["extra"] = extra
+        import json
+
+        from ..provenance import jsonable
+
+        Path(path).write_text(
+            json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
+        )
+        self.status.setText(f"Parameters saved to {Path(path).name}.")
+        return str(path)
+
+    def load_parameters(self, path: str | None = None) -> dict | None:
+        """Load settings from a JSON parameter set or provenance record.
+
+        Engine parameters the widget has no control for (e.g. ``batch_size``)
+        are ignored, with a note in the status line.
+
+        Returns
+        -------
+        dict or None
+            The settings applied.
+        """
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Load parameters", "", "JSON (*.json);;All files (*)"
+            )
+            if not path:
+                return None
+        import json
+
+        try:
+            params = load_params(path)
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            self._error(f"cannot load parameters: {err}")
+            return None
+        extra = data.get("extra") if isinstance(data, dict) else None
+        widget = (extra or {}).get("widget") or {}
+        applied, ignored = {}, []
+        for key, value in {**params, **widget}.items():
+            if key == "early_exaggeration":
+                value = bool(value)
+            if key not in self._PARAMS or value == "auto" and key == "n_epochs":
+                ignored.append(key)
+                continue
+            try:
+                self._set_param(key, value)
+                applied[key] = value
+            except (ValueError, TypeError):
+                ignored.append(key)
+        note = f" Ignored: {', '.join(sorted(ignored))}." if ignored else ""
+        self.status.setText(
+            f"Loaded {len(applied)} settings from {Path(path).name}.{note}"
+        )
+        return applied
 
     # -------------------------------------------------------------- export
     def export_gif(self, path: str | None = None, **kwargs):

@@ -1,0 +1,79 @@
+"""Quality readout, provenance and parameter sets in the dock widget."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import napari_cne
+from napari_cne import ContrastiveEmbedding
+from napari_cne.provenance import load_params
+from tests.test_widget import FAST, run_and_wait
+
+
+def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_path):
+    labels, image = objects
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(labels, name="objects")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    widget.set_params(**FAST, random_state=3)
+    run_and_wait(qtbot, widget)
+    qtbot.waitUntil(lambda: widget.quality is not None, timeout=20_000)
+    q = widget.quality
+    assert q["n"] == 64 and q["k"] == 15 and q["knn_accuracy"] is None
+    # two well separated populations: far better than a random layout
+    assert q["neighbor_preservation"] > 3 * q["neighbor_preservation_random"]
+    assert "neighbour preservation@15" in widget.quality_label.text()
+
+    meta = widget.points_layer.metadata["napari_cne"]
+    prov = meta["provenance"]
+    assert prov["software"]["napari_cne"] == napari_cne.__version__
+    assert prov["params"]["n_epochs"] == 30 and prov["seed"] == 3
+    assert prov["inputs"] == ["objects", "cells"]
+    assert "cells_mean" in prov["columns"] and prov["elapsed_s"] > 0
+    assert prov["resolved"]["device_"] == "cpu"
+    assert meta["quality"]["neighbor_preservation"] == q["neighbor_preservation"]
+    json.dumps(meta)  # all of it is JSON
+
+    # accuracy of a class column: the user's classes
+    panel = widget.selection
+    panel.add_class("big")
+    panel.add_class("small")
+    area = widget.points_layer.features["area"].to_numpy()
+    widget.points_layer.selected_data = set(np.flatnonzero(area > 100).tolist())
+    panel.assign_selection("big")
+    widget.points_layer.selected_data = set(np.flatnonzero(area <= 100).tolist())
+    panel.assign_selection("small")
+    widget._refresh_quality_choices(widget.points_layer)
+    widget.quality_combo.setCurrentText("class")
+    widget.quality = None
+    widget.update_quality()
+    qtbot.waitUntil(lambda: widget.quality is not None, timeout=20_000)
+    assert widget.quality["knn_accuracy"] > 0.9
+    assert "10-NN accuracy" in widget.quality_label.text()
+
+    # the parameter set round-trips into a fresh widget and into a script
+    path = widget.save_parameters(str(tmp_path / "params.json"))
+    kwargs = load_params(path)
+    assert kwargs["random_state"] == 3 and kwargs["n_neighbors"] == 10
+    ContrastiveEmbedding(**kwargs)  # a valid estimator
+    widget.set_params(n_neighbors=25, random_state=7, glide_epochs=5)
+    applied = widget.load_parameters(path)
+    p = widget.get_params()
+    assert p["n_neighbors"] == 10 and p["random_state"] == 3
+    assert p["glide_epochs"] == 60 and applied["n_epochs"] == 30
+
+
+def test_load_parameters_reports_bad_files(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"n_neighbours": 5}')
+    assert widget.load_parameters(str(bad)) is None
+    assert "n_neighbours" in widget.last_error
+    before = widget.get_params()
+    (tmp_path / "x.json").write_text("not json")
+    assert widget.load_parameters(str(tmp_path / "x.json")) is None
+    assert widget.get_params() == before
