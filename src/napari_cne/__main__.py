@@ -1,10 +1,11 @@
-"""Command line: ``napari-cne demo`` and ``napari-cne demo-engine``.
+"""Command line: ``napari-cne embed``, ``napari-cne demo``, ``napari-cne demo-engine``.
 
-``demo`` opens napari with the bundled cells, the dock widget and a live
-embedding.  Without a display it runs the same under Xvfb (``xvfb-run``) and
-writes a screenshot of the whole window instead.  ``demo-engine`` runs only
-the engine (no GUI) on the bundled sample, prints a summary and writes a PNG
-of the embedding at several spectrum positions.
+``embed`` embeds a table or array file (see :mod:`napari_cne.cli` and
+docs/cli.md).  ``demo`` opens napari with the bundled cells, the dock widget
+and a live embedding.  Without a display it runs the same under Xvfb
+(``xvfb-run``) and writes a screenshot of the whole window instead.
+``demo-engine`` runs only the engine (no GUI) on the bundled sample, prints a
+summary and writes a PNG of the embedding at several spectrum positions.
 """
 
 from __future__ import annotations
@@ -103,12 +104,23 @@ def _demo_engine(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line: ``napari-cne: error: ...`` (exit status 2)."""
+
+    def error(self, message: str):
+        cmd = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        hint = f"napari-cne {cmd} --help" if cmd else "napari-cne --help"
+        self.exit(2, f"napari-cne: error: {message} (see '{hint}')\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``napari-cne`` command line."""
-    parser = argparse.ArgumentParser(
-        prog="napari-cne", description=__doc__.split("\n")[0]
-    )
+    """Run the ``napari-cne`` command line; return the exit status."""
+    from napari_cne.cli import add_embed_parser, normalize_argv
+
+    argv = normalize_argv(sys.argv[1:] if argv is None else argv)
+    parser = _Parser(prog="napari-cne", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    add_embed_parser(sub)
     p = sub.add_parser(
         "demo", help="napari with the bundled cells and a live embedding"
     )
@@ -124,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--s", default="0,0.5,1", help="comma-separated spectrum positions")
     e.add_argument("--out", help="write a PNG of the embeddings")
     e.set_defaults(func=_demo_engine)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already reported
+        return exit_.code if isinstance(exit_.code, int) else 2
+    args._argv = list(argv)
     return int(args.func(args) or 0)
 
 

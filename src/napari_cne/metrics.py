@@ -7,6 +7,9 @@
   the embedding.
 * :func:`centroid_spearman` - Spearman correlation between class-centroid
   distances in the input and in the embedding (global structure).
+* :func:`quality_report` / :func:`format_quality` - the readout printed by
+  ``napari-cne embed``: neighbour preservation (and, with labels, ``10``-NN
+  accuracy) on a random subsample of query points, as a dict and as a line.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import numpy as np
 
 from .neighbors import drop_self, exact_knn
 
-__all__ = ["centroid_spearman", "knn_accuracy", "neighbor_preservation"]
+__all__ = [
+    "centroid_spearman",
+    "format_quality",
+    "knn_accuracy",
+    "neighbor_preservation",
+    "quality_report",
+]
 
 
 def _queries(n: int, n_queries: int | None, random_state) -> np.ndarray:
@@ -25,10 +34,12 @@ def _queries(n: int, n_queries: int | None, random_state) -> np.ndarray:
     return np.sort(rng.choice(n, size=n_queries, replace=False))
 
 
-def _knn_of(data: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+def _knn_of(
+    data: np.ndarray, q: np.ndarray, k: int, metric: str = "euclidean"
+) -> np.ndarray:
     if q.size == data.shape[0]:
-        return exact_knn(data, k)[0]
-    ind, dist = exact_knn(data, k + 1, query=data[q])
+        return exact_knn(data, k, metric)[0]
+    ind, dist = exact_knn(data, k + 1, metric, query=data[q])
     return drop_self(ind, dist, own=q)[0]
 
 
@@ -105,3 +116,164 @@ def centroid_spearman(X: np.ndarray, Y: np.ndarray, labels: np.ndarray) -> float
     cx = np.stack([np.asarray(X)[labels == c].mean(axis=0) for c in classes])
     cy = np.stack([np.asarray(Y)[labels == c].mean(axis=0) for c in classes])
     return float(spearmanr(pdist(cx), pdist(cy)).statistic)
+
+
+def quality_report(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    k: int = 15,
+    labels: np.ndarray | None = None,
+    max_points: int | None = 5000,
+    random_state: int | None = 0,
+    metric: str = "euclidean",
+    label_k: int = 10,
+) -> dict:
+    """Quality readout of an embedding, cheap enough for any ``n``.
+
+    What is measured, precisely: ``q`` query points are drawn at random
+    without replacement (``q = min(n, max_points)``; all points when
+    ``max_points`` is ``None`` or ``>= n``). For every query point the ``k``
+    exact nearest neighbours *among all n points* (itself excluded) are
+    found in ``X`` (distance ``metric``) and in ``Y`` (Euclidean);
+    ``neighbor_preservation`` is the mean over the query points of the
+    fraction of the ``X``-neighbours that are also ``Y``-neighbours, the
+    same number as :func:`neighbor_preservation` with
+    ``n_queries=max_points``. Only the queries are subsampled, never the
+    points they search among, so the value does not drift with the
+    subsample size (it is an unbiased estimate of the all-points value).
+    A layout with no relation to ``X`` scores ``k / (n - 1)`` on average
+    (``neighbor_preservation_random``); an exact copy scores 1.
+
+    With ``labels``, ``knn_accuracy`` is the leave-one-out ``label_k``-NN
+    majority vote accuracy (:func:`knn_accuracy`) of the same query points,
+    their neighbours again searched among all points of ``Y``.
+    ``knn_accuracy_chance`` is the share of the most frequent class among
+    the query points (what always guessing that class scores).
+
+    Exact search is blockwise brute force (``q x n`` distances): 5000
+    queries among 100 000 points of 50 features, with labels, took 10 s on
+    two busy CPU cores.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        The data that was embedded (as embedded: after any column
+        selection and scaling).
+    Y : array-like, shape (n, d_emb)
+        The embedding, same row order, finite.
+    k : int, default 15
+        Neighbourhood size; reduced to ``n - 1`` for tiny data (the key
+        ``"k"`` holds the value used).
+    labels : array-like, shape (n,), optional
+        Class of every point (any hashable values, no missing ones).
+    max_points : int or None, default 5000
+        At most this many query points.
+    random_state : int or None, default 0
+        Seed for choosing the query points (same seed, same points).
+    metric : str, default "euclidean"
+        Distance in ``X`` (one of :data:`napari_cne.neighbors.METRICS`);
+        use the metric the embedding was fitted with.
+    label_k : int, default 10
+        Neighbours that vote in the accuracy (reduced to ``n - 1``).
+
+    Returns
+    -------
+    dict
+        ``n``, ``n_sampled``, ``k``, ``metric``, ``neighbor_preservation``,
+        ``neighbor_preservation_random``, ``label_k``, ``knn_accuracy`` and
+        ``knn_accuracy_chance`` (the last three ``None`` without labels),
+        ``random_state``. All values are plain Python numbers or strings.
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, fewer than 3 points, non-finite values,
+        ``k < 1``, ``max_points < 1`` or labels of the wrong length or with
+        missing values.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    Y = np.asarray(Y, dtype=np.float32)
+    if X.ndim != 2 or Y.ndim != 2:
+        raise ValueError(f"X and Y must be 2-D; got shapes {X.shape} and {Y.shape}")
+    n = X.shape[0]
+    if Y.shape[0] != n:
+        raise ValueError(
+            f"X and Y must have the same number of rows; got {n} and {Y.shape[0]}"
+        )
+    if n < 3:
+        raise ValueError(f"need at least 3 points for a quality readout; got {n}")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise ValueError("X and Y must be finite (drop rows with missing values)")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    if max_points is not None and (
+        isinstance(max_points, bool) or int(max_points) != max_points or max_points < 1
+    ):
+        raise ValueError(f"max_points must be a positive integer; got {max_points!r}")
+    k = min(int(k), n - 1)
+    q = _queries(n, None if max_points is None else int(max_points), random_state)
+    nx = _knn_of(X, q, k, metric)
+    ny = _knn_of(Y, q, k)
+    hits = [np.intersect1d(a, b, assume_unique=True).size for a, b in zip(nx, ny)]
+    report = {
+        "n": int(n),
+        "n_sampled": int(q.size),
+        "k": k,
+        "metric": str(metric),
+        "neighbor_preservation": float(np.mean(hits) / k),
+        "neighbor_preservation_random": k / (n - 1),
+        "label_k": None,
+        "knn_accuracy": None,
+        "knn_accuracy_chance": None,
+        "random_state": random_state,
+    }
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.ndim != 1 or lab.shape[0] != n:
+            raise ValueError(
+                f"labels must have one entry per point ({n}); got shape {lab.shape}"
+            )
+        import pandas as pd
+
+        if pd.isna(lab).any():
+            raise ValueError(
+                f"labels have {int(pd.isna(lab).sum())} missing values; "
+                "give every point a class"
+            )
+        lk = min(int(label_k), n - 1)
+        _, codes = np.unique(lab, return_inverse=True)
+        report["label_k"] = lk
+        report["knn_accuracy"] = knn_accuracy(
+            Y,
+            codes,
+            lk,
+            n_queries=q.size if q.size < n else None,
+            random_state=random_state,
+        )
+        report["knn_accuracy_chance"] = float(np.bincount(codes[q]).max() / q.size)
+    return report
+
+
+def format_quality(report: dict) -> str:
+    """Return one line summarising a :func:`quality_report` result.
+
+    For example ``neighbour preservation@15 0.412 (random 0.000), 10-NN
+    accuracy 0.951 (majority 0.112), on 5000 of 70000 points`` (without
+    labels the accuracy part is left out).
+    """
+    text = (
+        f"neighbour preservation@{report['k']} "
+        f"{report['neighbor_preservation']:.3f} "
+        f"(random {report['neighbor_preservation_random']:.3f})"
+    )
+    if report.get("knn_accuracy") is not None:
+        text += (
+            f", {report['label_k']}-NN accuracy {report['knn_accuracy']:.3f} "
+            f"(majority {report['knn_accuracy_chance']:.3f})"
+        )
+    if report["n_sampled"] < report["n"]:
+        text += f", on {report['n_sampled']} of {report['n']} points"
+    else:
+        text += f", on all {report['n']} points"
+    return text
