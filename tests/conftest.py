@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# the dock widget compiles pynndescent in a background thread when it opens
+# (30 s of a core): not in tests, except the one that checks it
+os.environ.setdefault("NAPARI_CNE_WARMUP", "0")
 
 
 def make_objects(n_side: int = 8, cell: int = 20, seed: int = 0):

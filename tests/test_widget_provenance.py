@@ -77,3 +77,29 @@ def test_load_parameters_reports_bad_files(make_napari_viewer, tmp_path):
     (tmp_path / "x.json").write_text("not json")
     assert widget.load_parameters(str(tmp_path / "x.json")) is None
     assert widget.get_params() == before
+
+
+def test_widget_warms_up_pynndescent_once_in_background(
+    make_napari_viewer, monkeypatch, qtbot
+):
+    import threading
+
+    from napari_cne import neighbors
+    from napari_cne._qt import widget as wmod
+
+    calls = []
+    done = threading.Event()
+
+    def fake_warm_up():
+        calls.append(threading.current_thread().name)
+        done.set()
+
+    monkeypatch.setattr(neighbors, "warm_up", fake_warm_up)
+    monkeypatch.setitem(wmod._WARM, "started", False)
+    monkeypatch.setenv("NAPARI_CNE_WARMUP", "1")
+    viewer = make_napari_viewer()
+    viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    qtbot.waitUntil(done.is_set, timeout=10_000)
+    assert calls == ["napari-cne pynndescent warm-up"]  # not the GUI thread
+    wmod._warm_up_knn()  # once per process
+    assert len(calls) == 1

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import threading
 import time
 import weakref
 from enum import Enum
@@ -123,6 +125,35 @@ _SPECTRUM_LOSSES = ("neg", "infonce")
 #: In the separate viewer (raw coordinates), the point size follows the
 #: layout's span, and the camera is re-fitted, once it changed by this factor.
 REFRAME_FACTOR = 1.25
+
+
+#: the widget starts compiling pynndescent this long after it opened
+WARM_UP_DELAY_MS = 1500
+_WARM = {"started": False}
+
+
+def _warm_up_knn() -> None:
+    """Compile pynndescent's numba code in a background thread, once.
+
+    pynndescent (the kNN search above about 10 000 points) compiles for about
+    30 s on its first call in every process; doing that while the user picks
+    the input means the first large embedding starts at once. The compile
+    runs in a plain daemon thread; set ``NAPARI_CNE_WARMUP=0`` to skip it
+    (the test suite does). Measured effect on the GUI in
+    ``benchmarks/warmup_stall.py``.
+    """
+    if _WARM["started"] or os.environ.get("NAPARI_CNE_WARMUP", "1") == "0":
+        return
+    _WARM["started"] = True
+    from ..neighbors import warm_up
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            warm_up()
+
+    threading.Thread(
+        target=run, name="napari-cne pynndescent warm-up", daemon=True
+    ).start()
 
 
 class _Guard:
@@ -299,6 +330,7 @@ class EmbeddingWidget(QWidget):
         self.viewer.dims.events.current_step.connect(self._on_dims_step)
         self.reset_choices()
         self._update_buttons()
+        QTimer.singleShot(WARM_UP_DELAY_MS, _warm_up_knn)
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
