@@ -153,3 +153,28 @@ def test_table_file_linked_to_labels(tmp_path, qtbot, make_napari_viewer, object
     bad.write_text("nope")
     with pytest.raises(ValueError, match="bad.xyz"):
         widget.set_input(table_file=bad)
+
+
+def test_log_columns_are_transformed_before_standardising(
+    qtbot, make_napari_viewer, objects
+):
+    labels, image = objects
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(labels, name="objects")
+    widget = dock(viewer)
+    widget.set_params(log_columns="*_integrated, area")
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    ctx = widget._ctx
+    col = ctx.used_columns.index("area")
+    area = ctx.table["area"].to_numpy()[ctx.kept]
+    z = (np.log1p(area) - np.log1p(area).mean()) / np.log1p(area).std()
+    np.testing.assert_allclose(ctx.X[:, col], z, rtol=1e-5, atol=1e-5)
+    assert widget.get_params()["log_columns"] == "*_integrated, area"
+    # a pattern that matches nothing is an error, not silently ignored
+    widget.set_params(log_columns="aera")
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    assert "aera" in widget.last_error

@@ -8,6 +8,7 @@ messages that the widget turns into layer updates in the GUI thread.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Context:
     labels_data: np.ndarray | None = None
     images: dict[str, np.ndarray] = field(default_factory=dict)
     spacing: tuple[float, ...] | None = None
+    log_patterns: list[str] = field(default_factory=list)  # log1p columns
     time_axis: int | None = None  # labels: the axis that is time
     pixel_shape: tuple[int, ...] = ()  # pixels: the spatial grid
     pixel_data: Any = None  # pixels: the image (channel axis included)
@@ -152,9 +154,36 @@ def prepare_input(ctx: Context) -> None:
         # rows left out for missing values are reported in the status line
         warnings.simplefilter("ignore", UserWarning)
         X, kept, used = feature_matrix(
-            ctx.table, ctx.columns, standardize=ctx.standardize
+            ctx.table,
+            ctx.columns,
+            standardize=ctx.standardize,
+            log=log_columns(ctx.columns, ctx.log_patterns),
         )
     ctx.X, ctx.kept, ctx.used_columns = X, kept, used
+
+
+def log_columns(columns, patterns) -> list:
+    """Columns matching any of the (fnmatch) patterns; unmatched -> error.
+
+    Raises
+    ------
+    ValueError
+        For a pattern that matches no feature column (a typo would
+        otherwise pass silently).
+    """
+    columns = list(columns or [])
+    out = []
+    for pat in patterns:
+        hits = [c for c in columns if fnmatch.fnmatchcase(str(c), pat)]
+        if not hits:
+            shown = ", ".join(map(str, columns[:8])) + (
+                ", …" if len(columns) > 8 else ""
+            )
+            raise ValueError(
+                f"log column {pat!r} matches none of the features ({shown})"
+            )
+        out += [c for c in hits if c not in out]
+    return out
 
 
 def _relay(job: Job, it, kind: str):

@@ -501,6 +501,14 @@ class EmbeddingWidget(QWidget):
             "z-score every column (constant columns are dropped); recommended "
             "when features have different units"
         )
+        self.log_columns = QLineEdit()
+        self.log_columns.setPlaceholderText("e.g. *_integrated, area")
+        self.log_columns.setToolTip(
+            "Columns to log-transform, log(1 + x), before standardising:\n"
+            "names or patterns (* and ? wildcards), separated by commas.\n"
+            "For skewed, non-negative features such as areas or summed\n"
+            "intensities."
+        )
         self.early_exaggeration = QCheckBox("Early exaggeration")
         self.early_exaggeration.setChecked(True)
         self.glide_epochs = QSpinBox()
@@ -532,6 +540,7 @@ class EmbeddingWidget(QWidget):
         af.addRow("Device", self.device_combo)
         af.addRow("Metric", self.metric_combo)
         af.addRow(self.standardize)
+        af.addRow("Log columns", self.log_columns)
         af.addRow(self.early_exaggeration)
         af.addRow("Slider epochs", self.glide_epochs)
         af.addRow("Sweep epochs", self.sweep_epochs)
@@ -1161,6 +1170,7 @@ class EmbeddingWidget(QWidget):
         "device",
         "metric",
         "standardize",
+        "log_columns",
         "early_exaggeration",
         "glide_epochs",
         "sweep_epochs",
@@ -1185,6 +1195,7 @@ class EmbeddingWidget(QWidget):
             "device": self.device_combo.currentText(),
             "metric": self.metric_combo.currentText(),
             "standardize": self.standardize.isChecked(),
+            "log_columns": self.log_columns.text().strip(),
             "early_exaggeration": self.early_exaggeration.isChecked(),
             "glide_epochs": self.glide_epochs.value(),
             "sweep_epochs": self.sweep_epochs.value(),
@@ -1253,6 +1264,10 @@ class EmbeddingWidget(QWidget):
             spin(self.seed, -1 if value is None else int(value))
         elif key in ("init", "device", "metric"):
             combo(getattr(self, f"{key}_combo"), value)
+        elif key == "log_columns":
+            if not isinstance(value, str):
+                value = ", ".join(map(str, value or ()))
+            self.log_columns.setText(value)
         elif key in ("standardize", "early_exaggeration", "separate_viewer"):
             if not isinstance(value, (bool, np.bool_, int, np.integer)):
                 raise ValueError(f"{key} must be True or False; got {value!r}")
@@ -1316,6 +1331,7 @@ class EmbeddingWidget(QWidget):
                 source_name=labels.name,
                 input_layers=[labels.name, *images],
                 standardize=standardize,
+                log_patterns=self._log_patterns(),
                 box=box_beside(labels.extent.world),
                 labels_data=data,
                 images=images,
@@ -1346,11 +1362,15 @@ class EmbeddingWidget(QWidget):
             source_name=layer.name,
             input_layers=[layer.name],
             standardize=standardize,
+            log_patterns=self._log_patterns(),
             box=box_beside(extent),
             table=table,
             columns=list(columns),
             id_name=id_name,
         )
+
+    def _log_patterns(self) -> list[str]:
+        return [p.strip() for p in self.log_columns.text().split(",") if p.strip()]
 
     def _pixel_context(self, standardize: bool) -> Context:
         img = self._layer(self.pixel_image_combo.currentText())
@@ -1384,6 +1404,7 @@ class EmbeddingWidget(QWidget):
             source_name=img.name,
             input_layers=[img.name] + ([mask_layer.name] if mask_layer else []),
             standardize=standardize,
+            log_patterns=self._log_patterns(),
             box=box_beside(img.extent.world),
             pixel_data=data,
             channel_axis=axis,
@@ -1419,6 +1440,7 @@ class EmbeddingWidget(QWidget):
             source_name=name,
             input_layers=[name] + ([link.name] if link is not None else []),
             standardize=standardize,
+            log_patterns=self._log_patterns(),
             box=box_beside(link.extent.world if link is not None else None),
             table=table,
             columns=list(columns),
@@ -2293,6 +2315,7 @@ class EmbeddingWidget(QWidget):
     # ---------------------------------------------------------- parameters
     _WIDGET_ONLY = (
         "standardize",
+        "log_columns",
         "glide_epochs",
         "sweep_epochs",
         "update_interval",
