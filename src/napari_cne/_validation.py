@@ -2,11 +2,62 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
 
-__all__ = ["check_data"]
+__all__ = ["available_memory", "check_data", "check_memory", "memory_estimate"]
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (None if unknown)."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - psutil missing or unsupported
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_estimate(n: int, d: int, k: int, n_components: int = 2) -> int:
+    """Bytes an embedding of ``n`` rows x ``d`` features needs, roughly.
+
+    The float32 copy of the data and its finiteness mask (13 bytes per
+    value), the kNN search and its graph (pynndescent's heaps, the
+    symmetrised CSR matrix and the edge lists: about 100 bytes per row and
+    neighbour) and the layout with its optimiser buffers.
+    """
+    return int(n * d * 13 + n * k * 100 + n * n_components * 64 + 64 * 2**20)
+
+
+def _size(nbytes: float) -> str:
+    for unit, div in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if nbytes >= div or unit == "MiB":
+            return f"{nbytes / div:.1f} {unit}"
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(n: int, d: int, k: int, n_components: int = 2) -> None:
+    """Refuse, before allocating anything, an input that will not fit.
+
+    Raises
+    ------
+    MemoryError
+        When :func:`memory_estimate` exceeds the available memory.
+    """
+    need = memory_estimate(n, d, k, n_components)
+    have = available_memory()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"embedding {n:,} rows x {d:,} features needs about {_size(need)} of "
+            f"memory but only {_size(have)} is available; embed a random "
+            "subsample (or fewer features, e.g. PCA) or free memory"
+        )
 
 
 def _describe(X) -> str:

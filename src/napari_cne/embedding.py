@@ -17,8 +17,10 @@ how often snapshots are taken.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from . import spectrum
+from . import _validation, spectrum
 from ._validation import check_data
 from .initialization import pca_init, random_init, rescale, spectral_init
 from .losses import LOSSES, pair_gradients
@@ -95,6 +97,35 @@ def _as_list(callbacks) -> list:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables; got {type(cb).__name__}")
     return out
+
+
+_RUN_LOCK = threading.Lock()
+
+
+def _exclusive(gen_method):
+    """Let one fit/optimisation at a time run on a model (any thread).
+
+    Two threads driving the same model would overwrite each other's layout
+    and graph; the second one gets a clear error instead. (A module-level
+    lock, so that models stay deep-copyable.)
+    """
+
+    @functools.wraps(gen_method)
+    def wrapper(self, *args, **kwargs):
+        with _RUN_LOCK:
+            if self.__dict__.get("_busy", False):
+                raise RuntimeError(
+                    "this ContrastiveEmbedding is already fitting or optimising "
+                    "(in another thread, or an unfinished iter_fit/iter_optimize "
+                    "generator); wait for it to finish or use a second model"
+                )
+            self._busy = True
+        try:
+            yield from gen_method(self, *args, **kwargs)
+        finally:
+            self._busy = False
+
+    return wrapper
 
 
 class ContrastiveEmbedding:
@@ -374,6 +405,10 @@ class ContrastiveEmbedding:
 
         self._X = None
         self.feature_columns_ = None
+        if X is not None and np.ndim(X) == 2:
+            n_rows, n_cols = np.shape(X)
+            k = self.n_neighbors if isinstance(self.n_neighbors, int) else 15
+            _validation.check_memory(n_rows, n_cols, k, int(self.n_components))
         if X is not None:
             Xv, columns, kept = check_data(X)
             self._X = Xv
@@ -826,6 +861,7 @@ class ContrastiveEmbedding:
             self.embedding_ = self._current_numpy()
 
     # ------------------------------------------------------------- public API
+    @_exclusive
     def iter_fit(
         self, X=None, y=None, *, graph=None, every: int = 1, min_interval: float = 0.0
     ) -> Iterator[Snapshot]:
@@ -900,6 +936,7 @@ class ContrastiveEmbedding:
         if not hasattr(self, "_Y"):
             raise RuntimeError("this ContrastiveEmbedding is not fitted yet; call fit")
 
+    @_exclusive
     def iter_optimize(
         self,
         n_epochs: int = 50,

@@ -297,6 +297,16 @@ def _measure(
     """Columns for one 2-D or 3-D label image (at least one object)."""
     ids = np.unique(lab)
     ids = ids[ids != 0]
+    if ids[-1] > 4 * len(ids) + 65_536:
+        # sparse or huge ids (e.g. hashes): scipy and scikit-image size
+        # their tables by the largest id (a crash near 2**62); measure on
+        # 1..N and put the original ids back
+        from skimage.segmentation import relabel_sequential
+
+        dense = relabel_sequential(lab)[0]
+        cols = _measure(dense, chans, sp, shape)
+        cols["label"] = ids.astype(np.int64)
+        return cols
     columns: dict[str, np.ndarray] = {"label": ids.astype(np.int64)}
 
     if shape:
@@ -904,11 +914,14 @@ def feature_matrix(
     A = table[columns].to_numpy(dtype=np.float64, na_value=np.nan)
     finite = np.isfinite(A)
     kept = finite.all(axis=1)
+    if len(A) < 3:
+        raise ValueError(f"need at least 3 objects (rows) to embed; got {len(A)}")
     if kept.sum() < 3:
+        bad = [c for c, ok in zip(columns, finite.all(axis=0), strict=True) if not ok]
         raise ValueError(
             f"only {int(kept.sum())} of {len(A)} rows have a finite value in every "
-            "chosen column; at least 3 are needed (deselect columns with missing "
-            "values)"
+            f"chosen column; at least 3 are needed (columns with missing values: "
+            f"{', '.join(map(repr, bad))}; leave them out)"
         )
     n_out = int((~kept).sum())
     if n_out:

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # errors that mean "bad input or parameters": shown to the user, not raised
-USER_ERRORS = (ValueError, TypeError, FloatingPointError)
+USER_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
 
 
 @dataclass(eq=False)

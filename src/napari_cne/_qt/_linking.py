@@ -73,6 +73,51 @@ class Target:
     n_ids: int = 0
     scale: tuple[float, ...] | None = None  # of the overlay (default: layer's)
     translate: tuple[float, ...] | None = None
+    ids: np.ndarray | None = None  # sparse ids: the sorted object ids
+    dense: np.ndarray | None = None  # ... and the labels renumbered 1..N
+
+    #: above this largest label id, ids are renumbered for the lookup tables
+    SPARSE_IDS = 2**24
+
+    @classmethod
+    def for_labels(cls, layer, labels: np.ndarray, time_axis: int | None = None):
+        """Target for a label image; renumbers huge or sparse ids internally."""
+        top = int(labels.max()) if labels.size else 0
+        if top <= cls.SPARSE_IDS:
+            return cls(
+                "labels",
+                layer,
+                shape=labels.shape,
+                labels=labels,
+                time_axis=time_axis,
+                n_ids=top + 1,
+            )
+        from skimage.segmentation import relabel_sequential
+
+        ids = np.unique(labels)
+        ids = ids[ids > 0].astype(np.int64)
+        dense = relabel_sequential(labels)[0]
+        return cls(
+            "labels",
+            layer,
+            shape=labels.shape,
+            labels=labels,
+            time_axis=time_axis,
+            n_ids=len(ids) + 1,
+            ids=ids,
+            dense=dense,
+        )
+
+    def object_keys(self, ids, frames=None) -> np.ndarray:
+        """Keys of objects given their label ids (and frames, time-lapse)."""
+        ids = np.asarray(ids, np.int64)
+        if self.ids is not None:
+            pos = np.searchsorted(self.ids, ids)
+            pos = np.minimum(pos, len(self.ids) - 1)
+            ids = np.where(self.ids[pos] == ids, pos + 1, 0)
+        if self.time_axis is not None:
+            return np.asarray(frames, np.int64) * self.n_ids + ids
+        return ids
 
     @property
     def has_image(self) -> bool:
@@ -89,11 +134,10 @@ class Target:
             return None
         if value <= 0:
             return None
-        if self.time_axis is not None:
-            if frame is None:
-                return None
-            return int(frame) * self.n_ids + value
-        return value
+        if self.time_axis is not None and frame is None:
+            return None
+        key = int(self.object_keys([value], None if frame is None else [frame])[0])
+        return key if key % max(self.n_ids, 1) else None
 
     def frames_of(self, keys: np.ndarray) -> np.ndarray | None:
         """Frame of every key (time-lapse labels), else None."""
@@ -147,10 +191,11 @@ def render_overlay(
     if class_keys is not None and len(class_keys):
         flat_lut[class_keys] = CLASS0 + np.asarray(class_codes)
     flat_lut[selected] = SELECTED
+    image = target.labels if target.dense is None else target.dense
     if target.time_axis is None:
-        np.take(lut[0], target.labels, out=out)
+        np.take(lut[0], image, out=out)
     else:
-        labels = np.moveaxis(target.labels, target.time_axis, 0)
+        labels = np.moveaxis(image, target.time_axis, 0)
         view = np.moveaxis(out, target.time_axis, 0)
         for t in range(n_frames):  # per frame: no big temporary index arrays
             np.take(lut[t], labels[t], out=view[t])

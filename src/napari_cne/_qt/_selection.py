@@ -64,9 +64,8 @@ def keys_from_table(df: pd.DataFrame, target: Target, id_name: str) -> np.ndarra
     if target.kind == "rows":
         return np.arange(len(df), dtype=np.int64)
     ids = df[id_name].to_numpy(np.int64)
-    if target.time_axis is not None:
-        return df["frame"].to_numpy(np.int64) * target.n_ids + ids
-    return ids
+    frames = df["frame"].to_numpy(np.int64) if target.time_axis is not None else None
+    return target.object_keys(ids, frames)
 
 
 def _swatch(color: str) -> QIcon:
@@ -447,7 +446,11 @@ class SelectionPanel(QWidget):
         except ValueError as err:
             show_info(str(err))
             return None
-        df.to_csv(path, index=False)
+        try:
+            df.to_csv(path, index=False)
+        except OSError as err:
+            show_info(f"could not save the table: {err}")
+            return None
         show_info(f"saved {len(df)} rows to {Path(path).name}")
         return str(path)
 

@@ -1592,6 +1592,7 @@ class EmbeddingWidget(QWidget):
         return None
 
     def _submit(self, job: Job, gen, *, replace: bool):
+        self.last_error = None  # a new request: forget the previous error
         worker = thread_worker(gen, ignore_errors=True)(job)
         job.worker = worker
         worker.yielded.connect(self._on_yielded)
@@ -1969,15 +1970,7 @@ class EmbeddingWidget(QWidget):
     def _target(ctx: Context) -> tuple[Target, str]:
         src = ctx.source
         if ctx.mode == "labels":
-            lab = ctx.labels_data
-            t = Target(
-                "labels",
-                src,
-                shape=lab.shape,
-                labels=lab,
-                time_axis=ctx.time_axis,
-                n_ids=int(lab.max()) + 1,
-            )
+            t = Target.for_labels(src, ctx.labels_data, ctx.time_axis)
             return t, ctx.id_name
         if ctx.mode == "pixels":
             t = Target(
@@ -1993,10 +1986,7 @@ class EmbeddingWidget(QWidget):
             and not src.multiscale
             and ctx.id_name in ("label", "index")
         ):
-            lab = np.asarray(src.data)
-            n_ids = int(lab.max()) + 1
-            t = Target("labels", src, shape=lab.shape, labels=lab, n_ids=n_ids)
-            return t, ctx.id_name
+            return Target.for_labels(src, np.asarray(src.data)), ctx.id_name
         return Target("rows", src), ctx.id_name
 
     def _finalize(self, job: Job) -> None:
@@ -2058,6 +2048,11 @@ class EmbeddingWidget(QWidget):
             f"{head} {len(Y)} objects, s = {model.s_:+.2f} "
             f"({describe_s(model.s_)}, {model.loss} loss)."
             + (f" Coordinates in columns {names[0]}, {names[1]}." if names else "")
+            + (
+                f" {skipped} rows with missing values were left out."
+                if (skipped := int((~ctx.kept).sum()))
+                else ""
+            )
         )
 
     def _metadata(self, ctx: Context, model, names) -> dict:
