@@ -4,6 +4,11 @@
 #                 out/demo.png plus the engine summary out/engine_demo.png
 #   make test   - install everything and run the test suite
 #   make bench  - side-by-side benchmark against the peers (slow)
+#   make docs   - regenerate the pictures of docs/: the tutorial screenshots
+#                 of the real napari window (docs/make_screenshots.py, under
+#                 Xvfb when there is no display; about a minute) and the MNIST
+#                 spectrum figure (docs/make_figures.py; needs
+#                 ../shared/data/mnist.npz, about 5 minutes on 2 CPU cores)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +18,7 @@ APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-image0 libxcb-xkb1 libdbus-1-3 libfontconfig1 \
 	libglib2.0-0 libgl1 libegl1 libopengl0 libgl1-mesa-dri
 
-.PHONY: system venv demo demo-engine test lint bench figures clean
+.PHONY: system venv demo demo-engine test lint bench figures docs clean
 
 system:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -55,6 +60,21 @@ bench: venv
 
 figures: venv
 	$(PY) docs/make_figures.py
+
+# docs/make_screenshots.py: a real napari window, so Xvfb when headless;
+# docs/make_figures.py: the slow part (MNIST, ~5 min on 2 cores), skipped
+# with a note when the MNIST file is not there.
+docs: system venv
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		$(PY) docs/make_screenshots.py; \
+	else \
+		xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) docs/make_screenshots.py; \
+	fi
+	@if [ -f ../shared/data/mnist.npz ]; then \
+		$(PY) docs/make_figures.py; \
+	else \
+		echo "skipping docs/figures/mnist_spectrum.png: ../shared/data/mnist.npz not found"; \
+	fi
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
