@@ -208,3 +208,29 @@ def test_brushing_a_points_table_selects_source_points(qtbot, make_napari_viewer
     assert set(src.selected_data) == {1, 4}
     src.selected_data = {7}
     assert set(widget.points_layer.selected_data) == {7}
+
+
+def test_colour_legend_and_class_colours_on_the_sweep(qtbot, embedded):
+    viewer, widget, lab, labels = embedded
+    widget.color_combo.setCurrentText("area")
+    assert not widget.color_legend.isHidden()
+    area = widget.points_layer.features["area"]
+    lo, hi = np.percentile(area, [1, 99])
+    assert widget.legend_lo.text() == f"{lo:.3g}"
+    assert widget.legend_hi.text() == f"{hi:.3g}"
+    panel = widget.selection
+    panel.add_class("big", "#ff0000")
+    rows = np.flatnonzero(area.to_numpy() > 100)
+    widget.points_layer.selected_data = set(rows.tolist())
+    panel.assign_selection("big")
+    assert widget.color_combo.currentText() == "class"
+    assert widget.color_legend.isHidden()  # categories: no colour bar
+    assert widget.quality_combo.findText("class") >= 0  # offered at once
+    worker = widget.sweep(s_values=(0.0, 1.0), n_epochs=5)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    sweep = widget.sweep_layer
+    fc = np.asarray(sweep.face_color)
+    n = len(widget.points_layer.data)
+    for k in range(2):  # both spectrum positions: red for the class
+        assert np.allclose(fc[k * n + rows], [1, 0, 0, 1])

@@ -19,7 +19,9 @@ __all__ = [
     "CATEGORY_COLORS",
     "MISSING_RGBA",
     "UNIFORM_COLOR",
+    "color_range",
     "column_colors",
+    "gradient",
     "is_numeric",
     "next_color",
 ]
@@ -59,6 +61,26 @@ def next_color(used) -> str:
     return CATEGORY_COLORS[len(taken) % len(CATEGORY_COLORS)]
 
 
+def color_range(values: pd.Series | None) -> tuple[float, float] | None:
+    """Return the values at the ends of the colormap (1st, 99th percentile)."""
+    if values is None or not is_numeric(values):
+        return None
+    v = values.to_numpy(dtype=float, na_value=np.nan)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    lo, hi = np.percentile(v, [1, 99])
+    return float(lo), float(hi)
+
+
+def gradient(cmap: str = "viridis", width: int = 96, height: int = 12) -> np.ndarray:
+    """RGBA uint8 image of a colormap, left (low) to right (high)."""
+    row = colormaps[cmap](np.linspace(0, 1, width))
+    return np.ascontiguousarray(
+        np.repeat((255 * row[None]).astype(np.uint8), height, axis=0)
+    )
+
+
 def column_colors(
     values: pd.Series | None,
     n: int,
@@ -93,7 +115,7 @@ def column_colors(
         v = values.to_numpy(dtype=float, na_value=np.nan)
         ok = np.isfinite(v)
         if ok.any():
-            lo, hi = np.percentile(v[ok], [1, 99])
+            lo, hi = color_range(values)
             t = np.clip((v[ok] - lo) / (hi - lo), 0, 1) if hi > lo else 0.5 * ok[ok]
             out[ok] = colormaps[cmap](t).astype(np.float32)
         return out

@@ -261,16 +261,18 @@ class SelectionPanel(QWidget):
             return
         poly = np.asarray(layer.data[-1], float)[:, -2:]
         self.select_polygon(poly)
-        # clear the outline after napari has finished its own bookkeeping
+        # drop older outlines after napari has finished its own bookkeeping
         self._lasso_pending = True
         QTimer.singleShot(0, self._clear_lasso)
 
     def _clear_lasso(self) -> None:
+        """Keep only the newest outline (so the user sees what was drawn)."""
         self._lasso_pending = False
         layer = self.lasso_layer
-        if self._alive(layer) and len(layer.data):
+        if self._alive(layer) and len(layer.data) > 1:
             with layer.events.data.blocker(self._on_lasso):
-                layer.data = []
+                layer.data = [layer.data[-1]]
+                layer.shape_type = ["polygon"]
 
     def select_polygon(self, polygon) -> np.ndarray:
         """Select the embedding points inside a polygon (world y, x vertices)."""

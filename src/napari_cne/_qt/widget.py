@@ -31,12 +31,14 @@ from napari.layers import Image, Labels
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QSize, Qt, QTimer, Signal
+from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -47,6 +49,7 @@ from qtpy.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
@@ -62,7 +65,7 @@ from ..embedding import ContrastiveEmbedding
 from ..features import _check_labels, read_table
 from ..metrics import format_quality, quality_report
 from ..provenance import load_params, provenance
-from ._colors import UNIFORM_COLOR, column_colors, is_numeric
+from ._colors import UNIFORM_COLOR, color_range, column_colors, gradient, is_numeric
 from ._jobs import (
     USER_ERRORS,
     Context,
@@ -334,7 +337,17 @@ class EmbeddingWidget(QWidget):
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
-        lay = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        self._scroll = scroll
+        lay = QVBoxLayout(inner)
         lay.setContentsMargins(4, 4, 4, 4)
 
         # input
@@ -616,6 +629,15 @@ class EmbeddingWidget(QWidget):
         row.addWidget(QLabel("Colour by"))
         row.addWidget(self.color_combo, 1)
         lay.addLayout(row)
+        self.color_legend = QWidget()
+        legend = QHBoxLayout(self.color_legend)
+        legend.setContentsMargins(0, 0, 0, 0)
+        self.legend_lo, self.legend_bar, self.legend_hi = QLabel(), QLabel(), QLabel()
+        legend.addStretch(1)
+        for w in (self.legend_lo, self.legend_bar, self.legend_hi):
+            legend.addWidget(w)
+        self.color_legend.setVisible(False)
+        lay.addWidget(self.color_legend)
 
         box = QGroupBox("Selection and classes")
         bl = QVBoxLayout(box)
@@ -664,8 +686,12 @@ class EmbeddingWidget(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Prefer a narrow dock, leaving the canvas most of the window."""
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), 400), hint.height())
+        hint = self._scroll.widget().sizeHint()
+        return QSize(min(hint.width() + 16, 420), min(hint.height(), 900))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Scroll rather than grow the window on small screens."""
+        return QSize(320, 200)
 
     @staticmethod
     def _devices() -> list[str]:
@@ -1904,13 +1930,22 @@ class EmbeddingWidget(QWidget):
         """
         column = self.color_combo.currentText()
         panel = self.selection
-        mapping = panel.classes.colors if column == panel.class_column else None
+        is_class = column == panel.class_column
+        mapping = panel.classes.colors if is_class else None
         frames, now = self._frames()
+        self._show_legend(None)
         for layer in (self.points_layer, self.sweep_layer):
             if not self._alive(layer):
                 continue
             df = layer.features
             values = df[column] if column in df.columns else None
+            keys = panel.linker.keys
+            if is_class and layer is self.sweep_layer and len(keys):
+                # the sweep repeats the objects once per s: same classes
+                reps = len(df) // len(keys)
+                values = pd.Series(np.tile(panel.classes.column(keys), reps))
+            if layer is self.points_layer:
+                self._show_legend(values)
             try:
                 rgba = column_colors(values, len(layer.data), mapping=mapping)
             except (ValueError, TypeError) as err:
@@ -1921,6 +1956,23 @@ class EmbeddingWidget(QWidget):
                 other = np.tile(frames, reps) != now
                 rgba[other, 3] *= OTHER_FRAME_ALPHA
             layer.face_color = rgba
+
+    def _show_legend(self, values) -> None:
+        """Show a colour bar with its range when points are coloured by a number."""
+        rng = color_range(values)
+        self.color_legend.setVisible(rng is not None)
+        if rng is None:
+            return
+        img = gradient()
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+        self.legend_bar.setPixmap(QPixmap.fromImage(qimg.copy()))
+        self.legend_lo.setText(f"{rng[0]:.3g}")
+        self.legend_hi.setText(f"{rng[1]:.3g}")
+        self.color_legend.setToolTip(
+            f"{values.name}: colours from {rng[0]:.4g} to {rng[1]:.4g} "
+            "(1st to 99th percentile; beyond: end colours)"
+        )
 
     def _frames(self) -> tuple[np.ndarray | None, int | None]:
         """Frame of every embedded object and the frame shown (time-lapse)."""
@@ -1940,6 +1992,7 @@ class EmbeddingWidget(QWidget):
         if not self._alive(layer):
             return
         col = self.selection.class_column
+        self._refresh_quality_choices(layer)
         if col in layer.features.columns and self.color_combo.findText(col) < 0:
             self._refresh_color_choices(layer)
             self.color_combo.setCurrentText(col)  # show the new classes
