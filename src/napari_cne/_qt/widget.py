@@ -684,14 +684,19 @@ class EmbeddingWidget(QWidget):
         self.save_params_btn.clicked.connect(lambda: self.save_parameters())
         self.load_params_btn.clicked.connect(lambda: self.load_parameters())
 
+    def _content_width(self) -> int:
+        inner = self._scroll.widget()
+        bar = self._scroll.verticalScrollBar().sizeHint().width()
+        return inner.minimumSizeHint().width() + bar + 4
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """Prefer a narrow dock, leaving the canvas most of the window."""
         hint = self._scroll.widget().sizeHint()
-        return QSize(min(hint.width() + 16, 420), min(hint.height(), 900))
+        return QSize(self._content_width(), min(hint.height(), 900))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        """Scroll rather than grow the window on small screens."""
-        return QSize(320, 200)
+        """As wide as the controls; scroll rather than grow the window."""
+        return QSize(self._content_width(), 200)
 
     @staticmethod
     def _devices() -> list[str]:
