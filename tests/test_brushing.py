@@ -181,6 +181,10 @@ def test_classes_land_in_both_tables_and_export(tmp_path, qtbot, embedded):
 
     path = panel.save_table(str(tmp_path / "table.csv"))
     df = pd.read_csv(path)
+    import json
+
+    prov = json.loads((tmp_path / "table.csv.json").read_text())
+    assert prov["params"]["n_epochs"] == 30 and prov["inputs"][0] == "objects"
     assert len(df) == N_OBJ
     assert {"label", "class", "cne_0", "cne_1", "area"} <= set(df.columns)
     assert df.loc[df["class"] == "big", "label"].sort_values().tolist() == sorted(

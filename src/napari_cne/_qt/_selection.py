@@ -10,6 +10,7 @@ layer or the whole table as CSV. GUI thread only.
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..provenance import jsonable
 from ._classes import ClassSet
 from ._linking import Linker, Target, overlay_transform, render_overlay
 
@@ -435,7 +437,11 @@ class SelectionPanel(QWidget):
         return pts.features.copy()
 
     def save_table(self, path: str | None = None) -> str | None:
-        """Save :meth:`table` as CSV (asks for a file name without ``path``)."""
+        """Save :meth:`table` as CSV (asks for a file name without ``path``).
+
+        The run's provenance (and quality readout) goes beside it, in
+        ``<path>.json``.
+        """
         if path is None:
             default = f"{self.source_name or 'embedding'}_embedding.csv"
             path, _ = QFileDialog.getSaveFileName(
@@ -448,12 +454,19 @@ class SelectionPanel(QWidget):
         except ValueError as err:
             show_info(str(err))
             return None
+        meta = self.points.metadata.get("napari_cne", {})
         try:
             df.to_csv(path, index=False)
+            if meta.get("provenance"):
+                # what produced the coordinates, beside the table
+                record = {**meta["provenance"], "quality": meta.get("quality")}
+                Path(f"{path}.json").write_text(
+                    json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
+                )
         except OSError as err:
             show_info(f"could not save the table: {err}")
             return None
-        show_info(f"saved {len(df)} rows to {Path(path).name}")
+        show_info(f"saved {len(df)} rows to {Path(path).name} (+ provenance .json)")
         return str(path)
 
     # ------------------------------------------------------------- display

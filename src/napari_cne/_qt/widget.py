@@ -2248,6 +2248,13 @@ class EmbeddingWidget(QWidget):
                     "input_layers": list(ctx.input_layers),
                     "columns": list(ctx.used_columns),
                     "params": _jsonable(job.model.get_params()),
+                    "provenance": provenance(
+                        job.model,
+                        inputs=ctx.input_layers,
+                        columns=ctx.used_columns,
+                        elapsed=time.perf_counter() - job.t0,
+                        extra={"kind": "sweep", "s_values": s_done},
+                    ),
                 }
             },
         )
