@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 __all__ = ["main"]
 
@@ -67,6 +68,10 @@ def main(
             return
         result["done"] = True
         viewer.layers.selection.active = viewer.layers["nuclei"]
+        t0 = time.perf_counter()  # let the quality readout arrive
+        while widget.quality is None and time.perf_counter() - t0 < 20:
+            app.processEvents()
+            time.sleep(0.01)
         app.processEvents()
         viewer.screenshot(screenshot, canvas_only=False, flash=False)
         viewer.close()
