@@ -178,3 +178,22 @@ def test_log_columns_are_transformed_before_standardising(
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         pass
     assert "aera" in widget.last_error
+
+
+def test_huge_label_ids_link_through_renumbering(qtbot, make_napari_viewer, objects):
+    labels, image = objects
+    big = np.where(labels > 0, labels.astype(np.int64) * 10**9 + 7, 0)
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="cells")
+    lab = viewer.add_labels(big, name="hashed")
+    widget = dock(viewer)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    pts = widget.points_layer
+    ids = pts.features["label"].to_numpy()
+    assert ids.min() > 10**9  # the original ids, not the internal ones
+    pts.selected_data = {3}
+    ov = widget.selection.linker.overlay.data
+    assert np.array_equal(ov == SELECTED, big == ids[3])
+    lab.selected_label = int(ids[10])
+    assert set(pts.selected_data) == {10}

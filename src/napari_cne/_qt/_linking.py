@@ -84,30 +84,15 @@ class Target:
     def for_labels(cls, layer, labels: np.ndarray, time_axis: int | None = None):
         """Target for a label image; renumbers huge or sparse ids internally."""
         top = int(labels.max()) if labels.size else 0
+        common = {"shape": labels.shape, "labels": labels, "time_axis": time_axis}
         if top <= cls.SPARSE_IDS:
-            return cls(
-                "labels",
-                layer,
-                shape=labels.shape,
-                labels=labels,
-                time_axis=time_axis,
-                n_ids=top + 1,
-            )
+            return cls("labels", layer, n_ids=top + 1, **common)
         from skimage.segmentation import relabel_sequential
 
         ids = np.unique(labels)
         ids = ids[ids > 0].astype(np.int64)
         dense = relabel_sequential(labels)[0]
-        return cls(
-            "labels",
-            layer,
-            shape=labels.shape,
-            labels=labels,
-            time_axis=time_axis,
-            n_ids=len(ids) + 1,
-            ids=ids,
-            dense=dense,
-        )
+        return cls("labels", layer, n_ids=len(ids) + 1, ids=ids, dense=dense, **common)
 
     def object_keys(self, ids, frames=None) -> np.ndarray:
         """Keys of objects given their label ids (and frames, time-lapse)."""

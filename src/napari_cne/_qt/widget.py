@@ -245,6 +245,25 @@ class _ProgressBar(QProgressBar):
         painter.drawControl(QStyle.ControlElement.CE_ProgressBar, opt)
 
 
+def _check_item(text: str, data, checked: bool) -> QListWidgetItem:
+    """Make a checkable list item (``data``: the value behind the text)."""
+    item = QListWidgetItem(text)
+    if data is not None:
+        item.setData(Qt.ItemDataRole.UserRole, data)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+    return item
+
+
+def _form_page(stack: QStackedWidget) -> QFormLayout:
+    """Add a page to ``stack`` and return its margin-less form layout."""
+    page = QWidget()
+    form = QFormLayout(page)
+    form.setContentsMargins(0, 0, 0, 0)
+    stack.addWidget(page)
+    return form
+
+
 def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
     box = QGroupBox(title)
     form = QFormLayout(box)
@@ -369,9 +388,7 @@ class EmbeddingWidget(QWidget):
         )
         form.addRow("Source", self.mode_combo)
         self.input_stack = QStackedWidget()
-        page = QWidget()
-        pf = QFormLayout(page)
-        pf.setContentsMargins(0, 0, 0, 0)
+        pf = _form_page(self.input_stack)
         self.labels_combo = QComboBox()
         self.labels_combo.setToolTip("Objects to embed (one point per label)")
         self.images_list = QListWidget()
@@ -390,10 +407,7 @@ class EmbeddingWidget(QWidget):
         pf.addRow("Stack", self.stack_combo)
         pf.addRow("Images", self.images_list)
         self._labels_form = pf
-        self.input_stack.addWidget(page)
-        page = QWidget()
-        pf = QFormLayout(page)
-        pf.setContentsMargins(0, 0, 0, 0)
+        pf = _form_page(self.input_stack)
         self.table_combo = QComboBox()
         self.table_combo.setToolTip("Layer whose features table holds the data")
         self.columns_list = QListWidget()
@@ -401,11 +415,8 @@ class EmbeddingWidget(QWidget):
         self.columns_list.setToolTip("Feature columns to embed")
         pf.addRow("Layer", self.table_combo)
         pf.addRow("Columns", self.columns_list)
-        self.input_stack.addWidget(page)
 
-        page = QWidget()
-        pf = QFormLayout(page)
-        pf.setContentsMargins(0, 0, 0, 0)
+        pf = _form_page(self.input_stack)
         self.pixel_image_combo = QComboBox()
         self.pixel_image_combo.setToolTip("Image whose pixels are embedded")
         self.channel_axis_combo = QComboBox()
@@ -427,11 +438,8 @@ class EmbeddingWidget(QWidget):
         pf.addRow("Channels", self.channel_axis_combo)
         pf.addRow("Mask", self.mask_combo)
         pf.addRow("Max pixels", self.max_pixels)
-        self.input_stack.addWidget(page)
 
-        page = QWidget()
-        pf = QFormLayout(page)
-        pf.setContentsMargins(0, 0, 0, 0)
+        pf = _form_page(self.input_stack)
         row = QHBoxLayout()
         self.file_edit = QLineEdit()
         self.file_edit.setPlaceholderText("path to .csv, .tsv, .parquet or .npy")
@@ -450,7 +458,6 @@ class EmbeddingWidget(QWidget):
         pf.addRow("File", row)
         pf.addRow("Columns", self.file_columns_list)
         pf.addRow("Objects in", self.link_combo)
-        self.input_stack.addWidget(page)
         self._file_table: pd.DataFrame | None = None
         self._file_path: str | None = None
         form.addRow(self.input_stack)
@@ -854,13 +861,8 @@ class EmbeddingWidget(QWidget):
         self.images_list.blockSignals(True)
         self.images_list.clear()
         for lay in self._matching_images(labels):
-            item = QListWidgetItem(lay.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             checked = self._image_checks.get(lay.name, True)
-            item.setCheckState(
-                Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-            )
-            self.images_list.addItem(item)
+            self.images_list.addItem(_check_item(lay.name, None, checked))
         self.images_list.blockSignals(False)
 
     def _refresh_pixel_page(self, *_) -> None:
@@ -938,14 +940,9 @@ class EmbeddingWidget(QWidget):
         self.file_edit.setText(path)
         self.file_columns_list.clear()
         for c in table.columns:
-            if not _is_numeric(table[c]):
-                continue
-            item = QListWidgetItem(str(c))
-            item.setData(Qt.ItemDataRole.UserRole, c)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            on = str(c).lower() not in ID_COLUMNS and table[c].notna().any()
-            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-            self.file_columns_list.addItem(item)
+            if _is_numeric(table[c]):
+                on = str(c).lower() not in ID_COLUMNS and table[c].notna().any()
+                self.file_columns_list.addItem(_check_item(str(c), c, on))
         self.status.setText(
             f"{Path(path).name}: {len(table)} rows × {table.shape[1]} columns."
         )
@@ -971,16 +968,10 @@ class EmbeddingWidget(QWidget):
             df = layer.features
             default = set(self._default_columns(layer))
             for c in df.columns:
-                if not _is_numeric(df[c]):
-                    continue
-                item = QListWidgetItem(str(c))
-                item.setData(Qt.ItemDataRole.UserRole, c)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                checked = self._column_checks.get((layer.name, str(c)), c in default)
-                item.setCheckState(
-                    Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-                )
-                self.columns_list.addItem(item)
+                if _is_numeric(df[c]):
+                    key = (layer.name, str(c))
+                    checked = self._column_checks.get(key, c in default)
+                    self.columns_list.addItem(_check_item(str(c), c, checked))
         self.columns_list.blockSignals(False)
 
     def _remember_image_check(self, item: QListWidgetItem) -> None:
