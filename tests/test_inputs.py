@@ -187,3 +187,35 @@ def test_no_warnings_for_clean_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit(X)
+
+
+def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
+    from napari_cne import neighbors
+
+    calls = []
+    monkeypatch.setattr(
+        neighbors,
+        "exact_knn",
+        lambda X, k, metric, device: (
+            calls.append("exact")
+            or (np.zeros((len(X), k), np.int64), np.zeros((len(X), k), np.float32))
+        ),
+    )
+    monkeypatch.setattr(
+        neighbors,
+        "nndescent_knn",
+        lambda X, k, metric, random_state: (
+            calls.append("nnd")
+            or (np.zeros((len(X), k), np.int64), np.zeros((len(X), k), np.float32))
+        ),
+    )
+    # a view with the shape of MNIST-70k (n^2 d = 2.5e11), no memory behind it
+    X = np.broadcast_to(np.zeros(50, np.float32), (70_000, 50))
+    monkeypatch.setitem(neighbors._NND, "warm", False)
+    assert neighbors.knn(X, 15)[2] == "exact"  # 18 s exact vs 42 s cold
+    monkeypatch.setitem(neighbors._NND, "warm", True)
+    assert neighbors.knn(X, 15)[2] == "pynndescent"  # 1.4 s once compiled
+    X = np.broadcast_to(np.zeros(50, np.float32), (200_000, 50))  # 2e12
+    monkeypatch.setitem(neighbors._NND, "warm", False)
+    assert neighbors.knn(X, 15)[2] == "pynndescent"
+    assert calls == ["exact", "nnd", "nnd"]

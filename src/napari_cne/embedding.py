@@ -196,7 +196,9 @@ class ContrastiveEmbedding:
         Log progress (``logging`` logger ``"napari_cne"``, printed when no
         handler is configured).
     knn_method : {"auto", "exact", "pynndescent"}
-        ``"auto"`` uses exact search when it is cheap, pynndescent otherwise.
+        ``"auto"`` uses exact search when it is cheap (``n^2 d <= 5e10`` on
+        the CPU, or ``<= 4e11`` while pynndescent has not been compiled in
+        this process yet), pynndescent otherwise.
     tsne_z : {"auto", "reference"} or float
         Normaliser of the t-SNE end (see :mod:`napari_cne.spectrum`).
     eps : float, default 1.0
@@ -219,6 +221,10 @@ class ContrastiveEmbedding:
     s_ : float
         Spectrum position of the last run.
     n_neighbors_, learning_rate_, device_, knn_method_ : resolved parameters.
+    batch_size_ : int
+        Edges per SGD step (``batch_size="auto"`` resolved).
+    seed_ : int
+        The seed in use (drawn at random when ``random_state`` is None).
     z_bar_, nu_ : float
         NEG normaliser and noise ratio at ``s_`` (NEG only).
     rho_ : float
@@ -399,6 +405,7 @@ class ContrastiveEmbedding:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         self._seed = int(seed)
+        self.seed_ = self._seed
         rng = np.random.default_rng(self._seed)
         dev = self._device
         timings = {"knn": 0.0, "init": 0.0, "optimize": 0.0}
@@ -460,6 +467,7 @@ class ContrastiveEmbedding:
         self.n_samples_ = n
         if self.batch_size == "auto":
             self._batch = self._auto_batch(A.nnz)
+        self.batch_size_ = int(self._batch)
         coo = A.tocoo()
         self._heads = torch.as_tensor(coo.row.astype(np.int64), device=dev)
         self._tails = torch.as_tensor(coo.col.astype(np.int64), device=dev)

@@ -38,6 +38,11 @@ _ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
 #: MNIST PCA-50 on 2 cores: exact 1.5 s at n = 20 000 (2e10) but 18 s at
 #: n = 70 000 (2.5e11), where a warm pynndescent takes 1.6 s.
 EXACT_BUDGET = 5e10
+#: ... and the same while pynndescent has not run yet in this process: its
+#: first call compiles for 30-40 s, so exact search is faster up to here
+#: (cold MNIST-70k on 2 cores: exact 18 s, pynndescent 42 s).
+COLD_EXACT_BUDGET = 4e11
+_NND = {"warm": False}  # pynndescent has run (compiled) in this process
 
 
 def resolve_metric(metric: str) -> str:
@@ -174,6 +179,7 @@ def nndescent_knn(
         compressed=True,
     )
     ind, dist = index.neighbor_graph
+    _NND["warm"] = True
     return drop_self(ind, dist)
 
 
@@ -231,6 +237,8 @@ def knn(
     if method == "auto":
         on_gpu = torch.device(device).type == "cuda"
         budget = EXACT_BUDGET * (50 if on_gpu else 1)
+        if not on_gpu and not _NND["warm"]:
+            budget = COLD_EXACT_BUDGET
         method = "exact" if float(n) * n * max(d, 8) <= budget else "pynndescent"
         if method == "pynndescent" and importlib.util.find_spec("pynndescent") is None:
             method = "exact"  # slower for huge n, but always available

@@ -154,14 +154,14 @@ def provenance(
     for name in _RESOLVED:
         if hasattr(model, name):
             resolved[name] = getattr(model, name)
-    if hasattr(model, "_batch") and hasattr(model, "embedding_"):
-        resolved["batch_size_"] = model._batch  # resolved "auto"
+    if hasattr(model, "batch_size_") and hasattr(model, "embedding_"):
+        resolved["batch_size_"] = model.batch_size_  # resolved "auto"
     losses = getattr(model, "losses_", None)
     if losses:
         resolved["final_loss"] = losses[-1]
     if hasattr(model, "embedding_"):
         resolved["n_components"] = int(np.asarray(model.embedding_).shape[1])
-    seed = getattr(model, "_seed", params.get("random_state"))
+    seed = getattr(model, "seed_", params.get("random_state"))
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     record = {
