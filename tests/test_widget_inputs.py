@@ -197,3 +197,22 @@ def test_huge_label_ids_link_through_renumbering(qtbot, make_napari_viewer, obje
     assert np.array_equal(ov == SELECTED, big == ids[3])
     lab.selected_label = int(ids[10])
     assert set(pts.selected_data) == {10}
+
+
+def test_one_multichannel_image_gives_features_per_channel(
+    qtbot, make_napari_viewer, objects
+):
+    labels, image = objects
+    stack = np.stack([image, 2 * image, image[::-1]])  # (3, y, x)
+    viewer = make_napari_viewer()
+    viewer.add_image(stack, name="stain")  # one layer, channels first
+    viewer.add_image(np.dstack([image] * 3).astype(np.uint8), name="photo", rgb=True)
+    viewer.add_labels(labels, name="objects")
+    widget = dock(viewer)
+    assert widget._checked(widget.images_list) == ["stain", "photo"]
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    f = widget.points_layer.features
+    for col in ("stain_ch0_mean", "stain_ch1_mean", "stain_ch2_mean", "photo_R_mean"):
+        assert col in f.columns
+    np.testing.assert_allclose(f["stain_ch1_mean"], 2 * f["stain_ch0_mean"], rtol=1e-6)

@@ -245,6 +245,22 @@ class _ProgressBar(QProgressBar):
         painter.drawControl(QStyle.ControlElement.CE_ProgressBar, opt)
 
 
+def _channel_axis(img_shape: tuple, labels_shape: tuple, rgb: bool):
+    """Return how an image lines up with labels.
+
+    None: same shape; an int: the channel axis of a multichannel image (the
+    first, or the last for RGB; at most 64 channels); False: no match.
+    """
+    if img_shape == labels_shape:
+        return None if not rgb else False
+    if len(img_shape) == len(labels_shape) + 1:
+        if rgb and img_shape[:-1] == labels_shape:
+            return len(img_shape) - 1
+        if not rgb and img_shape[1:] == labels_shape and img_shape[0] <= 64:
+            return 0
+    return False
+
+
 def _check_item(text: str, data, checked: bool) -> QListWidgetItem:
     """Make a checkable list item (``data``: the value behind the text)."""
     item = QListWidgetItem(text)
@@ -769,9 +785,8 @@ class EmbeddingWidget(QWidget):
             lay
             for lay in self.viewer.layers
             if isinstance(lay, Image)
-            and not lay.rgb
             and not lay.multiscale
-            and tuple(np.shape(lay.data)) == shape
+            and _channel_axis(tuple(np.shape(lay.data)), shape, lay.rgb) is not False
         ]
 
     @staticmethod
@@ -1341,12 +1356,20 @@ class EmbeddingWidget(QWidget):
                 img = self._layer(name)
                 if img is None:
                     continue
-                if tuple(np.shape(img.data)) != data.shape:
+                axis = _channel_axis(tuple(np.shape(img.data)), data.shape, img.rgb)
+                if axis is False:
                     raise ValueError(
                         f"image {name!r} has shape {np.shape(img.data)} but labels "
                         f"{labels.name!r} have shape {data.shape}"
                     )
-                images[name] = np.asarray(img.data)
+                arr = np.asarray(img.data)
+                if axis is None:
+                    images[name] = arr
+                else:  # a multichannel image: one feature set per channel
+                    rgb = "RGBA" if img.rgb else None
+                    for i in range(arr.shape[axis]):
+                        tag = rgb[i] if rgb else f"ch{i}"
+                        images[f"{name}_{tag}"] = np.take(arr, i, axis=axis)
             return Context(
                 mode="labels",
                 source=labels,
