@@ -238,3 +238,23 @@ def test_colour_legend_and_class_colours_on_the_sweep(qtbot, embedded):
     n = len(widget.points_layer.data)
     for k in range(2):  # both spectrum positions: red for the class
         assert np.allclose(fc[k * n + rows], [1, 0, 0, 1])
+
+
+def test_classes_and_selection_belong_to_their_source(qtbot, embedded, objects):
+    viewer, widget, lab, labels = embedded
+    panel = widget.selection
+    panel.add_class("A")
+    widget.points_layer.selected_data = {0, 1, 2}
+    panel.assign_selection("A")
+    old_overlay = panel.linker.overlay
+    # another Labels layer with the same ids: nothing carries over to it
+    other = viewer.add_labels(labels.copy(), name="other objects")
+    widget.set_input(labels=other)
+    run_and_wait(qtbot, widget)
+    assert widget.points_layer.features["class"].isna().all()
+    assert len(panel.selected) == 0
+    assert old_overlay not in viewer.layers  # the stale highlight is gone
+    # back to the first layer: its classes come back
+    widget.set_input(labels=lab)
+    run_and_wait(qtbot, widget)
+    assert (widget.points_layer.features["class"] == "A").sum() == 3

@@ -83,6 +83,15 @@ class ClassSet:
             self._of.update(dict.fromkeys(keys, name))
         return len(keys)
 
+    def take_assignments(self) -> dict[int, str]:
+        """Remove and return every assignment (key -> class name)."""
+        out, self._of = self._of, {}
+        return out
+
+    def put_assignments(self, assignments: dict[int, str]) -> None:
+        """Restore assignments (those of deleted classes are dropped)."""
+        self._of = {k: v for k, v in assignments.items() if v in self.colors}
+
     def keys_of(self, name: str) -> np.ndarray:
         """Sorted keys of the objects in class ``name``."""
         self._check(name)

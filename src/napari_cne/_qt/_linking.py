@@ -244,8 +244,12 @@ class Linker:
         self.keys = np.asarray(keys, np.int64)
         self._row_of = {int(k): i for i, k in enumerate(self.keys.tolist())}
         if self.target is not None and not _same_target(self.target, target):
+            # other objects: the old selection means nothing for them
             self.selected = np.zeros(0, np.int64)
-            self.overlay = None
+            old, self.overlay = self.overlay, None
+            viewer = self.viewer_of(old) if old is not None else None
+            if viewer is not None:
+                viewer.layers.remove(old)
         self.target = target
         self._connect(
             points.selected_data.events.items_changed, self._on_points_selected
@@ -515,4 +519,9 @@ def _set_selected(points, rows: np.ndarray) -> None:
 
 
 def _same_target(a: Target, b: Target) -> bool:
-    return a.kind == b.kind and a.layer is b.layer and a.shape == b.shape
+    def unwrap(layer):
+        return getattr(layer, "__wrapped__", layer)  # napari's proxies
+
+    return (
+        a.kind == b.kind and unwrap(a.layer) is unwrap(b.layer) and a.shape == b.shape
+    )

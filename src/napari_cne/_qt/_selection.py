@@ -105,6 +105,7 @@ class SelectionPanel(QWidget):
         self.class_column = "class"
         self.lasso_layer = None
         self._lasso_pending = False
+        self._assignments: dict = {}  # source -> class assignments
         self._build_ui()
         self._update()
 
@@ -201,6 +202,12 @@ class SelectionPanel(QWidget):
         self.source_name = getattr(target.layer, "name", None)
         if keys is None:
             keys = keys_from_table(points.features, target, id_name)
+        # class assignments belong to the objects of one source: keep one
+        # set per source (names and colours are shared)
+        old, new = _source_key(self.linker.target), _source_key(target)
+        if old != new:
+            self._assignments[old] = self.classes.take_assignments()
+            self.classes.put_assignments(self._assignments.pop(new, {}))
         self.linker.attach(points, keys, target)
         self.write_classes()
         self._update()
@@ -485,6 +492,14 @@ class SelectionPanel(QWidget):
         self.save_btn.setEnabled(linked)
         self.lasso_btn.setEnabled(linked)
         self.clear_btn.setEnabled(bool(n))
+
+
+def _source_key(target: Target | None):
+    """Identity of the objects a target describes (None: nothing yet)."""
+    if target is None:
+        return None
+    layer = getattr(target.layer, "__wrapped__", target.layer)  # napari proxy
+    return (id(layer), target.kind, tuple(target.shape))
 
 
 def _key_column(df: pd.DataFrame, id_name: str) -> str:
