@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .features import ID_COLUMNS, is_numeric
+
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -49,9 +51,6 @@ EXIT_USAGE = 2
 #: Exit status: interrupted with Ctrl-C.
 EXIT_INTERRUPTED = 130
 
-#: Columns that identify objects and are not features by default (as in the
-#: napari widget).
-ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 #: Columns written by napari-cne (``cne_0``, ``cne2_1``, ...): never features
 #: by default, never overwritten.
 _OURS = re.compile(r"^cne\d*_\d+$")
@@ -167,13 +166,6 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def _is_numeric(series: pd.Series) -> bool:
-    return bool(
-        (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
-        and not isinstance(series.dtype, pd.CategoricalDtype)
-    )
-
-
 def _names(values: Sequence[str], limit: int = 8, quote: bool = False) -> str:
     values = [repr(str(v)) if quote else str(v) for v in values]
     if len(values) <= limit:
@@ -201,14 +193,15 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 def default_columns(table: pd.DataFrame) -> list[str]:
     """Feature columns used when ``--columns`` is not given.
 
-    Numeric (and boolean) columns, except ids (:data:`ID_COLUMNS`, any
-    case), columns napari-cne wrote (``cne_0`` ...), a saved pandas index
-    (``Unnamed: 0``) and columns without any value.
+    Numeric (and boolean) columns, except ids
+    (:data:`napari_cne.features.ID_COLUMNS`, any case), columns napari-cne
+    wrote (``cne_0`` ...), a saved pandas index (``Unnamed: 0``) and columns
+    without any value.
     """
     return [
         c
         for c in table.columns
-        if _is_numeric(table[c])
+        if is_numeric(table[c])
         and c.lower() not in ID_COLUMNS
         and not _OURS.match(c)
         and not c.startswith("Unnamed: ")
@@ -244,7 +237,7 @@ def _features(table: pd.DataFrame, args: argparse.Namespace) -> _Features:
     chosen = default_columns(table) if columns is None else list(columns)
     chosen = [c for c in chosen if c not in set(exclude)]
     if not chosen:
-        numeric = [c for c in table.columns if _is_numeric(table[c])]
+        numeric = [c for c in table.columns if is_numeric(table[c])]
         raise UsageError(
             "no feature columns to embed"
             + (
@@ -253,7 +246,7 @@ def _features(table: pd.DataFrame, args: argparse.Namespace) -> _Features:
                 else ": the input has no numeric columns"
             )
         )
-    bad = [c for c in chosen if not _is_numeric(table[c])]
+    bad = [c for c in chosen if not is_numeric(table[c])]
     if bad:
         raise UsageError(
             f"--columns: column(s) {_names(bad, quote=True)} are not numeric"
@@ -467,7 +460,7 @@ def _labels_of(table: pd.DataFrame, column: str | None, kept: np.ndarray):
 
 # ------------------------------------------------------------------- plotting
 def _is_categorical(series: pd.Series) -> bool:
-    if not _is_numeric(series) or pd.api.types.is_bool_dtype(series):
+    if not is_numeric(series) or pd.api.types.is_bool_dtype(series):
         return True
     if pd.api.types.is_integer_dtype(series):
         return series.nunique(dropna=True) <= 20

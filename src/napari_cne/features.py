@@ -36,10 +36,12 @@ from scipy import ndimage as ndi
 from skimage.measure import regionprops_table
 
 __all__ = [
+    "ID_COLUMNS",
     "INTENSITY_STATS",
     "SHAPE_FEATURES",
     "SHAPE_FEATURES_3D",
     "feature_matrix",
+    "is_numeric",
     "object_features",
     "pixel_features",
     "pixel_mask",
@@ -830,7 +832,13 @@ def read_table(path, columns: Sequence[str] | None = None) -> pd.DataFrame:
 # the matrix to embed
 
 
-def _numeric(series: pd.Series) -> bool:
+#: columns that identify objects rather than describe them: never features by
+#: default (the widget and the command line)
+ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """Whether a column can be a feature: numeric or bool, not categorical."""
     return bool(
         (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
         and not isinstance(series.dtype, pd.CategoricalDtype)
@@ -890,7 +898,7 @@ def feature_matrix(
         columns = [
             c
             for c in table.columns
-            if _numeric(table[c]) and str(c).lower() not in ("label", "index")
+            if is_numeric(table[c]) and str(c).lower() not in ("label", "index")
         ]
     columns = list(columns)
     if not columns:
@@ -898,7 +906,7 @@ def feature_matrix(
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(f"columns {missing!r} are not in the table")
-    bad = [c for c in columns if not _numeric(table[c])]
+    bad = [c for c in columns if not is_numeric(table[c])]
     if bad:
         raise ValueError(f"columns {bad!r} are not numeric")
     if log is True:

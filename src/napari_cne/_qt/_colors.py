@@ -15,6 +15,8 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_rgba, to_rgba_array
 
+from ..features import is_numeric
+
 __all__ = [
     "CATEGORY_COLORS",
     "MISSING_RGBA",
@@ -22,7 +24,6 @@ __all__ = [
     "color_range",
     "column_colors",
     "gradient",
-    "is_numeric",
     "next_color",
 ]
 
@@ -42,14 +43,6 @@ CATEGORY_COLORS = (
 )
 #: points with a missing value (NaN, or no class)
 MISSING_RGBA = (0.55, 0.55, 0.55, 0.6)
-
-
-def is_numeric(series: pd.Series) -> bool:
-    """Whether a column is numeric (bool counts; categorical does not)."""
-    return bool(
-        (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
-        and not isinstance(series.dtype, pd.CategoricalDtype)
-    )
 
 
 def next_color(used) -> str:

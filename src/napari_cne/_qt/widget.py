@@ -62,10 +62,10 @@ from qtpy.QtWidgets import (
 from superqt import QCollapsible
 
 from ..embedding import ContrastiveEmbedding
-from ..features import _check_labels, read_table
+from ..features import ID_COLUMNS, _check_labels, is_numeric, read_table
 from ..metrics import format_quality, quality_report
 from ..provenance import load_params, provenance
-from ._colors import UNIFORM_COLOR, color_range, column_colors, gradient, is_numeric
+from ._colors import UNIFORM_COLOR, color_range, column_colors, gradient
 from ._jobs import (
     USER_ERRORS,
     Context,
@@ -96,8 +96,6 @@ SWEEP_S = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
 META_KEY = "napari_cne"
 #: metadata key on a source layer listing the feature columns we wrote there
 WRITTEN_KEY = "napari_cne_columns"
-#: columns that identify objects and are not used as features by default
-ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 UNIFORM = "(uniform colour)"
 #: what the first axis of 3-D labels means (stack_combo items)
 STACK_CHOICES = {
@@ -182,9 +180,6 @@ class _Guard:
 def _unwrap(obj):
     """Return the object behind napari's PublicOnlyProxy (for identity tests)."""
     return getattr(obj, "__wrapped__", obj)
-
-
-_is_numeric = is_numeric
 
 
 def _jsonable(params: dict) -> dict:
@@ -773,7 +768,7 @@ class EmbeddingWidget(QWidget):
             df = getattr(lay, "features", None)
             if not isinstance(df, pd.DataFrame) or self._is_ours(lay) or len(df) < 3:
                 continue
-            if any(_is_numeric(df[c]) for c in df.columns):
+            if any(is_numeric(df[c]) for c in df.columns):
                 out.append(lay)
         return out
 
@@ -955,7 +950,7 @@ class EmbeddingWidget(QWidget):
         self.file_edit.setText(path)
         self.file_columns_list.clear()
         for c in table.columns:
-            if _is_numeric(table[c]):
+            if is_numeric(table[c]):
                 on = str(c).lower() not in ID_COLUMNS and table[c].notna().any()
                 self.file_columns_list.addItem(_check_item(str(c), c, on))
         self.status.setText(
@@ -969,7 +964,7 @@ class EmbeddingWidget(QWidget):
         return [
             c
             for c in df.columns
-            if _is_numeric(df[c])
+            if is_numeric(df[c])
             and str(c).lower() not in ID_COLUMNS
             and c not in ours
             and df[c].notna().any()
@@ -983,7 +978,7 @@ class EmbeddingWidget(QWidget):
             df = layer.features
             default = set(self._default_columns(layer))
             for c in df.columns:
-                if _is_numeric(df[c]):
+                if is_numeric(df[c]):
                     key = (layer.name, str(c))
                     checked = self._column_checks.get(key, c in default)
                     self.columns_list.addItem(_check_item(str(c), c, checked))
