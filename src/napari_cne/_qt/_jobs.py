@@ -64,6 +64,7 @@ class Context:
     table: pd.DataFrame | None = None  # rows = objects
     columns: list[str] | None = None  # feature columns (table mode: chosen)
     id_name: str = "label"
+    target: Any = None  # where the objects live in the image (GUI thread)
     # filled in the worker by prepare_input
     X: np.ndarray | None = None
     kept: np.ndarray | None = None  # bool mask over table rows

@@ -2016,10 +2016,10 @@ class EmbeddingWidget(QWidget):
     def _link(self, ctx: Context, layer) -> None:
         """Link the new embedding layer to the objects in the source layer."""
         try:
-            target, id_name = self._target(ctx)
+            target = self._target(ctx)
             keys = np.flatnonzero(ctx.kept) if target.kind == "rows" else None
             self.selection.attach(
-                layer, target, id_name, self._class_column(ctx), keys=keys
+                layer, target, ctx.id_name, self._class_column(ctx), keys=keys
             )
         except (KeyError, ValueError) as err:  # pragma: no cover - safety net
             show_info(f"selection linking is off for this input: {err}")
@@ -2034,27 +2034,29 @@ class EmbeddingWidget(QWidget):
         return next(c for c in ("class", "cne_class", "cne_class_2") if c not in taken)
 
     @staticmethod
-    def _target(ctx: Context) -> tuple[Target, str]:
-        src = ctx.source
-        if ctx.mode == "labels":
-            t = Target.for_labels(src, ctx.labels_data, ctx.time_axis)
-            return t, ctx.id_name
-        if ctx.mode == "pixels":
-            t = Target(
-                "pixels",
-                src,
-                shape=ctx.pixel_shape,
-                scale=ctx.pixel_scale,
-                translate=ctx.pixel_translate,
-            )
-            return t, ctx.id_name
-        if (
-            isinstance(src, Labels)
-            and not src.multiscale
-            and ctx.id_name in ("label", "index")
-        ):
-            return Target.for_labels(src, np.asarray(src.data)), ctx.id_name
-        return Target("rows", src), ctx.id_name
+    def _target(ctx: Context) -> Target:
+        """Where the objects of ``ctx`` live in the image (made once per run)."""
+        if ctx.target is None:
+            src = ctx.source
+            if ctx.mode == "labels":
+                ctx.target = Target.for_labels(src, ctx.labels_data, ctx.time_axis)
+            elif ctx.mode == "pixels":
+                ctx.target = Target(
+                    "pixels",
+                    src,
+                    shape=ctx.pixel_shape,
+                    scale=ctx.pixel_scale,
+                    translate=ctx.pixel_translate,
+                )
+            elif (
+                isinstance(src, Labels)
+                and not src.multiscale
+                and ctx.id_name in ("label", "index")
+            ):
+                ctx.target = Target.for_labels(src, np.asarray(src.data))
+            else:
+                ctx.target = Target("rows", src)
+        return ctx.target
 
     def _finalize(self, job: Job) -> None:
         if job.kind == "sweep":
@@ -2172,7 +2174,7 @@ class EmbeddingWidget(QWidget):
             vals = np.asarray(Y, float)
         else:
             key = next((c for c in ("index", "label") if c in df.columns), None)
-            target, _ = self._target(ctx)
+            target = self._target(ctx)
             obj = keys_from_table(ctx.table.loc[ctx.kept], target, ctx.id_name)
             pos = pd.Series(np.arange(len(obj)), index=obj)
             timed = target.time_axis is not None
