@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import threading
 import time
@@ -64,7 +65,7 @@ from superqt import QCollapsible
 from ..embedding import ContrastiveEmbedding
 from ..features import ID_COLUMNS, _check_labels, is_numeric, read_table
 from ..metrics import format_quality, quality_report
-from ..provenance import load_params, provenance
+from ..provenance import jsonable, load_params, provenance
 from ._colors import UNIFORM_COLOR, color_range, column_colors, gradient
 from ._jobs import (
     USER_ERRORS,
@@ -180,18 +181,6 @@ class _Guard:
 def _unwrap(obj):
     """Return the object behind napari's PublicOnlyProxy (for identity tests)."""
     return getattr(obj, "__wrapped__", obj)
-
-
-def _jsonable(params: dict) -> dict:
-    out = {}
-    for k, v in params.items():
-        if isinstance(v, (np.integer, np.floating, np.bool_)):
-            v = v.item()
-        if v is None or isinstance(v, (str, int, float, bool)):
-            out[k] = v
-        elif isinstance(v, np.ndarray):
-            out[k] = f"array{v.shape}"
-    return out
 
 
 class _ProgressBar(QProgressBar):
@@ -2136,7 +2125,7 @@ class EmbeddingWidget(QWidget):
             "s": float(model.s_),
             "loss": model.loss,
             "output_columns": list(names) if names else None,
-            "params": _jsonable(model.get_params()),
+            "params": jsonable(model.get_params()),
         }
 
     @staticmethod
@@ -2258,7 +2247,7 @@ class EmbeddingWidget(QWidget):
                     "n_epochs_each": job.n_epochs,
                     "input_layers": list(ctx.input_layers),
                     "columns": list(ctx.used_columns),
-                    "params": _jsonable(job.model.get_params()),
+                    "params": jsonable(job.model.get_params()),
                     "provenance": provenance(
                         job.model,
                         inputs=ctx.input_layers,
@@ -2427,10 +2416,6 @@ class EmbeddingWidget(QWidget):
         extra = dict(record.get("extra") or {})
         extra["widget"] = self._widget_only_params()
         record["extra"] = extra
-        import json
-
-        from ..provenance import jsonable
-
         Path(path).write_text(
             json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
         )
@@ -2454,8 +2439,6 @@ class EmbeddingWidget(QWidget):
             )
             if not path:
                 return None
-        import json
-
         try:
             params = load_params(path)
             data = json.loads(Path(path).read_text(encoding="utf-8"))
