@@ -41,3 +41,21 @@ def make_objects(n_side: int = 8, cell: int = 20, seed: int = 0):
 def objects():
     """64 labelled discs on a 160 x 160 image and a matching intensity image."""
     return make_objects()
+
+
+def dock(viewer, **params):
+    """Dock the "Neighbor Embedding" widget in ``viewer`` and set ``params``."""
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    if params:
+        widget.set_params(**params)
+    return widget
+
+
+@pytest.fixture
+def cells_viewer(make_napari_viewer, objects):
+    """A viewer with the sample as "cells" (image) and "objects" (labels)."""
+    labels, image = objects
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(labels, name="objects")
+    return viewer

@@ -7,20 +7,18 @@ import pandas as pd
 import pytest
 
 from napari_cne._qt._linking import DIMMED, SELECTED
+from tests.conftest import dock
 from tests.test_widget import FAST, N_OBJ, run_and_wait
 
 
 @pytest.fixture
-def embedded(qtbot, make_napari_viewer, objects):
-    labels, image = objects
-    viewer = make_napari_viewer()
-    viewer.add_image(image, name="cells")
-    lab = viewer.add_labels(labels, name="objects")
-    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    widget.set_params(**FAST)
+def embedded(qtbot, cells_viewer, objects):
+    viewer = cells_viewer
+    lab = viewer.layers["objects"]
+    widget = dock(viewer, **FAST)
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
-    return viewer, widget, lab, labels
+    return viewer, widget, lab, objects[0]
 
 
 def label_of_rows(widget, rows):

@@ -25,7 +25,7 @@ import pytest
 from napari_cne import ContrastiveEmbedding
 from napari_cne.features import feature_matrix, object_features
 
-from .conftest import make_objects
+from .conftest import dock, make_objects
 
 N_OBJ = 64
 FAST = {"n_epochs": 20, "n_neighbors": 8, "update_interval": 0.0}
@@ -113,15 +113,9 @@ def assert_still_works(qtbot, viewer, widget):
 
 
 @pytest.fixture
-def nv(make_napari_viewer, objects):
+def nv(cells_viewer):
     """A viewer with "cells" (image) and "objects" (labels) and the dock widget."""
-    labels, image = objects
-    viewer = make_napari_viewer()
-    viewer.add_image(image, name="cells")
-    viewer.add_labels(labels, name="objects")
-    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    widget.set_params(**FAST)
-    return viewer, widget
+    return cells_viewer, dock(cells_viewer, **FAST)
 
 
 @pytest.fixture

@@ -10,19 +10,15 @@ import pytest
 
 from napari_cne._qt.widget import SWEEP_S, EmbeddingWidget
 
+from .conftest import dock
+
 N_OBJ = 64
 FAST = {"n_epochs": 30, "n_neighbors": 10, "update_interval": 0.0}
 
 
 @pytest.fixture
-def viewer_widget(make_napari_viewer, objects):
-    labels, image = objects
-    viewer = make_napari_viewer()
-    viewer.add_image(image, name="cells")
-    viewer.add_labels(labels, name="objects")
-    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    widget.set_params(**FAST)
-    return viewer, widget
+def viewer_widget(cells_viewer):
+    return cells_viewer, dock(cells_viewer, **FAST)
 
 
 def run_and_wait(qtbot, widget, timeout=30_000):

@@ -8,14 +8,13 @@ import pytest
 
 from napari_cne._qt._linking import SELECTED
 from napari_cne._qt.widget import OTHER_FRAME_ALPHA
+from tests.conftest import dock as dock_widget
 from tests.conftest import make_objects
 from tests.test_widget import FAST, run_and_wait
 
 
 def dock(viewer):
-    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    widget.set_params(**FAST)
-    return widget
+    return dock_widget(viewer, **FAST)
 
 
 @pytest.fixture
