@@ -128,19 +128,21 @@ def test_lasso_selects_the_points_inside(embedded):
     panel.set_lasso(True)
     lasso = panel.lasso_layer
     assert lasso is not None and lasso.mode == "add_polygon_lasso"
-    lo, hi = pts.data.min(0), pts.data.max(0)
-    mid = (lo + hi) / 2
+    # a box around one point (and whatever lies near it)
+    centre = pts.data[np.argmin(pts.data[:, 0])]
+    half = 0.3 * np.ptp(pts.data, axis=0)
+    lo, mid = centre - half, centre + half
     poly = np.array(
         [
-            [lo[0] - 1, lo[1] - 1],
-            [lo[0] - 1, mid[1]],
+            [lo[0], lo[1]],
+            [lo[0], mid[1]],
             [mid[0], mid[1]],
-            [mid[0], lo[1] - 1],
+            [mid[0], lo[1]],
         ]
     )
     lasso.add(poly, shape_type="polygon")
-    inside = np.flatnonzero((pts.data[:, 0] < mid[0]) & (pts.data[:, 1] < mid[1]))
-    assert len(inside) > 0
+    inside = np.flatnonzero(((pts.data > lo) & (pts.data < mid)).all(axis=1))
+    assert 0 < len(inside) < len(pts.data)
     assert set(pts.selected_data) == set(inside.tolist())
     panel.set_lasso(False)
     assert lasso not in viewer.layers

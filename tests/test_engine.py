@@ -20,21 +20,33 @@ REFERENCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def digits_runs():
+def _digits_fits(**kw):
     X, y = digits()
     G = digits_graph()
     out = {}
     for loss, s in REFERENCE:
         m = ContrastiveEmbedding(
-            loss=loss, s=s, random_state=0, tsne_z="reference", init="pca"
+            loss=loss, s=s, random_state=0, tsne_z="reference", init="pca", **kw
         )
         out[loss, s] = m.fit(X, graph=G)
     return X, y, out
 
 
-def test_matches_reference_bands_on_digits(digits_runs):
-    X, y, runs = digits_runs
+@pytest.fixture(scope="module")
+def reference_runs():
+    """The reference's algorithm: its NEG (noise ratio = negatives drawn) and
+    its update rule (one clipped step per batch, the torch backend)."""
+    return _digits_fits(noise_ratio=5, backend="torch")
+
+
+@pytest.fixture(scope="module")
+def digits_runs():
+    """Our defaults (CPU kernel, noise_ratio="auto")."""
+    return _digits_fits()
+
+
+def test_matches_reference_bands_on_digits(reference_runs):
+    X, y, runs = reference_runs
     for key, (recall_ref, std_ref) in REFERENCE.items():
         Y = runs[key].embedding_
         recall = neighbor_preservation(X, Y, 15, n_queries=None)
@@ -43,8 +55,16 @@ def test_matches_reference_bands_on_digits(digits_runs):
         assert Y.std() == pytest.approx(std_ref, rel=0.08), key
 
 
-def test_neg_spread_decreases_monotonically_with_s(digits_runs):
-    _, _, runs = digits_runs
+def test_defaults_keep_at_least_the_reference_neighbours(digits_runs):
+    X, _, runs = digits_runs
+    for key, (recall_ref, _) in REFERENCE.items():
+        recall = neighbor_preservation(X, runs[key].embedding_, 15, n_queries=None)
+        assert recall >= recall_ref - 0.02, (key, recall)
+
+
+@pytest.mark.parametrize("which", ["reference_runs", "digits_runs"])
+def test_neg_spread_decreases_monotonically_with_s(which, request):
+    _, _, runs = request.getfixturevalue(which)
     stds = [runs["neg", s].embedding_.std() for s in (-1.0, 0.0, 0.5, 1.0, 2.0)]
     assert all(a > b for a, b in zip(stds, stds[1:])), stds
 

@@ -72,12 +72,22 @@ def test_infonce_rho():
 
 def test_fitted_attributes_follow_s():
     G = digits_graph()
-    m = ContrastiveEmbedding(s=0.0, n_epochs=3, random_state=0, tsne_z="reference")
-    m.fit(graph=G)
+    kw = {"s": 0.0, "n_epochs": 3, "random_state": 0, "tsne_z": "reference"}
+    m = ContrastiveEmbedding(noise_ratio=5, **kw).fit(graph=G)
     assert m.z_bar_ == pytest.approx(100 * 1797)
-    assert m.nu_ == pytest.approx(0.278, abs=1e-3)
+    assert m.nu_ == pytest.approx(0.278, abs=1e-3)  # the reference's NEG
     m.optimize(2, s=1.0)
     assert m.s_ == 1.0 and m.nu_ == pytest.approx(1.0)
+    # "auto": 1000 x the negatives at s <= 0, the negatives at s >= 1
+    m = ContrastiveEmbedding(**kw).fit(graph=G)
+    assert m.noise_ratio_ == 5000 and m.nu_ == pytest.approx(278.2, abs=0.1)
+    assert m.z_bar_ == pytest.approx(100 * 1797)  # the spectrum position stays
+    m.optimize(2, s=0.5)
+    assert m.noise_ratio_ == pytest.approx(5 * 1000**0.5)
+    m.optimize(2, s=1.0)
+    assert m.noise_ratio_ == 5 and m.nu_ == pytest.approx(1.0)
+    m.optimize(2, s=2.0)
+    assert m.noise_ratio_ == 5
     inf = ContrastiveEmbedding(loss="infonce", s=0.5, n_epochs=2, random_state=0)
     assert inf.fit(graph=G).rho_ == pytest.approx(2.0)
 

@@ -1,21 +1,32 @@
-"""Fused CPU kernel for one SGD step (numba).
+"""Fused CPU kernels for the optimisation (numba).
 
 The torch implementation in :mod:`napari_cne.embedding` evaluates a batch in
 about twenty separate array passes (gathers, elementwise maths, scatters),
-each streaming ``b * (m + 1)`` pairs through memory.  On the CPU this
-kernel does the same computation in a single pass per pair while the layout
-(``n x 2`` floats, a few MB at most) stays in cache.
+each streaming ``b * (m + 1)`` pairs through memory.  On the CPU these
+kernels visit every pair once while the layout (``n x 2`` floats, a few MB
+at most) stays in cache.
 
-Semantics are those of the torch path (algorithm.md §5 and §8): the batch
-occupies ``2b`` slots (heads, then tails); every head's negatives are other
-slots drawn uniformly; the gradient of the summed loss is accumulated per
-slot, summed per point, clipped per coordinate and applied with plain SGD.
+Semantics (algorithm.md §5 and §8, with one documented difference): an
+epoch visits every directed edge once; the edges are cut into batches
+("windows") of ``b`` edges whose ``2b`` slots (heads, then tails) are the
+pool the negatives are drawn from, uniformly, excluding the head's own
+slot, so the noise distribution is the reference's (points in proportion
+to their degree).  The gradients per pair are the closed forms of
+:mod:`napari_cne.losses`, clipped per coordinate to ``[-clip, clip]``.
 
-Parallelism is deterministic: heads are processed in parallel and write only
-to their own two slots; the forces they exert on their negatives are stored
-and added in a fixed serial order afterwards; negatives come from a
-counter-based hash of ``(seed, step, head, k)``.  The result therefore does
-not depend on the number of threads.
+The difference: the reference sums a whole batch's gradients per point
+before one clipped SGD step; here each edge's forces are applied as soon as
+they are computed (the head's summed force, clipped, after its negatives;
+the tail's and each negative's straight away), and the threads share the
+layout without locks, as umap-learn's optimiser and "Hogwild!" SGD do.
+Writes from two threads rarely touch the same point, and a lost update is
+one small step; what it buys is a kernel whose cost per pair is a few
+nanoseconds and that scales with cores.  With one thread the result is
+bit-for-bit reproducible; with several it varies between runs in the way
+umap-learn's does (benchmarks/NOTES.md has the measurements).
+
+Randomness is counter-based (a hash of seed, step and edge position), so
+the result does not depend on how the epochs are split into calls.
 """
 
 from __future__ import annotations
@@ -23,13 +34,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-__all__ = ["LOSS_CODES", "sgd_step"]
+__all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
 
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
 LO = 1e-4
 HI = 1.0
 INFONCE_T = 0.5
+_GOLDEN = 0x9E3779B97F4A7C15
 
 
 @njit(cache=True, inline="always")
@@ -49,208 +61,268 @@ def _below(x, span):
 _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(cache=True, parallel=True, fastmath=_FAST)
-def sgd_step(
-    Y,
-    heads,
-    tails,
-    order,
-    start,
-    stop,
-    m,
-    seed,
-    step,
-    code,
-    nu,
-    rho,
-    eps,
-    exag,
-    lr,
-    clip,
-    G,
-    F,
-    NS,
-    P,
-    Ys,
-    slot_pt,
+@njit(cache=True, parallel=True)
+def shuffle_windows(H, T, b, seed, epoch):
+    """Shuffle the edge arrays in place within each window of ``b`` edges.
+
+    The caller rotates the arrays by a random offset first, so the windows
+    are cut somewhere else every epoch and edges keep mixing across them;
+    with one full permutation before the first epoch this gives every batch
+    a fresh random set of edges at the cost of cache-local swaps.
+    """
+    E = H.shape[0]
+    n_win = (E + b - 1) // b
+    for w in prange(n_win):
+        lo = w * b
+        size = min(b, E - lo)
+        key = _mix(uint64(seed) ^ _mix(uint64(epoch) * uint64(_GOLDEN) + uint64(w)))
+        for t in range(size - 1, 0, -1):
+            r = lo + _below(_mix(key + uint64(t)), uint64(t + 1))
+            a = lo + t
+            H[a], H[r] = H[r], H[a]
+            T[a], T[r] = T[r], T[a]
+
+
+@njit(cache=True, inline="always")
+def _draw(H, T, wlo, bb, s_t, key, k, span):
+    # a uniformly drawn slot of the window other than the head's own (s_t)
+    s = s_t + 1 + _below(_mix(key + uint64(k + 1)), span)
+    s = s - 2 * bb if s >= 2 * bb else s
+    return H[wlo + s] if s < bb else T[wlo + s - bb]
+
+
+@njit(cache=True, fastmath=_FAST)
+def _push(Y, q, g, x0, x1, x2, clip, lr):
+    """Move point ``q`` by the clipped force ``g (x - y_q)``; return the force."""
+    d = Y.shape[1]
+    f0 = min(max(g * (x0 - Y[q, 0]), -clip), clip)
+    Y[q, 0] += lr * f0
+    f1 = f0 - f0
+    f2 = f0 - f0
+    if d > 1:
+        f1 = min(max(g * (x1 - Y[q, 1]), -clip), clip)
+        Y[q, 1] += lr * f1
+    if d > 2:
+        f2 = min(max(g * (x2 - Y[q, 2]), -clip), clip)
+        Y[q, 2] += lr * f2
+    return f0, f1, f2
+
+
+@njit(cache=True, fastmath=_FAST)
+def _d2(Y, q, x0, x1, x2):
+    d = Y.shape[1]
+    a = x0 - Y[q, 0]
+    r = a * a
+    if d > 1:
+        a = x1 - Y[q, 1]
+        r += a * a
+    if d > 2:
+        a = x2 - Y[q, 2]
+        r += a * a
+    return r
+
+
+@njit(cache=True, fastmath=_FAST)
+def _move_head(Y, i, h0, h1, h2, clip, lr):
+    d = Y.shape[1]
+    Y[i, 0] -= lr * min(max(h0, -clip), clip)
+    if d > 1:
+        Y[i, 1] -= lr * min(max(h1, -clip), clip)
+    if d > 2:
+        Y[i, 2] -= lr * min(max(h2, -clip), clip)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _edges(
+    Y, H, T, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
     want_loss,
-    n_parts,
-):
-    """Run one SGD step on the edges ``order[start:stop]`` in place.
+):  # fmt: skip
+    """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
+
+    The hot loop is written out rather than built from the helpers above:
+    as separate numba functions they cost a quarter of its speed here.
+    """
+    f32 = np.float32
+    nu, eps, exag, wneg = f32(nu), f32(eps), f32(exag), f32(wneg)
+    lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
+    d = Y.shape[1]
+    bb = whi - wlo
+    span = uint64(2 * bb - 1) if bb > 1 else uint64(1)
+    loss = 0.0
+    dth = 0.0
+    for t in range(lo, hi):
+        i = H[t]
+        j = T[t]
+        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
+        x0 = Y[i, 0]
+        x1 = Y[i, 1] if d > 1 else x0
+        x2 = Y[i, 2] if d > 2 else x0
+        e0 = x0 - Y[j, 0]
+        e1 = x1 - Y[j, 1] if d > 1 else one - one
+        e2 = x2 - Y[j, 2] if d > 2 else one - one
+        d2 = e0 * e0 + e1 * e1 + e2 * e2
+        if code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
+            a = nu * (d2 + eps)
+            gp = exag * nu / (one + a)
+            if want_loss:
+                loss += np.log1p(a)
+            if code == 1:
+                dth += a / (one + a)
+        else:  # UMAP
+            q = one / (eps + d2)
+            gp = exag * q if (q >= LO and q <= HI) else one - one
+            if want_loss:
+                loss -= np.log(min(max(q, LO), HI))
+        # the tail moves now, the head once its negatives are done
+        gp = two * gp
+        h0 = min(max(gp * e0, -clip), clip)
+        h1 = min(max(gp * e1, -clip), clip)
+        h2 = min(max(gp * e2, -clip), clip)
+        Y[j, 0] += lr * h0
+        if d > 1:
+            Y[j, 1] += lr * h1
+        if d > 2:
+            Y[j, 2] += lr * h2
+        for k in range(m):
+            q = _draw(H, T, wlo, bb, t - wlo, key, k, span)
+            a0 = x0 - Y[q, 0]
+            a1 = x1 - Y[q, 1] if d > 1 else one - one
+            a2 = x2 - Y[q, 2] if d > 2 else one - one
+            dist = a0 * a0 + a1 * a1 + a2 * a2
+            if code <= 1:
+                a = nu * (dist + eps)
+                gk = -wneg / ((one + a) * (dist + eps))
+                if want_loss:
+                    loss += wneg * np.log1p(one / a)
+                if code == 1:
+                    dth -= wneg / (one + a)
+            else:
+                qk = one / (eps + dist)
+                om = one - qk
+                gk = -qk * qk / om if (om >= LO and om <= HI) else one - one
+                if want_loss:
+                    loss -= np.log(min(max(om, LO), HI))
+            gk = two * gk
+            f = min(max(gk * (x0 - Y[q, 0]), -clip), clip)
+            h0 += f
+            Y[q, 0] += lr * f
+            if d > 1:
+                f = min(max(gk * (x1 - Y[q, 1]), -clip), clip)
+                h1 += f
+                Y[q, 1] += lr * f
+            if d > 2:
+                f = min(max(gk * (x2 - Y[q, 2]), -clip), clip)
+                h2 += f
+                Y[q, 2] += lr * f
+        Y[i, 0] -= lr * min(max(h0, -clip), clip)
+        if d > 1:
+            Y[i, 1] -= lr * min(max(h1, -clip), clip)
+        if d > 2:
+            Y[i, 2] -= lr * min(max(h2, -clip), clip)
+    return loss, dth
+
+
+@njit(cache=True, fastmath=_FAST)
+def _edges_infonce(
+    Y, H, T, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
+    dk, nk,
+):  # fmt: skip
+    """InfoNCE: the softmax needs every candidate's distance first."""
+    f32 = np.float32
+    rho, eps, exag = f32(rho), f32(eps), f32(exag)
+    lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
+    tmp = f32(INFONCE_T)
+    d = Y.shape[1]
+    bb = whi - wlo
+    span = uint64(2 * bb - 1) if bb > 1 else uint64(1)
+    loss = 0.0
+    for t in range(lo, hi):
+        i = H[t]
+        j = T[t]
+        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
+        x0 = Y[i, 0]
+        x1 = Y[i, 1] if d > 1 else x0
+        x2 = Y[i, 2] if d > 2 else x0
+        qp = one / (eps + _d2(Y, j, x0, x1, x2))
+        ssum = min(max(qp, LO), HI)
+        for k in range(m):
+            q = _draw(H, T, wlo, bb, t - wlo, key, k, span)
+            nk[k] = q
+            dk[k] = one / (eps + _d2(Y, q, x0, x1, x2))
+            ssum += min(max(dk[k], LO), HI)
+        inv = one / (rho * ssum)
+        gp = tmp * (exag * qp - qp * qp * inv) if (qp >= LO and qp <= HI) else one - one
+        if want_loss:
+            loss += INFONCE_T * (-np.log(min(max(qp, LO), HI)) + np.log(ssum) / rho)
+        h0, h1, h2 = _push(Y, j, two * gp, x0, x1, x2, clip, lr)
+        for k in range(m):
+            qk = dk[k]
+            gk = -tmp * qk * qk * inv if (qk >= LO and qk <= HI) else one - one
+            f0, f1, f2 = _push(Y, nk[k], two * gk, x0, x1, x2, clip, lr)
+            h0 += f0
+            h1 += f1
+            h2 += f2
+        _move_head(Y, i, h0, h1, h2, clip, lr)
+    return loss
+
+
+@njit(cache=True, parallel=True)
+def sgd_window(
+    Y, H, T, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr, clip,
+    want_loss, n_parts,
+):  # fmt: skip
+    """Run the edges of one window (virtual positions ``start..stop``).
 
     Parameters
     ----------
-    Y : float32 array (n, d)
+    Y : float32 array (n, d), d <= 3
         Layout, updated in place.
-    heads, tails : int64 arrays (E,)
-        Directed edges.
-    order : int64 array (E,)
-        This epoch's edge order.
+    H, T : int32 arrays (E,)
+        Heads and tails of the directed edges, in this epoch's order.
     start, stop : int
-        Batch bounds in ``order``.
+        The window: edges ``start..stop-1``.
     m : int
-        Negatives per head (capped at ``2b - 2``).
-    seed, step : uint64
+        Negatives per edge (capped at ``2b - 2``).
+    seed, step : int
         Random stream and global step counter.
     code : int
         Loss code (:data:`LOSS_CODES`).
-    nu, rho, eps, exag, lr, clip : float
-        Loss and optimiser parameters.
-    G : float32 array (2 * batch_size, d)
-        Scratch: force on each slot from its own pair terms.
-    F : float32 array (batch_size, m, d)
-        Scratch: force of each head on each of its negatives.
-    NS : int64 array (batch_size, m)
-        Scratch: slot of each negative.
-    P : float32 array (n, d)
-        Scratch: per-point gradients, all zero on entry and on exit.
-    Ys : float32 array (2 * batch_size, d)
-        Scratch: the layout rows of the batch's slots.
-    slot_pt : int64 array (2 * batch_size,)
-        Scratch: point index of each slot.
+    nu, rho, eps, exag : float
+        Loss parameters (algorithm.md §5).
+    wneg : float
+        Weight of each negative term (NEG: ``noise_ratio / m``).
+    lr, clip : float
+        Step size and per-coordinate force clip.
     want_loss : bool
-        Also compute the summed loss.
+        Also compute the summed loss of the window.
     n_parts : int
-        Parts for the parallel scatter (the number of threads; the result
-        does not depend on it).
+        Threads: the window is split into this many ranges of edges.
 
     Returns
     -------
     loss : float
-        Summed loss over the batch (0 unless ``want_loss``).
+        Summed loss over the window (0 unless ``want_loss``).
     d_theta : float
         NCE: derivative of the loss with respect to log Z.
     """
     bb = stop - start
-    ns = 2 * bb
-    d = Y.shape[1]
-    m = min(m, ns - 2) if bb > 1 else 1
-    for t in prange(bb):  # random reads: let several cores wait for memory
-        e = order[start + t]
-        h = heads[e]
-        u = tails[e]
-        slot_pt[t] = h
-        slot_pt[bb + t] = u
-        for a in range(d):  # slot-ordered copy of the layout (cache friendly)
-            Ys[t, a] = Y[h, a]
-            Ys[bb + t, a] = Y[u, a]
-    span = uint64(ns - 1) if ns > 1 else uint64(1)
-    lo_a = LO / (1.0 - LO)  # 1 - sigma >= LO  <=>  a >= LO / (1 - LO)
-    n_chunks = min(bb, 64)
-    chunk = (bb + n_chunks - 1) // n_chunks
-    losses = np.zeros(n_chunks)
-    dths = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        dk = np.empty(m)  # squared distances head -> negatives
-        fh = np.empty(d)
-        loss_c = 0.0
-        dth_c = 0.0
-        for t in range(c * chunk, min(bb, (c + 1) * chunk)):
-            d2 = 0.0
-            for a in range(d):
-                diff = Ys[t, a] - Ys[bb + t, a]
-                d2 += diff * diff
-            key = _mix(seed ^ _mix(step * uint64(0x9E3779B97F4A7C15) + uint64(t)))
-            for k in range(m):
-                sl = t + 1 + _below(_mix(key + uint64(k + 1)), span)
-                sl = sl - ns * np.int64(sl >= ns)  # no division
-                NS[t, k] = sl
-                dist = 0.0
-                for a in range(d):
-                    diff = Ys[t, a] - Ys[sl, a]
-                    dist += diff * diff
-                dk[k] = dist
-            # positive pair: dL/d(d2)
-            if code == 3:  # InfoNCE: the softmax needs every candidate
-                qp = 1.0 / (eps + d2)
-                cqp = min(max(qp, LO), HI)
-                ssum = cqp
-                for k in range(m):
-                    ssum += min(max(1.0 / (eps + dk[k]), LO), HI)
-                inv = 1.0 / (rho * ssum)
-                gp = 0.0
-                if qp >= LO and qp <= HI:
-                    gp = INFONCE_T * (exag * qp - qp * qp * inv)
-                if want_loss:
-                    loss_c += INFONCE_T * (-np.log(cqp) + np.log(ssum) / rho)
-            elif code <= 1:  # NEG / NCE
-                sig = 1.0 / (1.0 + nu * (d2 + eps))
-                gp = exag * nu * sig if sig >= LO else 0.0
-                if want_loss:
-                    loss_c -= np.log(min(max(sig, LO), HI))
-                if code == 1 and sig >= LO:
-                    dth_c += 1.0 - sig
-            else:  # UMAP
-                q = 1.0 / (eps + d2)
-                gp = exag * q if (q >= LO and q <= HI) else 0.0
-                if want_loss:
-                    loss_c -= np.log(min(max(q, LO), HI))
-            for a in range(d):
-                fh[a] = 2.0 * gp * (Ys[t, a] - Ys[bb + t, a])
-                G[bb + t, a] = -fh[a]
-            # negatives: dL/d(d2_k)
-            for k in range(m):
-                p = NS[t, k]
-                gk = 0.0
-                if code == 3:
-                    q = 1.0 / (eps + dk[k])
-                    if q >= LO and q <= HI:
-                        gk = -INFONCE_T * q * q * inv
-                elif code <= 1:
-                    an = nu * (dk[k] + eps)
-                    if an >= lo_a:  # the clamp on 1 - sigma is inactive
-                        gk = -1.0 / ((1.0 + an) * (dk[k] + eps))
-                        if code == 1:
-                            dth_c -= 1.0 / (1.0 + an)
-                    if want_loss:
-                        loss_c -= np.log(min(max(an / (1.0 + an), LO), HI))
-                else:
-                    q = 1.0 / (eps + dk[k])
-                    om = 1.0 - q
-                    if om >= LO and om <= HI:
-                        gk = -q * q / om
-                    if want_loss:
-                        loss_c -= np.log(min(max(om, LO), HI))
-                for a in range(d):
-                    f = 2.0 * gk * (Ys[t, a] - Ys[p, a])
-                    fh[a] += f
-                    F[t, k, a] = f
-            for a in range(d):
-                G[t, a] = fh[a]
-        losses[c] = loss_c
-        dths[c] = dth_c
-    # forces on negatives -> their slots, slots -> points, then one clipped
-    # step per point. Each part owns a range of slots (points) and scans all
-    # entries in the same order, so every sum is added up in a fixed order
-    # whatever the number of threads.
-    for part in prange(n_parts):
-        lo = part * ns // n_parts
-        hi = (part + 1) * ns // n_parts
-        for t in range(bb):
-            for k in range(m):
-                sl = NS[t, k]
-                if sl >= lo and sl < hi:
-                    for a in range(d):
-                        G[sl, a] -= F[t, k, a]
-    n = Y.shape[0]
-    for part in prange(n_parts):
-        lo = part * n // n_parts
-        hi = (part + 1) * n // n_parts
-        for s in range(ns):
-            p = slot_pt[s]
-            if p >= lo and p < hi:
-                for a in range(d):
-                    P[p, a] += G[s, a]
-        for s in range(ns):
-            p = slot_pt[s]
-            if p >= lo and p < hi:
-                for a in range(d):
-                    g = P[p, a]
-                    if g != 0.0:
-                        if g > clip:
-                            g = clip
-                        elif g < -clip:
-                            g = -clip
-                        Y[p, a] -= lr * g
-                        P[p, a] = 0.0
+    m = min(m, 2 * bb - 2) if bb > 1 else 0
+    key0 = _mix(uint64(seed) ^ _mix(uint64(step) * uint64(_GOLDEN)))
+    losses = np.zeros(n_parts)
+    dths = np.zeros(n_parts)
+    for c in prange(n_parts):
+        lo = start + c * bb // n_parts
+        hi = start + (c + 1) * bb // n_parts
+        if code == 3:
+            dk = np.empty(max(m, 1), dtype=np.float32)
+            nk = np.empty(max(m, 1), dtype=np.int64)
+            losses[c] = _edges_infonce(
+                Y, H, T, start, stop, lo, hi, m, key0, rho, eps, exag, lr, clip,
+                want_loss, dk, nk,
+            )  # fmt: skip
+        else:
+            losses[c], dths[c] = _edges(
+                Y, H, T, start, stop, lo, hi, m, key0, code, nu, eps, exag, wneg,
+                lr, clip, want_loss,
+            )  # fmt: skip
     return losses.sum(), dths.sum()

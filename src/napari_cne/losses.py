@@ -12,8 +12,11 @@ are checked against autograd in the tests).
 Notation: ``q = 1 / (eps + d2)`` (Cauchy kernel), ``c(x) = clip(x, lo, hi)``
 with ``lo = 1e-4`` and ``hi = 1``; a clipped term contributes no gradient.
 
-* ``neg``:  ``-log c(sigma_+) - sum_k log c(1 - sigma_k)``,
-  ``sigma = 1 / (1 + nu (d2 + eps))``.
+* ``neg``:  ``log(1 + nu (d2_+ + eps)) - w sum_k log c(1 - sigma_k)``,
+  ``sigma = 1 / (1 + nu (d2 + eps))``: ``-log sigma_+`` without the clamp
+  (the reference clamps it at ``1e-4``, which switches the attraction off
+  for far-apart neighbours once ``nu`` is large), and the negatives weighted
+  by ``w = noise_ratio / m`` (:func:`napari_cne.spectrum.noise_ratio`).
 * ``nce``:  the same with ``nu = m exp(theta)`` and ``theta`` learned.
 * ``umap``: ``-log c(q_+) - sum_k log c(1 - q_k)``.
 * ``infonce``: ``T [-log c(q_+) + log(c(q_+) + sum_k c(q_k)) / rho]`` with
@@ -60,6 +63,7 @@ def pair_gradients(
     rho: float = 1.0,
     eps: float = 1.0,
     exaggeration: float = 1.0,
+    neg_weight: float = 1.0,
     compute_loss: bool = True,
 ) -> PairGradients:
     """Return ``dL/d(d2)`` for positive and negative pairs of one batch.
@@ -80,6 +84,8 @@ def pair_gradients(
         Kernel offset, ``q = 1 / (eps + d2)``.
     exaggeration : float
         Factor on the attractive part of the positive term.
+    neg_weight : float
+        NEG/NCE: weight of each negative term.
     compute_loss : bool
         Also return the summed loss value.
 
@@ -90,23 +96,21 @@ def pair_gradients(
     if loss in ("neg", "nce"):
         a_pos = nu * (d2_pos + eps)
         sig_pos = 1.0 / (1.0 + a_pos)
-        g_pos = (exaggeration * nu) * sig_pos * _in_range(sig_pos)
+        g_pos = (exaggeration * nu) * sig_pos
         a_neg = nu * (d2_neg + eps)
         sig_neg = 1.0 / (1.0 + a_neg)
         one_m = a_neg * sig_neg
         ok_neg = _in_range(one_m)
-        g_neg = -sig_neg / (d2_neg + eps) * ok_neg
+        g_neg = (-neg_weight) * sig_neg / (d2_neg + eps) * ok_neg
         value = None
         if compute_loss:
-            value = -(
-                torch.log(sig_pos.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
-                + torch.log(one_m.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
+            value = (
+                torch.log1p(a_pos).sum()
+                - neg_weight * torch.log(one_m.clamp(CLAMP_LOW, CLAMP_HIGH)).sum()
             )
         d_theta = None
         if loss == "nce":
-            d_theta = ((1.0 - sig_pos) * _in_range(sig_pos)).sum() - (
-                sig_neg * ok_neg
-            ).sum()
+            d_theta = (1.0 - sig_pos).sum() - neg_weight * (sig_neg * ok_neg).sum()
         return PairGradients(g_pos, g_neg, value, d_theta)
 
     if loss == "umap":

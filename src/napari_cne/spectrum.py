@@ -45,8 +45,10 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
     "infonce_rho",
+    "noise_ratio",
     "neg_nu",
     "z_bar",
     "z_tsne",
@@ -108,6 +110,53 @@ def z_bar(s: float, n: int, tsne_z: str | float = "auto") -> float:
 def neg_nu(s: float, n: int, m: int, tsne_z: str | float = "auto") -> float:
     """Return the NEG noise ratio ``nu = m * Zbar(s) / n^2``."""
     return m * z_bar(s, n, tsne_z) / (float(n) * float(n))
+
+
+#: NEG's noise ratio at the t-SNE end, in units of ``negative_samples``.
+TSNE_NOISE_FACTOR = 1000.0
+
+
+def noise_ratio(s: float, m: int, setting: str | float = "auto") -> float:
+    """Return the noise ratio of the NEG objective at spectrum position ``s``.
+
+    NEG with ``m`` noise samples per positive pair has the posterior
+    ``q / (q + m Zbar / n^2)``; as the noise ratio grows at fixed ``Zbar``
+    it turns into t-SNE's loss with the normaliser held at ``Zbar``
+    (attraction ``q``, repulsion ``n^2 q^2 / (m Zbar)`` per negative), which
+    is the NCE-to-MLE limit of the paper. The noise ratio of the objective
+    need not equal the number of negatives drawn: drawing ``m`` and giving
+    each the weight ``noise_ratio / m`` is an unbiased estimate of the same
+    gradient.
+
+    Parameters
+    ----------
+    s : float
+        Spectrum position.
+    m : int
+        Negatives drawn per positive pair (``negative_samples``).
+    setting : "auto" or float
+        ``"auto"``: ``m * 1000**(1 - s)`` clipped to ``[m, 1000 m]``, i.e.
+        the large-ratio limit at ``s <= 0`` (t-SNE-like), exactly ``m`` at
+        ``s >= 1`` (UMAP's loss, ``nu = 1``), log-linear between. A number
+        is used at every ``s``; ``noise_ratio=negative_samples`` is the
+        reference package's NEG.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(setting, str):
+        if setting != "auto":
+            raise ValueError(
+                f"noise_ratio must be 'auto' or a positive number; got {setting!r}"
+            )
+        return m * TSNE_NOISE_FACTOR ** min(1.0, max(0.0, 1.0 - float(s)))
+    value = float(setting)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(
+            f"noise_ratio must be a positive finite number; got {setting!r}"
+        )
+    return value
 
 
 def infonce_rho(s: float) -> float:
