@@ -62,7 +62,7 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 @njit(cache=True, parallel=True)
-def shuffle_windows(H, T, b, seed, epoch):
+def shuffle_windows(H, T, W, b, seed, epoch):
     """Shuffle the edge arrays in place within each window of ``b`` edges.
 
     The caller rotates the arrays by a random offset first, so the windows
@@ -81,6 +81,17 @@ def shuffle_windows(H, T, b, seed, epoch):
             a = lo + t
             H[a], H[r] = H[r], H[a]
             T[a], T[r] = T[r], T[a]
+            W[a], W[r] = W[r], W[a]
+
+
+@njit(cache=True, inline="always")
+def _skip(key, w, p):
+    # an edge of weight w < 1 takes part in an epoch with probability w**p
+    if p == 0.0 or w >= 1.0:
+        return False
+    if p != 1.0:
+        w = np.exp(p * np.log(w))
+    return np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) >= w
 
 
 @njit(cache=True, inline="always")
@@ -134,7 +145,7 @@ def _move_head(Y, i, h0, h1, h2, clip, lr):
 
 @njit(cache=True, fastmath=_FAST)
 def _edges(
-    Y, H, T, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
+    Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
     want_loss,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
@@ -151,9 +162,11 @@ def _edges(
     loss = 0.0
     dth = 0.0
     for t in range(lo, hi):
+        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
+        if _skip(key, W[t], wpow):
+            continue
         i = H[t]
         j = T[t]
-        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
         x0 = Y[i, 0]
         x1 = Y[i, 1] if d > 1 else x0
         x2 = Y[i, 2] if d > 2 else x0
@@ -224,7 +237,7 @@ def _edges(
 
 @njit(cache=True, fastmath=_FAST)
 def _edges_infonce(
-    Y, H, T, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
+    Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
     dk, nk,
 ):  # fmt: skip
     """InfoNCE: the softmax needs every candidate's distance first."""
@@ -237,9 +250,11 @@ def _edges_infonce(
     span = uint64(2 * bb - 1) if bb > 1 else uint64(1)
     loss = 0.0
     for t in range(lo, hi):
+        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
+        if _skip(key, W[t], wpow):
+            continue
         i = H[t]
         j = T[t]
-        key = _mix(key0 + uint64(t) * uint64(_GOLDEN))
         x0 = Y[i, 0]
         x1 = Y[i, 1] if d > 1 else x0
         x2 = Y[i, 2] if d > 2 else x0
@@ -268,8 +283,8 @@ def _edges_infonce(
 
 @njit(cache=True, parallel=True)
 def sgd_window(
-    Y, H, T, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr, clip,
-    want_loss, n_parts,
+    Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
+    clip, want_loss, n_parts,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
@@ -279,6 +294,11 @@ def sgd_window(
         Layout, updated in place.
     H, T : int32 arrays (E,)
         Heads and tails of the directed edges, in this epoch's order.
+    W : float32 array (E,)
+        Edge weights in (0, 1] (all ones for a binary graph).
+    wpow : float
+        An edge takes part in this window with probability ``W ** wpow``
+        (0: every edge).
     start, stop : int
         The window: edges ``start..stop-1``.
     m : int
@@ -317,12 +337,12 @@ def sgd_window(
             dk = np.empty(max(m, 1), dtype=np.float32)
             nk = np.empty(max(m, 1), dtype=np.int64)
             losses[c] = _edges_infonce(
-                Y, H, T, start, stop, lo, hi, m, key0, rho, eps, exag, lr, clip,
-                want_loss, dk, nk,
+                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, rho, eps, exag,
+                lr, clip, want_loss, dk, nk,
             )  # fmt: skip
         else:
             losses[c], dths[c] = _edges(
-                Y, H, T, start, stop, lo, hi, m, key0, code, nu, eps, exag, wneg,
-                lr, clip, want_loss,
+                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
+                exag, wneg, lr, clip, want_loss,
             )  # fmt: skip
     return losses.sum(), dths.sum()

@@ -49,6 +49,8 @@ _RESOLVED = (
     "n_features_in_",
     "z_bar_",
     "nu_",
+    "noise_ratio_",
+    "eps_",
     "rho_",
     "z_",
     "stopped_early_",
