@@ -8,7 +8,12 @@ import pytest
 import scipy.sparse as sp
 
 from napari_cne import ContrastiveEmbedding, knn_graph
-from napari_cne.neighbors import exact_knn, nndescent_knn, symmetric_graph
+from napari_cne.neighbors import (
+    exact_knn,
+    fuzzy_graph,
+    nndescent_knn,
+    symmetric_graph,
+)
 
 from ._data import digits
 
@@ -92,6 +97,27 @@ def test_union_symmetrisation():
     G = symmetric_graph(ind)
     expected = {(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0), (3, 0), (0, 3)}
     assert set(zip(*G.nonzero())) == expected
+
+
+def test_fuzzy_graph_weights():
+    X, _ = digits()
+    ind, dist = exact_knn(X, 15)
+    W = fuzzy_graph(ind, dist)
+    B = symmetric_graph(ind)
+    # the same pattern as the binary graph, symmetric, weights in (0, 1]
+    assert (abs((W != 0).astype(int) - B)).nnz == 0
+    assert abs(W - W.T).max() < 1e-6
+    assert W.data.min() > 0 and W.data.max() <= 1.0
+    # the nearest neighbour of every point has membership 1 (rho_i)
+    nearest = W[np.arange(len(X)), ind[:, 0]].A1
+    np.testing.assert_allclose(nearest, 1.0, atol=1e-6)
+    # directed weights of each row sum to log2(k) (sigma_i by bisection):
+    # the union can only raise them, by at most the reverse edges' weights
+    rows = np.asarray(W.sum(axis=1)).ravel()
+    assert (rows >= np.log2(15) - 1e-3).all()
+    # farther neighbours weigh less
+    far = W[np.arange(len(X)), ind[:, -1]].A1
+    assert np.median(far) < 0.5
 
 
 def test_precomputed_graphs():
