@@ -244,4 +244,10 @@ def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
     X = np.broadcast_to(np.zeros(50, np.float32), (200_000, 50))  # 2e12
     monkeypatch.setitem(neighbors._NND, "warm", False)
     assert neighbors.knn(X, 15)[2] == "pynndescent"
-    assert calls == ["exact", "nnd", "nnd"]
+    # warm: exact only where it costs nothing (20k: 1.44 s vs 0.27 s)
+    monkeypatch.setitem(neighbors._NND, "warm", True)
+    X = np.broadcast_to(np.zeros(50, np.float32), (20_000, 50))
+    assert neighbors.knn(X, 15)[2] == "pynndescent"
+    X = np.broadcast_to(np.zeros(50, np.float32), (4_000, 50))
+    assert neighbors.knn(X, 15)[2] == "exact"
+    assert calls == ["exact", "nnd", "nnd", "nnd", "exact"]

@@ -208,7 +208,7 @@ class ContrastiveEmbedding:
         Log progress (``logging`` logger ``"napari_cne"``, printed when no
         handler is configured).
     knn_method : {"auto", "exact", "pynndescent"}
-        ``"auto"`` uses exact search when it is cheap (``n^2 d <= 5e10`` on
+        ``"auto"`` uses exact search when it is cheap (``n^2 d <= 1e9`` on
         the CPU, or ``<= 4e11`` while pynndescent has not been compiled in
         this process yet), pynndescent otherwise.
     tsne_z : {"auto", "reference"} or float
