@@ -229,7 +229,8 @@ class ContrastiveEmbedding:
         ``weight**s`` for ``s`` in [0, 1], so binary at the t-SNE end and
         UMAP's at the UMAP end, where it keeps more neighbours in a third of
         the updates (MNIST-70k NP@15 0.12 instead of 0.10); binary for
-        parametric models. A graph passed as a sparse matrix is binary.
+        the other losses and for parametric models. A graph passed as a
+        sparse matrix is binary.
     lr_schedule : {"linear", "cosine", "constant"}
         Learning-rate decay over each optimisation run.
     backend : {"auto", "numba", "torch"}
@@ -721,7 +722,10 @@ class ContrastiveEmbedding:
             eps = spectrum.kernel_eps(s) if sharp else 1.0
         if self.edge_weights == "fuzzy":
             wpow = 1.0
-        elif self.parametric:  # "auto": thinning the edges costs Adam steps
+        elif self.loss != "neg" or self.parametric:
+            # "auto" follows s for NEG on a free layout only: the other losses
+            # ignore s or were not measured with weights, and thinning the
+            # edges costs the network Adam steps
             wpow = 0.0
         else:
             wpow = min(1.0, max(0.0, float(s)))
