@@ -219,22 +219,16 @@ def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
     from napari_cne import neighbors
 
     calls = []
-    monkeypatch.setattr(
-        neighbors,
-        "exact_knn",
-        lambda X, k, metric, device: (
-            calls.append("exact")
-            or (np.zeros((len(X), k), np.int64), np.zeros((len(X), k), np.float32))
-        ),
-    )
-    monkeypatch.setattr(
-        neighbors,
-        "nndescent_knn",
-        lambda X, k, metric, random_state: (
-            calls.append("nnd")
-            or (np.zeros((len(X), k), np.int64), np.zeros((len(X), k), np.float32))
-        ),
-    )
+
+    def fake(name):
+        def search(X, k, metric, **_):
+            calls.append(name)
+            return np.zeros((len(X), k), np.int64), np.zeros((len(X), k), np.float32)
+
+        return search
+
+    monkeypatch.setattr(neighbors, "exact_knn", fake("exact"))
+    monkeypatch.setattr(neighbors, "nndescent_knn", fake("nnd"))
     # a view with the shape of MNIST-70k (n^2 d = 2.5e11), no memory behind it
     X = np.broadcast_to(np.zeros(50, np.float32), (70_000, 50))
     monkeypatch.setitem(neighbors._NND, "warm", False)

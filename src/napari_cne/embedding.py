@@ -728,7 +728,7 @@ class ContrastiveEmbedding:
             # edges costs the network Adam steps
             wpow = 0.0
         else:
-            wpow = min(1.0, max(0.0, float(s)))
+            wpow = spectrum.edge_weight_power(s)
         out = {"eps": float(eps), "wpow": wpow}
         if self.loss == "neg":
             ratio = spectrum.noise_ratio(s, m, self.noise_ratio)
@@ -745,13 +745,12 @@ class ContrastiveEmbedding:
 
     def _update_spectrum_attrs(self, s: float) -> None:
         n = self.n_samples_
-        self.eps_ = self._spec(s)["eps"]
+        spec = self._spec(s)
+        self.eps_ = spec["eps"]
         if self.loss == "neg":
             self.z_bar_ = spectrum.z_bar(s, n, self.tsne_z)
-            self.nu_ = self._spec(s)["nu"]
-            self.noise_ratio_ = spectrum.noise_ratio(
-                s, int(self.negative_samples), self.noise_ratio
-            )
+            self.nu_ = spec["nu"]
+            self.noise_ratio_ = spec["w"] * int(self.negative_samples)
         elif self.loss == "infonce":
             self.rho_ = spectrum.infonce_rho(s)
         elif self.loss == "nce":
@@ -884,12 +883,12 @@ class ContrastiveEmbedding:
                         loss_val = self._epoch_numba(lr, spec, exaggeration, True)
                     else:
                         perm = torch.randperm(E, generator=self._gen, device=dev)
-                        w = self._weights[perm]
-                        keep = torch.rand(E, generator=self._gen, device=dev) < w.pow(
-                            spec["wpow"]
-                        )
-                        heads = self._heads[perm][keep]
-                        tails = self._tails[perm][keep]
+                        if spec["wpow"] > 0:  # each edge with probability w**p
+                            w = self._weights[perm].pow(spec["wpow"])
+                            r = torch.rand(E, generator=self._gen, device=dev)
+                            perm = perm[r < w]
+                        heads = self._heads[perm]
+                        tails = self._tails[perm]
                         loss_val = None
                         for start in range(0, max(heads.shape[0], 1), b):
                             h = heads[start : start + b]

@@ -47,6 +47,7 @@ import math
 __all__ = [
     "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
+    "edge_weight_power",
     "infonce_rho",
     "kernel_eps",
     "noise_ratio",
@@ -113,6 +114,11 @@ def neg_nu(s: float, n: int, m: int, tsne_z: str | float = "auto") -> float:
     return m * z_bar(s, n, tsne_z) / (float(n) * float(n))
 
 
+def _towards_umap(s: float) -> float:
+    """``s`` clipped to [0, 1]: how far the "auto" settings are from t-SNE's."""
+    return min(1.0, max(0.0, float(s)))
+
+
 #: NEG's noise ratio at the t-SNE end, in units of ``negative_samples``.
 TSNE_NOISE_FACTOR = 1000.0
 
@@ -151,7 +157,7 @@ def noise_ratio(s: float, m: int, setting: str | float = "auto") -> float:
             raise ValueError(
                 f"noise_ratio must be 'auto' or a positive number; got {setting!r}"
             )
-        return m * TSNE_NOISE_FACTOR ** min(1.0, max(0.0, 1.0 - float(s)))
+        return m * TSNE_NOISE_FACTOR ** (1.0 - _towards_umap(s))
     value = float(setting)
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(
@@ -173,7 +179,16 @@ def kernel_eps(s: float) -> float:
     between. It sharpens the UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with
     fuzzy edge weights) without moving the spread much.
     """
-    return UMAP_EPS ** min(1.0, max(0.0, float(s)))
+    return UMAP_EPS ** _towards_umap(s)
+
+
+def edge_weight_power(s: float) -> float:
+    """Return ``p``: an edge of fuzzy weight ``w`` takes part with ``w**p``.
+
+    ``edge_weights="auto"``: 0 at ``s <= 0`` (every edge, the binary graph
+    of t-SNE's end), 1 at ``s >= 1`` (umap-learn's sampling), linear between.
+    """
+    return _towards_umap(s)
 
 
 def infonce_rho(s: float) -> float:
