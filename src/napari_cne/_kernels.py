@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-__all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
+__all__ = ["LOSS_CODES", "build_grid", "near_field", "sgd_window", "shuffle_windows"]
 
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
@@ -146,9 +146,13 @@ def _move_head(Y, i, h0, h1, h2, clip, lr):
 @njit(cache=True, fastmath=_FAST)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss,
+    want_loss, r2, near_keep,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
+
+    Negatives closer to the head than ``sqrt(r2)`` keep the weight
+    ``near_keep * wneg``: the rest of their repulsion is computed exactly by
+    :func:`near_field` (``r2 = 0``: none).
 
     The hot loop is written out rather than built from the helpers above:
     as separate numba functions they cost a quarter of its speed here.
@@ -156,6 +160,8 @@ def _edges(
     f32 = np.float32
     nu, eps, exag, wneg = f32(nu), f32(eps), f32(exag), f32(wneg)
     lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
+    r2 = f32(r2)
+    wnear = wneg * f32(near_keep)
     d = Y.shape[1]
     bb = whi - wlo
     span = uint64(2 * bb - 1) if bb > 1 else uint64(1)
@@ -202,13 +208,16 @@ def _edges(
             a1 = x1 - Y[q, 1] if d > 1 else one - one
             a2 = x2 - Y[q, 2] if d > 2 else one - one
             dist = a0 * a0 + a1 * a1 + a2 * a2
+            wk = wnear if dist < r2 else wneg
+            if wk == 0:
+                continue
             if code <= 1:
                 a = nu * (dist + eps)
-                gk = -wneg / ((one + a) * (dist + eps))
+                gk = -wk / ((one + a) * (dist + eps))
                 if want_loss:
-                    loss += wneg * np.log1p(one / a)
+                    loss += wk * np.log1p(one / a)
                 if code == 1:
-                    dth -= wneg / (one + a)
+                    dth -= wk / (one + a)
             else:
                 qk = one / (eps + dist)
                 om = one - qk
@@ -284,7 +293,7 @@ def _edges_infonce(
 @njit(cache=True, parallel=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
-    clip, want_loss, n_parts,
+    clip, want_loss, n_parts, r2=0.0, near_keep=1.0,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
@@ -317,6 +326,10 @@ def sgd_window(
         Also compute the summed loss of the window.
     n_parts : int
         Threads: the window is split into this many ranges of edges.
+    r2, near_keep : float
+        NEG: negatives closer to the head than ``sqrt(r2)`` keep the share
+        ``near_keep`` of their weight (the rest comes from
+        :func:`near_field`); ``r2 = 0``: all keep their full weight.
 
     Returns
     -------
@@ -343,6 +356,130 @@ def sgd_window(
         else:
             losses[c], dths[c] = _edges(
                 Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
-                exag, wneg, lr, clip, want_loss,
+                exag, wneg, lr, clip, want_loss, r2, near_keep,
             )  # fmt: skip
     return losses.sum(), dths.sum()
+
+
+# ---------------------------------------------------------------------------
+# exact near-field repulsion (NEG towards the t-SNE end)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _cell_of(Y, i, lo, side, h):
+    c = 0
+    for a in range(Y.shape[1]):
+        k = np.int64(np.floor((Y[i, a] - lo[a]) / h))
+        k = min(max(k, 0), side[a] - 1)
+        c = c * side[a] + k
+    return c
+
+
+@njit(cache=True)
+def build_grid(Y, h, lo, side):
+    """Bucket the points into cubic cells of side ``h`` (a counting sort).
+
+    Parameters
+    ----------
+    Y : float32 array (n, d), d <= 3
+    h : float
+        Cell side.
+    lo : float64 array (d,)
+        Corner of the grid (the layout's minimum per axis).
+    side : int64 array (d,)
+        Cells per axis (points beyond the last cell go into it).
+
+    Returns
+    -------
+    starts : int64 array (n_cells + 1,)
+        Cell ``c`` holds ``members[starts[c]:starts[c + 1]]``.
+    members : int32 array (n,)
+    """
+    n = Y.shape[0]
+    n_cells = 1
+    for a in range(Y.shape[1]):
+        n_cells *= side[a]
+    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    cell = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        c = _cell_of(Y, i, lo, side, h)
+        cell[i] = c
+        starts[c + 1] += 1
+    for c in range(n_cells):
+        starts[c + 1] += starts[c]
+    fill = starts[:-1].copy()
+    members = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        members[fill[cell[i]]] = i
+        fill[cell[i]] += 1
+    return starts, members
+
+
+@njit(cache=True, parallel=True, fastmath=_FAST)
+def near_field(
+    Y, starts, members, lo, side, g, h, plo, phi, deg, deg_eff, cw, wneg, nu, eps, lr,
+    clip,
+):  # fmt: skip
+    """Exact NEG repulsion between points closer than ``h``.
+
+    Moves the points ``members[plo:phi]`` (cell by cell, for the cache).
+
+    ``starts, members, lo, side`` describe a :func:`build_grid` of cell side
+    ``g >= h``, so the cells next to a point's own hold all its partners.
+
+    What the sampled negatives would do to a pair (i, q) per epoch, in
+    expectation: i is a head ``deg_eff[i]`` times and draws q with
+    probability ``deg[q] / E`` for each of its ``m`` negatives of weight
+    ``wneg`` (and the other way round), so the pair's repulsion is
+    ``cw * (deg_eff[i] deg[q] + deg_eff[q] deg[i])`` times one negative's
+    (unclipped) force, with ``cw = m / E`` (times the exact share, divided
+    by the passes per epoch). Only point ``i`` moves here (the pair is met
+    again from ``q``'s side), by its summed force, clipped per coordinate.
+
+    Returns
+    -------
+    int
+        Pairs closer than ``h`` found (the caller steers ``h`` with it).
+    """
+    f32 = np.float32
+    one, two = f32(1.0), f32(2.0)
+    nu, eps, lr, clip, cw = f32(nu), f32(eps), f32(lr), f32(clip), f32(cw)
+    wneg = f32(wneg)
+    h2 = f32(h) * f32(h)
+    d = Y.shape[1]
+    s0 = side[0]
+    s1 = side[1] if d > 1 else 1
+    s2 = side[2] if d > 2 else 1
+    found = np.zeros(phi - plo, dtype=np.int64)
+    for p_i in prange(plo, phi):
+        i = members[p_i]
+        x = np.zeros(3, dtype=np.float32)
+        k = np.zeros(3, dtype=np.int64)
+        for a in range(d):
+            x[a] = Y[i, a]
+            k[a] = min(max(np.int64(np.floor((x[a] - lo[a]) / g)), 0), side[a] - 1)
+        f = np.zeros(3, dtype=np.float32)
+        cnt = 0
+        for c0 in range(max(k[0] - 1, 0), min(k[0] + 2, s0)):
+            for c1 in range(max(k[1] - 1, 0), min(k[1] + 2, s1)):
+                for c2 in range(max(k[2] - 1, 0), min(k[2] + 2, s2)):
+                    c = (c0 * s1 + c1) * s2 + c2
+                    for p in range(starts[c], starts[c + 1]):
+                        q = members[p]
+                        dist = f32(0.0)
+                        for a in range(d):
+                            t = x[a] - Y[q, a]
+                            dist += t * t
+                        if dist >= h2 or q == i:
+                            continue
+                        cnt += 1
+                        times = cw * (deg_eff[i] * deg[q] + deg_eff[q] * deg[i])
+                        gf = two * wneg * times
+                        gf /= (one + nu * (dist + eps)) * (dist + eps)
+                        for a in range(d):
+                            f[a] += gf * (x[a] - Y[q, a])
+        found[p_i - plo] = cnt
+        for a in range(d):
+            Y[i, a] += lr * min(max(f[a], -clip), clip)
+    return found.sum()

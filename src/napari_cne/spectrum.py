@@ -45,8 +45,10 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "TSNE_EPOCH_FACTOR",
     "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
+    "clip01",
     "edge_weight_power",
     "infonce_rho",
     "kernel_eps",
@@ -56,6 +58,10 @@ __all__ = [
     "z_tsne",
     "z_umap",
 ]
+
+#: ``n_epochs="auto"`` for NEG on a free layout: this many times the epochs
+#: at ``s <= 0`` as at ``s >= 1`` (log-linear between).
+TSNE_EPOCH_FACTOR = 2.0
 
 #: ``n0`` in ``Z_tsne(n) = 100 n * n / (n + n0)``.
 Z_TSNE_SATURATION = 2000.0
@@ -114,7 +120,7 @@ def neg_nu(s: float, n: int, m: int, tsne_z: str | float = "auto") -> float:
     return m * z_bar(s, n, tsne_z) / (float(n) * float(n))
 
 
-def _towards_umap(s: float) -> float:
+def clip01(s: float) -> float:
     """``s`` clipped to [0, 1]: how far the "auto" settings are from t-SNE's."""
     return min(1.0, max(0.0, float(s)))
 
@@ -157,7 +163,7 @@ def noise_ratio(s: float, m: int, setting: str | float = "auto") -> float:
             raise ValueError(
                 f"noise_ratio must be 'auto' or a positive number; got {setting!r}"
             )
-        return m * TSNE_NOISE_FACTOR ** (1.0 - _towards_umap(s))
+        return m * TSNE_NOISE_FACTOR ** (1.0 - clip01(s))
     value = float(setting)
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(
@@ -179,7 +185,7 @@ def kernel_eps(s: float) -> float:
     between. It sharpens the UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with
     fuzzy edge weights) without moving the spread much.
     """
-    return UMAP_EPS ** _towards_umap(s)
+    return UMAP_EPS ** clip01(s)
 
 
 def edge_weight_power(s: float) -> float:
@@ -188,7 +194,7 @@ def edge_weight_power(s: float) -> float:
     ``edge_weights="auto"``: 0 at ``s <= 0`` (every edge, the binary graph
     of t-SNE's end), 1 at ``s >= 1`` (umap-learn's sampling), linear between.
     """
-    return _towards_umap(s)
+    return clip01(s)
 
 
 def infonce_rho(s: float) -> float:

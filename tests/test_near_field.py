@@ -1,0 +1,97 @@
+"""The exact near field of NEG towards the t-SNE end (``near_field``)."""
+
+import numpy as np
+import pytest
+
+from napari_cne import ContrastiveEmbedding
+from napari_cne._kernels import build_grid, near_field, sgd_window, shuffle_windows
+from napari_cne.metrics import neighbor_preservation
+from napari_cne.neighbors import exact_knn, symmetric_graph
+
+from ._data import digits, mnist_pca
+
+
+def _grid(Y, h):
+    lo = Y.min(axis=0).astype(np.float64)
+    side = (np.floor((Y.max(axis=0) - lo) / h) + 1).astype(np.int64)
+    starts, members = build_grid(Y, h, lo, side)
+    return starts, members, lo, side
+
+
+def test_grid_finds_exactly_the_pairs_closer_than_h():
+    rng = np.random.default_rng(0)
+    Y = (rng.standard_normal((1500, 2)) * 5).astype(np.float32)
+    d2 = ((Y[:, None] - Y[None]) ** 2).sum(-1)
+    deg = np.ones(1500, np.float32)
+    for h in (0.5, 2.0, 7.0):
+        found = near_field(
+            Y.copy(), *_grid(Y, h), h, h, 0, 1500, deg, deg,
+            0.0, 1.0, 1.0, 1.0, 0.0, 4.0,
+        )  # fmt: skip
+        close = d2 < h * h
+        assert found == close.sum() - 1500
+
+
+def test_near_field_is_the_expected_force_of_the_close_negatives():
+    """The sampled negatives closer than h, averaged over many epochs, push
+    each point as the near field does in one pass (forces unclipped)."""
+    rng = np.random.default_rng(1)
+    n, m, h, nu, eps, wneg, lr = 300, 5, 1.0, 2.0, 1.0, 3.0, 1e-4
+    ind, _ = exact_knn(rng.standard_normal((n, 5)).astype(np.float32), 10)
+    A = symmetric_graph(ind, n).tocoo()
+    H0, T0 = A.row.astype(np.int32), A.col.astype(np.int32)
+    E = H0.size
+    Y0 = (rng.standard_normal((n, 2)) * 2).astype(np.float32)
+
+    def sampled(r2, keep, reps=300):
+        total = np.zeros(Y0.shape)
+        for r in range(reps):
+            Y, H, T, W = Y0.copy(), H0.copy(), T0.copy(), np.ones(E, np.float32)
+            shuffle_windows(H, T, W, E, 0, r)
+            sgd_window(
+                Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
+                1e9, False, 1, r2, keep,
+            )  # fmt: skip
+            total += (Y - Y0) / lr
+        return total / reps
+
+    close = sampled(0.0, 1.0) - sampled(h * h, 0.0)
+    deg = np.bincount(H0, minlength=n).astype(np.float32)
+    Y = Y0.copy()
+    near_field(Y, *_grid(Y0, h), h, h, 0, n, deg, deg, m / E, wneg, nu, eps, lr, 1e9)
+    exact = (Y - Y0) / lr
+    assert np.abs(exact).mean() > 0.1  # there is a close-range force to match
+    assert np.corrcoef(close.ravel(), exact.ravel())[0, 1] > 0.99
+    assert (close * exact).sum() / (exact * exact).sum() == pytest.approx(1, abs=0.05)
+
+
+def test_radius_follows_the_target_and_only_below_s_1():
+    X, _ = digits()
+    m = ContrastiveEmbedding(s=0.0, n_epochs=60, near_field=30, random_state=0)
+    Y = m.fit_transform(X)
+    assert m.near_radius_ is not None
+    d2 = ((Y[:, None] - Y[None]) ** 2).sum(-1)
+    partners = ((d2 < m.near_radius_**2).sum() - len(Y)) / len(Y)
+    assert 15 < partners < 60  # steered towards 30 (the layout still moves)
+    assert ContrastiveEmbedding(s=1.0, n_epochs=5).fit(X).near_radius_ is None
+    off = ContrastiveEmbedding(s=0.0, n_epochs=5, near_field=0).fit(X)
+    assert off.near_radius_ is None
+    torch_run = ContrastiveEmbedding(s=0.0, n_epochs=5, backend="torch").fit(X)
+    assert torch_run.near_radius_ is None
+
+
+@pytest.mark.parametrize("bad", [-1, "many", True, float("nan")])
+def test_bad_near_field_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="near_field"):
+        ContrastiveEmbedding(near_field=bad).fit(digits()[0][:100])
+
+
+def test_near_field_keeps_more_neighbours_at_the_tsne_end():
+    X, _ = mnist_pca(10000)
+    np15 = {}
+    for nf in ("auto", 0):
+        Y = ContrastiveEmbedding(
+            s=0.0, n_epochs=80, near_field=nf, random_state=0
+        ).fit_transform(X)
+        np15[nf] = neighbor_preservation(X, Y, 15, n_queries=2000)
+    assert np15["auto"] > np15[0] + 0.02, np15
