@@ -161,9 +161,9 @@ class ContrastiveEmbedding:
         10 000 points (as contrastive-ne), 100 above, where every epoch
         already takes many SGD steps (MNIST-20k: neighbour preservation
         0.171 vs 0.173 and 10-NN accuracy 0.945 vs 0.946 at s = 1, in half
-        the time). NEG on a free layout takes twice as many at ``s <= 0``
-        (log-linear towards ``s = 1``): the t-SNE end keeps improving
-        longer (MNIST-70k NP@15 0.28 after 100 epochs, 0.32 after 200).
+        the time). The t-SNE end keeps improving for longer: MNIST-70k at
+        ``s = 0`` NP@15 0.28 after 100 epochs, 0.32 after 200 (in twice the
+        time).
     negative_samples : int, default 5
         Negatives drawn per positive pair, from the current batch. The
         cost of an epoch is proportional to ``1 + negative_samples``.
@@ -1088,7 +1088,7 @@ class ContrastiveEmbedding:
         self._prepare(X, graph)
         n_epochs = self.n_epochs
         if n_epochs == "auto":
-            n_epochs = self._auto_epochs(self.s_)
+            n_epochs = 200 if self.n_samples_ <= 10_000 else 100
         ee = (
             n_epochs // 3
             if (self.early_exaggeration and self.loss in ("neg", "infonce"))
@@ -1104,17 +1104,6 @@ class ContrastiveEmbedding:
             max(1, int(every)),
             float(min_interval),
         )
-
-    def _auto_epochs(self, s: float) -> int:
-        """Return the epochs of ``n_epochs="auto"`` at spectrum position ``s``.
-
-        200 up to 10 000 points, 100 above; NEG on a free layout twice that
-        at the t-SNE end, log-linear in between.
-        """
-        base = 200 if self.n_samples_ <= 10_000 else 100
-        if self.loss != "neg" or self.parametric:
-            return base
-        return round(base * spectrum.TSNE_EPOCH_FACTOR ** (1.0 - spectrum.clip01(s)))
 
     def _lr0(self, learning_rate=None) -> float:
         lr = self.learning_rate if learning_rate is None else learning_rate

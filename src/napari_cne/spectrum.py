@@ -45,7 +45,6 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "TSNE_EPOCH_FACTOR",
     "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
     "clip01",
@@ -58,10 +57,6 @@ __all__ = [
     "z_tsne",
     "z_umap",
 ]
-
-#: ``n_epochs="auto"`` for NEG on a free layout: this many times the epochs
-#: at ``s <= 0`` as at ``s >= 1`` (log-linear between).
-TSNE_EPOCH_FACTOR = 2.0
 
 #: ``n0`` in ``Z_tsne(n) = 100 n * n / (n + n0)``.
 Z_TSNE_SATURATION = 2000.0
