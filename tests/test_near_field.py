@@ -95,3 +95,18 @@ def test_near_field_keeps_more_neighbours_at_the_tsne_end():
         ).fit_transform(X)
         np15[nf] = neighbor_preservation(X, Y, 15, n_queries=2000)
     assert np15["auto"] > np15[0] + 0.02, np15
+
+
+def test_near_field_in_three_dimensions_and_on_a_flat_layout():
+    X, y = digits()
+    m = ContrastiveEmbedding(n_components=3, s=0.0, n_epochs=60, random_state=0)
+    Y = m.fit_transform(X)
+    assert m.near_radius_ is not None and np.isfinite(Y).all()
+    from napari_cne.metrics import knn_accuracy
+
+    assert knn_accuracy(Y, y) >= 0.95
+    # a layout flat in one axis (the grid is sized by cell count, not volume)
+    flat = np.zeros((len(X), 3))
+    flat[:, :2] = np.random.default_rng(0).standard_normal((len(X), 2)) * 100
+    m = ContrastiveEmbedding(n_components=3, s=0.0, n_epochs=5, init=flat)
+    assert np.isfinite(m.fit_transform(X)).all()
