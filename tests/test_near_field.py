@@ -110,3 +110,10 @@ def test_near_field_in_three_dimensions_and_on_a_flat_layout():
     flat[:, :2] = np.random.default_rng(0).standard_normal((len(X), 2)) * 100
     m = ContrastiveEmbedding(n_components=3, s=0.0, n_epochs=5, init=flat)
     assert np.isfinite(m.fit_transform(X)).all()
+
+
+def test_exact_share_runs_from_all_at_tsne_to_none_at_umap():
+    from napari_cne.spectrum import near_field_share
+
+    shares = [near_field_share(s) for s in (-1.0, 0.0, 0.25, 0.5, 1.0, 2.0)]
+    assert shares == [1.0, 1.0, 0.75, 0.5, 0.0, 0.0]

@@ -366,13 +366,17 @@ def sgd_window(
 # ---------------------------------------------------------------------------
 
 
+@njit(cache=True, inline="always")
+def _axis_cell(v, lo, g, n_side):
+    # the cell of coordinate v along one axis; points outside go to the edge
+    return min(max(np.int64(np.floor((v - lo) / g)), 0), n_side - 1)
+
+
 @njit(cache=True)
-def _cell_of(Y, i, lo, side, h):
+def _cell_of(Y, i, lo, side, g):
     c = 0
     for a in range(Y.shape[1]):
-        k = np.int64(np.floor((Y[i, a] - lo[a]) / h))
-        k = min(max(k, 0), side[a] - 1)
-        c = c * side[a] + k
+        c = c * side[a] + _axis_cell(Y[i, a], lo[a], g, side[a])
     return c
 
 
@@ -458,9 +462,10 @@ def near_field(
         k = np.zeros(3, dtype=np.int64)
         for a in range(d):
             x[a] = Y[i, a]
-            k[a] = min(max(np.int64(np.floor((x[a] - lo[a]) / g)), 0), side[a] - 1)
+            k[a] = _axis_cell(x[a], lo[a], g, side[a])
         f = np.zeros(3, dtype=np.float32)
         cnt = 0
+        di, ei = deg[i], deg_eff[i]
         for c0 in range(max(k[0] - 1, 0), min(k[0] + 2, s0)):
             for c1 in range(max(k[1] - 1, 0), min(k[1] + 2, s1)):
                 for c2 in range(max(k[2] - 1, 0), min(k[2] + 2, s2)):
@@ -474,7 +479,7 @@ def near_field(
                         if dist >= h2 or q == i:
                             continue
                         cnt += 1
-                        times = cw * (deg_eff[i] * deg[q] + deg_eff[q] * deg[i])
+                        times = cw * (ei * deg[q] + deg_eff[q] * di)
                         gf = two * wneg * times
                         gf /= (one + nu * (dist + eps)) * (dist + eps)
                         for a in range(d):

@@ -718,9 +718,8 @@ class ContrastiveEmbedding:
             H, W = self._H, self._W
             deg = np.bincount(H, minlength=n).astype(np.float32)
             eff = deg
-            if wpow > 0:
-                w = np.exp(wpow * np.log(np.maximum(W, 1e-30)))
-                eff = np.bincount(H, weights=w, minlength=n).astype(np.float32)
+            if wpow > 0:  # edges take part with probability W ** wpow
+                eff = np.bincount(H, weights=W**wpow, minlength=n).astype(np.float32)
             self._near_deg = (wpow, deg, eff)
         lo = Y.min(axis=0).astype(np.float64)
         extent = np.maximum(Y.max(axis=0) - lo, 1e-6).astype(np.float64)
@@ -846,9 +845,8 @@ class ContrastiveEmbedding:
         if self.loss == "neg":
             ratio = spectrum.noise_ratio(s, m, self.noise_ratio)
             out.update(nu=spectrum.neg_nu(s, n, ratio, self.tsne_z), w=ratio / m)
-            # share of the close pairs' repulsion computed exactly (numba
-            # kernel only): all of it at the t-SNE end, none at UMAP's
-            out["near"] = 1.0 - spectrum.clip01(s)
+            # numba kernel only (_near_field_grid)
+            out["near"] = spectrum.near_field_share(s)
         elif self.loss == "infonce":
             out["rho"] = spectrum.infonce_rho(s)
         return out

@@ -47,10 +47,10 @@ import math
 __all__ = [
     "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
-    "clip01",
     "edge_weight_power",
     "infonce_rho",
     "kernel_eps",
+    "near_field_share",
     "noise_ratio",
     "neg_nu",
     "z_bar",
@@ -115,7 +115,7 @@ def neg_nu(s: float, n: int, m: int, tsne_z: str | float = "auto") -> float:
     return m * z_bar(s, n, tsne_z) / (float(n) * float(n))
 
 
-def clip01(s: float) -> float:
+def _towards_umap(s: float) -> float:
     """``s`` clipped to [0, 1]: how far the "auto" settings are from t-SNE's."""
     return min(1.0, max(0.0, float(s)))
 
@@ -158,7 +158,7 @@ def noise_ratio(s: float, m: int, setting: str | float = "auto") -> float:
             raise ValueError(
                 f"noise_ratio must be 'auto' or a positive number; got {setting!r}"
             )
-        return m * TSNE_NOISE_FACTOR ** (1.0 - clip01(s))
+        return m * TSNE_NOISE_FACTOR ** (1.0 - _towards_umap(s))
     value = float(setting)
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(
@@ -180,7 +180,7 @@ def kernel_eps(s: float) -> float:
     between. It sharpens the UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with
     fuzzy edge weights) without moving the spread much.
     """
-    return UMAP_EPS ** clip01(s)
+    return UMAP_EPS ** _towards_umap(s)
 
 
 def edge_weight_power(s: float) -> float:
@@ -189,7 +189,17 @@ def edge_weight_power(s: float) -> float:
     ``edge_weights="auto"``: 0 at ``s <= 0`` (every edge, the binary graph
     of t-SNE's end), 1 at ``s >= 1`` (umap-learn's sampling), linear between.
     """
-    return clip01(s)
+    return _towards_umap(s)
+
+
+def near_field_share(s: float) -> float:
+    """Return the share of NEG's close-pair repulsion computed exactly.
+
+    ``near_field``: 1 at ``s <= 0`` (the drawn negatives stand for many and
+    their close hits are clipped), 0 at ``s >= 1`` (umap-learn's estimate),
+    linear between, so the layout moves continuously with ``s``.
+    """
+    return 1.0 - _towards_umap(s)
 
 
 def infonce_rho(s: float) -> float:
