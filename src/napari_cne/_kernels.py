@@ -34,7 +34,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
-__all__ = ["LOSS_CODES", "build_grid", "near_field", "sgd_window", "shuffle_windows"]
+__all__ = [
+    "LOSS_CODES",
+    "build_grid",
+    "mesh_gather",
+    "mesh_spread",
+    "near_field",
+    "sgd_window",
+    "shuffle_windows",
+]
 
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
@@ -209,13 +217,13 @@ def _edges(
             a2 = x2 - Y[q, 2] if d > 2 else one - one
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
-            if wk == 0:
+            if wk == 0 and not want_loss:
                 continue
             if code <= 1:
                 a = nu * (dist + eps)
                 gk = -wk / ((one + a) * (dist + eps))
-                if want_loss:
-                    loss += wk * np.log1p(one / a)
+                if want_loss:  # all of it: the rest is computed exactly
+                    loss += wneg * np.log1p(one / a)
                 if code == 1:
                     dth -= wk / (one + a)
             else:
@@ -423,7 +431,7 @@ def build_grid(Y, h, lo, side):
 @njit(cache=True, parallel=True, fastmath=_FAST)
 def near_field(
     Y, starts, members, lo, side, g, h, plo, phi, deg, deg_eff, cw, wneg, nu, eps, lr,
-    clip,
+    clip, fade,
 ):  # fmt: skip
     """Exact NEG repulsion between points closer than ``h``.
 
@@ -440,6 +448,10 @@ def near_field(
     (unclipped) force, with ``cw = m / E`` (times the exact share, divided
     by the passes per epoch). Only point ``i`` moves here (the pair is met
     again from ``q``'s side), by its summed force, clipped per coordinate.
+
+    ``fade``: the pair force fades out towards ``h`` with the switch
+    ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
+    (:func:`mesh_spread`).
 
     Returns
     -------
@@ -482,9 +494,90 @@ def near_field(
                         times = cw * (ei * deg[q] + deg_eff[q] * di)
                         gf = two * wneg * times
                         gf /= (one + nu * (dist + eps)) * (dist + eps)
+                        if fade:
+                            sw = one - dist / h2
+                            gf *= sw * sw
                         for a in range(d):
                             f[a] += gf * (x[a] - Y[q, a])
         found[p_i - plo] = cnt
         for a in range(d):
             Y[i, a] += lr * min(max(f[a], -clip), clip)
     return found.sum()
+
+
+# ---------------------------------------------------------------------------
+# far field on a mesh (NEG towards the t-SNE end, 1-D and 2-D layouts)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _mesh_cell(v, lo, dx, n_side):
+    # cloud-in-cell: the lower node and the fraction towards the next one
+    u = (v - lo) / dx
+    c = min(max(np.int64(np.floor(u)), 0), n_side - 2)
+    return c, min(max(u - c, 0.0), 1.0)
+
+
+@njit(cache=True)
+def mesh_spread(Y, weights, lo, dx, out):
+    """Add each point's weights to the mesh nodes around it (cloud-in-cell).
+
+    Parameters
+    ----------
+    Y : float32 array (n, d), d <= 2
+    weights : float32 array (C, n)
+        One mass per point and channel.
+    lo : float64 array (d,)
+        Position of node (0, 0).
+    dx : float
+        Node spacing.
+    out : float array (C, N0, N1)
+        Mesh, added to (``N1 = 1`` in 1-D; ``N0, N1 >= 2`` otherwise).
+    """
+    n_ch, n0, n1 = out.shape
+    two_d = Y.shape[1] > 1
+    for i in range(Y.shape[0]):
+        c0, t0 = _mesh_cell(Y[i, 0], lo[0], dx, n0)
+        c1, t1 = 0, 0.0
+        if two_d:
+            c1, t1 = _mesh_cell(Y[i, 1], lo[1], dx, n1)
+        for c in range(n_ch):
+            w = weights[c, i]
+            out[c, c0, c1] += w * (1.0 - t0) * (1.0 - t1)
+            out[c, c0 + 1, c1] += w * t0 * (1.0 - t1)
+            if two_d:
+                out[c, c0, c1 + 1] += w * (1.0 - t0) * t1
+                out[c, c0 + 1, c1 + 1] += w * t0 * t1
+
+
+@njit(cache=True, parallel=True)
+def mesh_gather(Y, fields, lo, dx):
+    """Interpolate mesh fields at the points (cloud-in-cell).
+
+    Parameters
+    ----------
+    Y : float32 array (n, d), d <= 2
+    fields : float array (C, N0, N1)
+    lo, dx : as for :func:`mesh_spread`
+
+    Returns
+    -------
+    float64 array (n, C)
+    """
+    n_ch, n0, n1 = fields.shape
+    n = Y.shape[0]
+    two_d = Y.shape[1] > 1
+    out = np.empty((n, n_ch))
+    for i in prange(n):
+        c0, t0 = _mesh_cell(Y[i, 0], lo[0], dx, n0)
+        c1, t1 = 0, 0.0
+        if two_d:
+            c1, t1 = _mesh_cell(Y[i, 1], lo[1], dx, n1)
+        for c in range(n_ch):
+            v = fields[c, c0, c1] * (1.0 - t0) * (1.0 - t1)
+            v += fields[c, c0 + 1, c1] * t0 * (1.0 - t1)
+            if two_d:
+                v += fields[c, c0, c1 + 1] * (1.0 - t0) * t1
+                v += fields[c, c0 + 1, c1 + 1] * t0 * t1
+            out[i, c] = v
+    return out
