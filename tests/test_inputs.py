@@ -176,6 +176,7 @@ def test_non_numeric_data_is_a_type_error():
         ({"init": "umap"}, "init must be"),
         ({"init": np.zeros((3, 2))}, r"shape \(100, 2\)"),
         ({"backend": "cuda"}, "backend"),
+        ({"eps": 0}, "eps must be 'auto' or a positive number"),
     ],
 )
 def test_bad_parameters_give_clear_errors(params, match):

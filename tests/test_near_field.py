@@ -136,7 +136,7 @@ def test_near_and_far_field_keep_more_neighbours_at_the_tsne_end():
     assert np15["auto", "auto"] > np15["auto", False] - 0.005, np15
 
 
-@pytest.mark.parametrize("bad", ["yes", 1, None])
+@pytest.mark.parametrize("bad", ["yes", 1, 0, None])
 def test_bad_far_field_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="far_field"):
         ContrastiveEmbedding(far_field=bad).fit(digits()[0][:100])

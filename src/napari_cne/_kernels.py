@@ -160,7 +160,10 @@ def _edges(
 
     Negatives closer to the head than ``sqrt(r2)`` keep the weight
     ``near_keep * wneg``: the rest of their repulsion is computed exactly by
-    :func:`near_field` (``r2 = 0``: none).
+    :func:`near_field` (``r2 = 0``: none; ``r2 = inf``: every negative, the
+    far part then comes from ``embedding.mesh_repulsion``). The loss counts
+    each negative with its full weight ``wneg``, an estimate of the whole
+    objective whichever way its force is computed.
 
     The hot loop is written out rather than built from the helpers above:
     as separate numba functions they cost a quarter of its speed here.
@@ -217,12 +220,14 @@ def _edges(
             a2 = x2 - Y[q, 2] if d > 2 else one - one
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
-            if wk == 0 and not want_loss:
+            if wk == 0:  # NEG: all of its force comes from near field / mesh
+                if want_loss:
+                    loss += wneg * np.log1p(one / (nu * (dist + eps)))
                 continue
             if code <= 1:
                 a = nu * (dist + eps)
                 gk = -wk / ((one + a) * (dist + eps))
-                if want_loss:  # all of it: the rest is computed exactly
+                if want_loss:  # the full weight: the rest is computed exactly
                     loss += wneg * np.log1p(one / a)
                 if code == 1:
                     dth -= wk / (one + a)
@@ -337,7 +342,8 @@ def sgd_window(
     r2, near_keep : float
         NEG: negatives closer to the head than ``sqrt(r2)`` keep the share
         ``near_keep`` of their weight (the rest comes from
-        :func:`near_field`); ``r2 = 0``: all keep their full weight.
+        :func:`near_field`, and with ``r2 = inf`` from the mesh as well);
+        ``r2 = 0``: all keep their full weight.
 
     Returns
     -------
@@ -451,7 +457,7 @@ def near_field(
 
     ``fade``: the pair force fades out towards ``h`` with the switch
     ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
-    (:func:`mesh_spread`).
+    (``napari_cne.embedding.mesh_repulsion``).
 
     Returns
     -------

@@ -423,11 +423,11 @@ class ContrastiveEmbedding:
             raise ValueError("exaggeration must be positive")
         if not (isinstance(self.eps, str) and self.eps == "auto"):
             try:
-                ok = float(self.eps) >= 0
+                ok = float(self.eps) > 0 and math.isfinite(float(self.eps))
             except (TypeError, ValueError):
                 ok = False
-            if not ok:
-                raise ValueError("eps must be 'auto' or a number >= 0")
+            if not ok:  # 1 / (eps + d^2) is infinite where two points coincide
+                raise ValueError("eps must be 'auto' or a positive number")
         nf = self.near_field
         nf_ok = (isinstance(nf, str) and nf == "auto") or (
             isinstance(nf, (int, float))
@@ -437,7 +437,10 @@ class ContrastiveEmbedding:
         )
         if not nf_ok:
             raise ValueError("near_field must be 'auto' or a number >= 0")
-        if not (self.far_field is True or self.far_field in ("auto", False)):
+        ff = self.far_field
+        if not (
+            isinstance(ff, (bool, np.bool_)) or (isinstance(ff, str) and ff == "auto")
+        ):
             raise ValueError("far_field must be 'auto', True or False")
         if self.edge_weights not in ("auto", "fuzzy", "binary"):
             raise ValueError("edge_weights must be 'auto', 'fuzzy' or 'binary'")
@@ -626,7 +629,7 @@ class ContrastiveEmbedding:
         self._near_deg = None
         nf = self.near_field
         self._near_target = NEAR_FIELD_PAIRS if nf == "auto" else float(nf)
-        self._far_on = self.far_field in ("auto", True) and self._near_target > 0
+        self._far_on = bool(self.far_field) and self._near_target > 0
         self._far_share = None  # the far field's share in the last epoch
 
     def _epoch_numba(self, lr, spec, exag, want_loss) -> float:
@@ -778,8 +781,12 @@ class ContrastiveEmbedding:
             # on MNIST-70k after the early phase; the mesh takes over at h)
             k = int(min(max(self._near_target, 1), n - 1))
             rows = self._np_rng.choice(n, min(n, 256), replace=False)
-            d2 = ((Y[rows, None, :] - Y[None, :, :]) ** 2).sum(-1)
-            kth = np.partition(d2, k, axis=1)[:, k]  # column 0 is the point
+            kth = np.concatenate(
+                [  # 8 rows at a time: 8 x n distances (64 MB at 1M points)
+                    np.partition(((Y[r, None, :] - Y[None]) ** 2).sum(-1), k, 1)[:, k]
+                    for r in np.array_split(rows, max(1, len(rows) // 8))
+                ]
+            )  # the k-th smallest: column 0 is the point itself
             self._near_h = max(float(np.sqrt(np.median(kth))), 1e-6)
         h = float(self._near_h)
         # cells of side g >= h, about 2 per point at most (also for a flat
@@ -1383,7 +1390,9 @@ def mesh_repulsion(Y, deg, eff, h, nu, eps, scale, workers=1) -> np.ndarray:
     with ``fade`` has the complement, and the kernel is smooth enough for a
     mesh. The degrees are spread onto a regular mesh of spacing ``h / 3``
     (cloud-in-cell), convolved with the kernel by FFT and read back at the
-    points, so no negative need be drawn for that share.
+    points, so no negative need be drawn for that share. The mesh has at
+    most ``FAR_FIELD_MAX_NODES`` nodes per axis: a layout wider than about
+    340 h gets a coarser one, which smooths the kernel near ``h`` more.
 
     Parameters
     ----------
@@ -1427,7 +1436,7 @@ def mesh_repulsion(Y, deg, eff, h, nu, eps, scale, workers=1) -> np.ndarray:
     R = np.meshgrid(*off, indexing="ij")
     r2 = R[0] ** 2 + R[1] ** 2
     sw = np.clip(1.0 - r2 / (h * h), 0.0, None) ** 2
-    kern = (1.0 - sw) / ((1.0 + nu * (r2 + eps)) * (r2 + eps))
+    kern = (1.0 - sw) / ((1.0 + nu * (r2 + eps)) * (r2 + eps))  # eps > 0
     comps = np.stack([kern * R[a] for a in range(d)]).astype(np.float32)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
     rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)
