@@ -220,15 +220,13 @@ def _edges(
             a2 = x2 - Y[q, 2] if d > 2 else one - one
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
-            if wk == 0:  # NEG: all of its force comes from near field / mesh
-                if want_loss:
-                    loss += wneg * np.log1p(one / (nu * (dist + eps)))
-                continue
             if code <= 1:
                 a = nu * (dist + eps)
-                gk = -wk / ((one + a) * (dist + eps))
                 if want_loss:  # the full weight: the rest is computed exactly
                     loss += wneg * np.log1p(one / a)
+                if wk == 0:  # NEG: all of its force from near field / mesh
+                    continue
+                gk = -wk / ((one + a) * (dist + eps))
                 if code == 1:
                     dth -= wk / (one + a)
             else:

@@ -168,9 +168,7 @@ class ContrastiveEmbedding:
         10 000 points (as contrastive-ne), 100 above, where every epoch
         already takes many SGD steps (MNIST-20k: neighbour preservation
         0.171 vs 0.173 and 10-NN accuracy 0.945 vs 0.946 at s = 1, in half
-        the time). The t-SNE end keeps improving for longer: MNIST-70k at
-        ``s = 0`` NP@15 0.28 after 100 epochs, 0.315 after 200 (in nearly
-        twice the time).
+        the time).
     negative_samples : int, default 5
         Negatives drawn per positive pair, from the current batch. The
         cost of an epoch is proportional to ``1 + negative_samples``.
@@ -651,13 +649,12 @@ class ContrastiveEmbedding:
         n_parts = numba.get_num_threads()  # this thread's setting
         Y = self._Y.numpy()  # a view: the kernel updates self._Y in place
         first = None
+        m = m_draw = int(self.negative_samples)
+        r2, far = 0.0, None
         near = self._near_field_grid(Y, spec, E)
-        if near is None:
-            self._far_share = None
         n_win = (E + b - 1) // b
         if near is not None:
             n = Y.shape[0]
-            m = int(self.negative_samples)
             # a point meets ~2 m E K / n^2 close negatives per epoch (K
             # partners); the exact force is applied in as many passes, so
             # that no step is larger than the sampled ones it replaces
@@ -665,6 +662,9 @@ class ContrastiveEmbedding:
             # twice the weight costs MNIST-70k 0.02 of NP@15 at s = 0)
             passes = math.ceil(2.0 * m * E * self._near_target / n**2)
             visits = passes * n
+            # the mesh has the rest of the exact share, applied in equal
+            # parts after each window; the drawn negatives keep the share s
+            far = self._far_field(Y, spec, E, near[-1])
             near_args = (
                 *self._near_deg[1:],
                 spec["near"] * m / (E * passes),
@@ -673,17 +673,9 @@ class ContrastiveEmbedding:
                 float(spec["eps"]),
                 float(lr),
                 GRAD_CLIP,
+                far is not None,
             )
-            # the mesh has the rest of the exact share, applied in equal
-            # parts after each window; the drawn negatives keep the share s
-            far = self._far_field(Y, spec, E, near[-1])
-            near_args = (*near_args, far is not None)
-            if far is None:
-                self._far_share = None
             found = 0
-        m = m_draw = int(self.negative_samples)
-        r2 = 0.0
-        if near is not None:
             r2 = near[-1] ** 2
             if far is not None:
                 r2 = math.inf  # every drawn negative keeps the share 1 - near
@@ -695,10 +687,10 @@ class ContrastiveEmbedding:
                 # negatives push it over many small steps that weaken as it
                 # moves, so its epoch's move is bounded
                 fresh = self._far_share != spec["near"]
-                self._far_share = spec["near"]
                 bound = FAR_FIELD_CLIP[0 if fresh else 1]
                 np.clip(far, -bound, bound, out=far)
                 far = (far * (lr / n_win)).astype(np.float32)
+        self._far_share = None if far is None else spec["near"]
         for win, start in enumerate(range(0, E, b)):
             if near is not None:  # this window's share of the passes
                 lo_v = win * visits // n_win
@@ -734,7 +726,7 @@ class ContrastiveEmbedding:
                 1.0 - spec.get("near", 0.0),
             )
             self._step_count += 1
-            if near is not None and far is not None:
+            if far is not None:
                 Y += far
             if start == 0:
                 first = loss
