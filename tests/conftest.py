@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -49,6 +50,28 @@ def dock(viewer, **params):
     if params:
         widget.set_params(**params)
     return widget
+
+
+@contextmanager
+def jobs_finish(qtbot, widget, n: int, timeout: int = 30_000):
+    """Wait, on leaving the block, until ``widget`` has finished ``n`` jobs.
+
+    Counts the widget's ``run_finished`` signal, connected *before* the block
+    runs. Waiting on a worker's own ``finished`` after an action that cancels
+    it races the worker thread: a cancelled worker can emit ``finished``
+    before ``qtbot.waitSignal`` connects, and the wait then times out.
+    """
+    done = []
+
+    def count(kind):
+        done.append(kind)
+
+    widget.run_finished.connect(count)
+    try:
+        yield done
+        qtbot.waitUntil(lambda: len(done) >= n, timeout=timeout)
+    finally:
+        widget.run_finished.disconnect(count)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from napari_cne._qt.widget import SWEEP_S, EmbeddingWidget
 
-from .conftest import dock
+from .conftest import dock, jobs_finish
 
 N_OBJ = 64
 FAST = {"n_epochs": 30, "n_neighbors": 10, "update_interval": 0.0}
@@ -133,9 +133,10 @@ def test_new_slider_move_restarts_running_reoptimisation(qtbot, viewer_widget):
     epochs = widget.model.n_epochs_
     long = widget.reoptimize(0.5, n_epochs=100_000)
     qtbot.waitUntil(lambda: widget.worker is long and long.is_running, timeout=10_000)
-    short = widget.reoptimize(-0.5, n_epochs=10)
-    with qtbot.waitSignals([long.finished, short.finished], timeout=20_000):
-        pass
+    with jobs_finish(qtbot, widget, 2, timeout=20_000) as done:
+        short = widget.reoptimize(-0.5, n_epochs=10)  # cancels the long one
+    assert done == ["optimize", "optimize"]
+    assert not long.is_running and not short.is_running
     assert widget.model.s_ == -0.5
     assert epochs < widget.model.n_epochs_ < epochs + 100_000
 
@@ -287,9 +288,10 @@ def test_rerun_while_running_and_with_other_input(qtbot, viewer_widget, objects)
     viewer.add_labels(labels[:80], name="half")
     widget.set_input(labels="half", images=[])
     widget.set_params(n_epochs=20)
-    second = widget.run()
-    with qtbot.waitSignals([first.finished, second.finished], timeout=30_000):
-        pass
+    with jobs_finish(qtbot, widget, 2) as done:
+        second = widget.run()  # cancels the first run
+    assert done == ["fit", "fit"]
+    assert first is not second and not second.is_running
     names = [lay.name for lay in viewer.layers]
     assert "objects embedding" in names and "half embedding" in names
     assert len(widget.points_layer.data) == 32
