@@ -46,7 +46,9 @@ DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "mnist.npz"
 RESULTS_DIR = HERE / "results"
 
 N_PCA = 50
-OURS = ("cne_s0", "cne_s1")
+OURS = ("cne_s0", "cne_s05", "cne_s1")
+#: Spectrum position of each of our methods.
+S_OF = {"cne_s0": 0.0, "cne_s05": 0.5, "cne_s1": 1.0}
 PEERS = ("umap", "opentsne", "cne_ref_s0", "cne_ref_s1")
 METHODS = OURS + PEERS
 COLD_METHODS = ("cne_s1", "umap")
@@ -54,6 +56,7 @@ COLD_METHODS = ("cne_s1", "umap")
 #: Top-level module each method needs (checked with ``find_spec`` first).
 MODULE = {
     "cne_s0": "napari_cne",
+    "cne_s05": "napari_cne",
     "cne_s1": "napari_cne",
     "umap": "umap",
     "opentsne": "openTSNE",
@@ -308,8 +311,8 @@ class _CneRef(_Runner):
 
 
 def _make_runner(method: str, threads: int) -> _Runner:
-    if method in ("cne_s0", "cne_s1"):
-        return _Ours(threads, s=float(method[-1]))
+    if method in S_OF:
+        return _Ours(threads, s=S_OF[method])
     if method == "umap":
         return _Umap(threads)
     if method == "opentsne":

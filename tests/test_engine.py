@@ -35,9 +35,11 @@ def _digits_fits(**kw):
 @pytest.fixture(scope="module")
 def reference_runs():
     """The reference's algorithm: its NEG (noise ratio = negatives drawn), its
-    kernel (eps = 1), its binary graph and its update rule (one clipped step
-    per batch, the torch backend)."""
-    return _digits_fits(noise_ratio=5, eps=1.0, edge_weights="binary", backend="torch")
+    Cauchy kernel (eps = 1, b = 1), its binary graph and its update rule (one
+    clipped step per batch, the torch backend)."""
+    return _digits_fits(
+        noise_ratio=5, eps=1.0, b=1.0, edge_weights="binary", backend="torch"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,12 @@ def c(x):
     return x.clamp(LO, HI)
 
 
-def reference_loss(loss, d2p, d2n, nu=1.0, rho=1.0, eps=1.0):
-    """The losses written exactly as algorithm.md states them."""
+def reference_loss(loss, d2p, d2n, nu=1.0, rho=1.0, eps=1.0, b=1.0):
+    """The losses written exactly as algorithm.md states them (and NEG's
+    kernel exponent b: q = 1 / (eps + d2**b))."""
     if loss in ("neg", "nce"):
-        sp = 1.0 / (1.0 + nu * (d2p + eps))
-        sn = 1.0 / (1.0 + nu * (d2n + eps))
+        sp = 1.0 / (1.0 + nu * (d2p**b + eps))
+        sn = 1.0 / (1.0 + nu * (d2n**b + eps))
         return -torch.log(c(sp)).sum() - torch.log(c(1 - sn)).sum()
     if loss == "umap":
         qp, qn = 1.0 / (eps + d2p), 1.0 / (eps + d2n)
@@ -48,7 +49,10 @@ def random_d2(b=64, m=5, seed=0):
         ("neg", {"nu": 1.0}),
         ("neg", {"nu": 0.0071}),
         ("neg", {"nu": 18.0}),
+        ("neg", {"nu": 1.0, "b": 0.875, "eps": 1e-3}),  # the UMAP end
+        ("neg", {"nu": 18.0, "b": 0.8}),
         ("nce", {"nu": 5 * 0.2}),
+        ("nce", {"nu": 5 * 0.2, "b": 0.9}),
         ("umap", {}),
         ("infonce", {"rho": 1.0}),
         ("infonce", {"rho": 4.0}),

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 
 from napari_cne import ContrastiveEmbedding
 from napari_cne._kernels import build_grid, near_field, sgd_window, shuffle_windows
 from napari_cne.embedding import mesh_repulsion
+from napari_cne.losses import pair_gradients
 from napari_cne.metrics import neighbor_preservation
 from napari_cne.neighbors import exact_knn, symmetric_graph
 
@@ -33,9 +35,11 @@ def test_grid_finds_exactly_the_pairs_closer_than_h():
         assert found == close.sum() - 1500
 
 
-def test_near_field_is_the_expected_force_of_the_close_negatives():
+@pytest.mark.parametrize("b", [1.0, 0.875, 0.8])
+def test_near_field_is_the_expected_force_of_the_close_negatives(b):
     """The sampled negatives closer than h, averaged over many epochs, push
-    each point as the near field does in one pass (forces unclipped)."""
+    each point as the near field does in one pass (forces unclipped), for
+    each kernel exponent (b = 1 and 7/8 without pow, 0.8 with it)."""
     rng = np.random.default_rng(1)
     n, m, h, nu, eps, wneg, lr = 300, 5, 1.0, 2.0, 1.0, 3.0, 1e-4
     ind, _ = exact_knn(rng.standard_normal((n, 5)).astype(np.float32), 10)
@@ -51,7 +55,7 @@ def test_near_field_is_the_expected_force_of_the_close_negatives():
             shuffle_windows(H, T, W, E, 0, r)
             sgd_window(
                 Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
-                1e9, False, 1, r2, keep,
+                1e9, False, 1, r2, keep, b,
             )  # fmt: skip
             total += (Y - Y0) / lr
         return total / reps
@@ -60,15 +64,16 @@ def test_near_field_is_the_expected_force_of_the_close_negatives():
     deg = np.bincount(H0, minlength=n).astype(np.float32)
     args = (h, h, 0, n, deg, deg, m / E, wneg, nu, eps, lr, 1e9)
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, False)
+    near_field(Y, *_grid(Y0, h), *args, False, b)
     exact = (Y - Y0) / lr
     assert np.abs(exact).mean() > 0.1  # there is a close-range force to match
     _same_force(close, exact)
 
     # the faded near field and the mesh make up all the drawn negatives do
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, True)
-    both = (Y - Y0) / lr + mesh_repulsion(Y0, deg, None, h, nu, eps, 2 * wneg * m / E)
+    near_field(Y, *_grid(Y0, h), *args, True, b)
+    far = mesh_repulsion(Y0, deg, None, h, nu, eps, 2 * wneg * m / E, b=b)
+    both = (Y - Y0) / lr + far
     _same_force(sampled(0.0, 1.0), both)
 
 
@@ -86,18 +91,24 @@ def test_mesh_is_the_far_field_summed_over_all_pairs():
     spec = model._spec(0.0)
     _, deg, eff = model._near_deg
     h, nu, eps = model.near_radius_, spec["nu"], spec["eps"]
-    far = mesh_repulsion(Y, deg, eff * 0.5, h, nu, eps, 1.0)
     rows = np.random.default_rng(0).choice(len(Y), 300, replace=False)
-    brute = np.empty((rows.size, 2))
-    for k, i in enumerate(rows):
-        R = Y[i] - Y
-        r2 = (R**2).sum(1)
-        fade = 1 - np.clip(1 - r2 / h**2, 0, None) ** 2
-        pair = (eff[i] * 0.5 * deg + eff * 0.5 * deg[i]) * fade
-        brute[k] = (pair / ((1 + nu * (r2 + eps)) * (r2 + eps))) @ R
-    assert np.corrcoef(far[rows].ravel(), brute.ravel())[0, 1] > 0.99
-    ratio = np.abs(far[rows]).sum() / np.abs(brute).sum()
-    assert 0.9 < ratio < 1.02  # the mesh smooths a little, never adds
+    for b in (1.0, 0.875):  # the Cauchy kernel and the UMAP end's exponent
+        far = mesh_repulsion(Y, deg, eff * 0.5, h, nu, eps, 1.0, b=b)
+        brute = np.empty((rows.size, 2))
+        for k, i in enumerate(rows):
+            R = Y[i] - Y
+            r2 = (R**2).sum(1)
+            fade = 1 - np.clip(1 - r2 / h**2, 0, None) ** 2
+            pair = (eff[i] * 0.5 * deg + eff * 0.5 * deg[i]) * fade
+            # one negative's dL/d(d2) (weight 1, checked against autograd
+            # in test_losses); the force on i is -2 g R
+            g = pair_gradients(
+                "neg", torch.ones(1), torch.as_tensor(r2[None]), nu=nu, eps=eps, b=b
+            ).g_neg[0].numpy()
+            brute[k] = -(pair * g * (r2 > 0)) @ R
+        assert np.corrcoef(far[rows].ravel(), brute.ravel())[0, 1] > 0.99, b
+        ratio = np.abs(far[rows]).sum() / np.abs(brute).sum()
+        assert 0.9 < ratio < 1.02, b  # the mesh smooths a little, never adds
 
 
 def test_radius_follows_the_target_and_only_below_s_1():

@@ -49,6 +49,10 @@ LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 LO = 1e-4
 HI = 1.0
 INFONCE_T = 0.5
+#: The UMAP end's kernel exponent (``spectrum.UMAP_B``), computed without pow.
+B_UMAP = 0.875
+#: Added under roots and divisions by ``d2`` (a float32 normal number).
+_TINY = 1e-30
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
@@ -90,6 +94,24 @@ def shuffle_windows(H, T, W, b, seed, epoch):
             H[a], H[r] = H[r], H[a]
             T[a], T[r] = T[r], T[a]
             W[a], W[r] = W[r], W[a]
+
+
+@njit(cache=True, inline="always", fastmath=_FAST)
+def _kpow(d2, b):
+    """Return ``d2**b`` and its derivative ``b d2**(b - 1)`` (float32).
+
+    The kernel is ``1 / (eps + d2**b)``. ``b = 1`` (t-SNE's Cauchy kernel)
+    and ``b = 7/8`` (the UMAP end: three square roots) avoid ``pow``, which
+    costs a third of the epoch.
+    """
+    f32 = np.float32
+    if b == f32(1.0):
+        return d2, f32(1.0)
+    if b == f32(B_UMAP):
+        r8 = np.sqrt(np.sqrt(np.sqrt(d2 + f32(_TINY))))
+        return d2 / r8, f32(B_UMAP) / r8
+    p = (d2 + f32(_TINY)) ** b
+    return p, b * p / (d2 + f32(_TINY))
 
 
 @njit(cache=True, inline="always")
@@ -154,9 +176,11 @@ def _move_head(Y, i, h0, h1, h2, clip, lr):
 @njit(cache=True, fastmath=_FAST)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss, r2, near_keep,
+    want_loss, r2, near_keep, b,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
+
+    NEG and NCE use the kernel ``1 / (eps + d2**b)`` (:func:`_kpow`).
 
     Negatives closer to the head than ``sqrt(r2)`` keep the weight
     ``near_keep * wneg``: the rest of their repulsion is computed exactly by
@@ -171,7 +195,7 @@ def _edges(
     f32 = np.float32
     nu, eps, exag, wneg = f32(nu), f32(eps), f32(exag), f32(wneg)
     lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
-    r2 = f32(r2)
+    r2, b = f32(r2), f32(b)
     wnear = wneg * f32(near_keep)
     d = Y.shape[1]
     bb = whi - wlo
@@ -192,8 +216,9 @@ def _edges(
         e2 = x2 - Y[j, 2] if d > 2 else one - one
         d2 = e0 * e0 + e1 * e1 + e2 * e2
         if code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
-            a = nu * (d2 + eps)
-            gp = exag * nu / (one + a)
+            pb, db = _kpow(d2, b)
+            a = nu * (pb + eps)
+            gp = exag * nu * db / (one + a)
             if want_loss:
                 loss += np.log1p(a)
             if code == 1:
@@ -221,12 +246,13 @@ def _edges(
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
             if code <= 1:
-                a = nu * (dist + eps)
+                pb, db = _kpow(dist, b)
+                a = nu * (pb + eps)
                 if want_loss:  # the full weight: the rest is computed exactly
                     loss += wneg * np.log1p(one / a)
                 if wk == 0:  # NEG: all of its force from near field / mesh
                     continue
-                gk = -wk / ((one + a) * (dist + eps))
+                gk = -wk * db / ((one + a) * (pb + eps))
                 if code == 1:
                     dth -= wk / (one + a)
             else:
@@ -304,7 +330,7 @@ def _edges_infonce(
 @njit(cache=True, parallel=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
-    clip, want_loss, n_parts, r2=0.0, near_keep=1.0,
+    clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
@@ -342,6 +368,8 @@ def sgd_window(
         ``near_keep`` of their weight (the rest comes from
         :func:`near_field`, and with ``r2 = inf`` from the mesh as well);
         ``r2 = 0``: all keep their full weight.
+    b : float
+        NEG / NCE: kernel exponent, ``q = 1 / (eps + d2**b)``.
 
     Returns
     -------
@@ -368,7 +396,7 @@ def sgd_window(
         else:
             losses[c], dths[c] = _edges(
                 Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
-                exag, wneg, lr, clip, want_loss, r2, near_keep,
+                exag, wneg, lr, clip, want_loss, r2, near_keep, b,
             )  # fmt: skip
     return losses.sum(), dths.sum()
 
@@ -435,7 +463,7 @@ def build_grid(Y, h, lo, side):
 @njit(cache=True, parallel=True, fastmath=_FAST)
 def near_field(
     Y, starts, members, lo, side, g, h, plo, phi, deg, deg_eff, cw, wneg, nu, eps, lr,
-    clip, fade,
+    clip, fade, b=1.0,
 ):  # fmt: skip
     """Exact NEG repulsion between points closer than ``h``.
 
@@ -453,6 +481,8 @@ def near_field(
     by the passes per epoch). Only point ``i`` moves here (the pair is met
     again from ``q``'s side), by its summed force, clipped per coordinate.
 
+    ``b``: the kernel exponent, as in the drawn negatives (:func:`_kpow`).
+
     ``fade``: the pair force fades out towards ``h`` with the switch
     ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
     (``napari_cne.embedding.mesh_repulsion``).
@@ -465,7 +495,7 @@ def near_field(
     f32 = np.float32
     one, two = f32(1.0), f32(2.0)
     nu, eps, lr, clip, cw = f32(nu), f32(eps), f32(lr), f32(clip), f32(cw)
-    wneg = f32(wneg)
+    wneg, b = f32(wneg), f32(b)
     h2 = f32(h) * f32(h)
     d = Y.shape[1]
     s0 = side[0]
@@ -497,7 +527,8 @@ def near_field(
                         cnt += 1
                         times = cw * (ei * deg[q] + deg_eff[q] * di)
                         gf = two * wneg * times
-                        gf /= (one + nu * (dist + eps)) * (dist + eps)
+                        pb, db = _kpow(dist, b)
+                        gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
                         if fade:
                             sw = one - dist / h2
                             gf *= sw * sw

@@ -18,6 +18,9 @@ with ``lo = 1e-4`` and ``hi = 1``; a clipped term contributes no gradient.
   for far-apart neighbours once ``nu`` is large), and the negatives weighted
   by ``w = noise_ratio / m`` (:func:`napari_cne.spectrum.noise_ratio`).
 * ``nce``:  the same with ``nu = m exp(theta)`` and ``theta`` learned.
+* ``neg`` and ``nce`` take a kernel exponent ``b``: ``d2`` above stands for
+  ``d2**b`` (``b = 1``: the Cauchy kernel; umap-learn's kernel
+  ``1 / (1 + a d^2b)`` is ``eps -> 0`` up to the scale ``a``).
 * ``umap``: ``-log c(q_+) - sum_k log c(1 - q_k)``.
 * ``infonce``: ``T [-log c(q_+) + log(c(q_+) + sum_k c(q_k)) / rho]`` with
   ``T = 0.5``.
@@ -54,6 +57,15 @@ def _in_range(x: torch.Tensor) -> torch.Tensor:
     return (x >= CLAMP_LOW) & (x <= CLAMP_HIGH)
 
 
+def _power(d2: torch.Tensor, b: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``d2**b`` and its derivative ``b d2**(b - 1)``."""
+    if b == 1.0:
+        return d2, torch.ones_like(d2)
+    safe = d2.clamp_min(1e-30)  # the force ~ d**(2b - 1): 0 at d = 0 for b > 1/2
+    p = safe.pow(b)
+    return p, b * p / safe
+
+
 def pair_gradients(
     loss: str,
     d2_pos: torch.Tensor,
@@ -62,6 +74,7 @@ def pair_gradients(
     nu: float = 1.0,
     rho: float = 1.0,
     eps: float = 1.0,
+    b: float = 1.0,
     exaggeration: float = 1.0,
     neg_weight: float = 1.0,
     compute_loss: bool = True,
@@ -82,6 +95,9 @@ def pair_gradients(
         InfoNCE repulsion down-weighting (``>= 1`` moves towards UMAP).
     eps : float
         Kernel offset, ``q = 1 / (eps + d2)``.
+    b : float
+        NEG / NCE: kernel exponent, ``q = 1 / (eps + d2**b)``; the
+        gradients stay with respect to ``d2``.
     exaggeration : float
         Factor on the attractive part of the positive term.
     neg_weight : float
@@ -94,14 +110,16 @@ def pair_gradients(
     PairGradients
     """
     if loss in ("neg", "nce"):
-        a_pos = nu * (d2_pos + eps)
+        p_pos, s_pos = _power(d2_pos, b)
+        p_neg, s_neg = _power(d2_neg, b)
+        a_pos = nu * (p_pos + eps)
         sig_pos = 1.0 / (1.0 + a_pos)
-        g_pos = (exaggeration * nu) * sig_pos
-        a_neg = nu * (d2_neg + eps)
+        g_pos = (exaggeration * nu) * sig_pos * s_pos
+        a_neg = nu * (p_neg + eps)
         sig_neg = 1.0 / (1.0 + a_neg)
         one_m = a_neg * sig_neg
         ok_neg = _in_range(one_m)
-        g_neg = (-neg_weight) * sig_neg / (d2_neg + eps) * ok_neg
+        g_neg = (-neg_weight) * sig_neg * s_neg / (p_neg + eps) * ok_neg
         value = None
         if compute_loss:
             value = (

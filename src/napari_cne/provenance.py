@@ -51,6 +51,7 @@ _RESOLVED = (
     "nu_",
     "noise_ratio_",
     "eps_",
+    "b_",
     "near_radius_",
     "rho_",
     "z_",
