@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,45 @@ def test_unknown_loss_is_a_clear_error():
     d2p, d2n = random_d2()
     with pytest.raises(ValueError, match="unknown loss 'tsne'"):
         pair_gradients("tsne", d2p, d2n)
+
+
+@pytest.mark.parametrize("b", [1.0, 0.875, 0.8, 1.3])
+def test_cpu_kernel_power_matches_its_formula(b):
+    from napari_cne._kernels import _kpow
+
+    d2 = np.array([0.0, 1e-3, 0.7, 5.0, 400.0], dtype=np.float32)
+    out = np.array([_kpow(np.float32(x), np.float32(b)) for x in d2], dtype=np.float64)
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out[:, 0], d2.astype(np.float64) ** b, rtol=1e-5, atol=1e-6)
+    slope = b * d2[1:].astype(np.float64) ** (b - 1)
+    np.testing.assert_allclose(out[1:, 1], slope, rtol=1e-5)
+
+
+@pytest.mark.parametrize("code,loss", [(0, "neg"), (1, "nce")])
+@pytest.mark.parametrize("b", [1.0, 0.875, 0.8])
+def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b):
+    """One edge through the CPU kernel (no negatives): the step of both ends
+    and the loss are those of ``pair_gradients`` for the same kernel."""
+    from napari_cne._kernels import sgd_window
+
+    nu, eps, lr = 0.7, 1e-3, 1e-3
+    Y0 = np.array([[0.3, -1.2], [2.0, 0.5]], dtype=np.float32)
+    Y = Y0.copy()
+    H, T, W = np.array([0], np.int32), np.array([1], np.int32), np.ones(1, np.float32)
+    loss_cpu, _ = sgd_window(
+        Y, H, T, W, 0.0, 0, 1, 5, 0, 0, code, nu, 1.0, eps, 1.0, 1.0, lr, 1e9,
+        True, 1, 0.0, 1.0, b,
+    )  # fmt: skip
+    e = (Y0[0] - Y0[1]).astype(np.float64)
+    pg = pair_gradients(
+        loss,
+        torch.tensor([float(e @ e)], dtype=torch.float64),
+        torch.zeros((1, 0), dtype=torch.float64),
+        nu=nu,
+        eps=eps,
+        b=b,
+    )
+    step = lr * 2 * float(pg.g_pos[0]) * e  # the tail moves towards the head
+    np.testing.assert_allclose(Y[1] - Y0[1], step, rtol=1e-3)
+    np.testing.assert_allclose(Y[0] - Y0[0], -step, rtol=1e-3)
+    assert loss_cpu == pytest.approx(float(pg.loss), rel=1e-5)
