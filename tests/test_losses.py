@@ -15,12 +15,13 @@ def c(x):
     return x.clamp(LO, HI)
 
 
-def reference_loss(loss, d2p, d2n, nu=1.0, rho=1.0, eps=1.0, b=1.0):
+def reference_loss(loss, d2p, d2n, nu=1.0, rho=1.0, eps=1.0, b=1.0, bt=1.0):
     """The losses written exactly as algorithm.md states them (and NEG's
-    kernel exponent b: q = 1 / (eps + d2**b))."""
+    kernel exponent b with weight bt: q = 1 / (eps + (1-bt) d2 + bt d2**b))."""
     if loss in ("neg", "nce"):
-        sp = 1.0 / (1.0 + nu * (d2p**b + eps))
-        sn = 1.0 / (1.0 + nu * (d2n**b + eps))
+        dp, dn = (1 - bt) * d2p + bt * d2p**b, (1 - bt) * d2n + bt * d2n**b
+        sp = 1.0 / (1.0 + nu * (dp + eps))
+        sn = 1.0 / (1.0 + nu * (dn + eps))
         return -torch.log(c(sp)).sum() - torch.log(c(1 - sn)).sum()
     if loss == "umap":
         qp, qn = 1.0 / (eps + d2p), 1.0 / (eps + d2n)
@@ -52,6 +53,7 @@ def random_d2(b=64, m=5, seed=0):
         ("neg", {"nu": 18.0}),
         ("neg", {"nu": 1.0, "b": 0.875, "eps": 1e-3}),  # the UMAP end
         ("neg", {"nu": 18.0, "b": 0.8}),
+        ("neg", {"nu": 3.0, "b": 0.875, "bt": 0.4}),  # between the ends
         ("nce", {"nu": 5 * 0.2}),
         ("nce", {"nu": 5 * 0.2, "b": 0.9}),
         ("umap", {}),
@@ -113,21 +115,27 @@ def test_unknown_loss_is_a_clear_error():
         pair_gradients("tsne", d2p, d2n)
 
 
-@pytest.mark.parametrize("b", [1.0, 0.875, 0.8, 1.3])
-def test_cpu_kernel_power_matches_its_formula(b):
+@pytest.mark.parametrize(
+    "b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 1.0), (1.3, 1.0), (0.875, 0.3), (0.8, 0.6)]
+)
+def test_cpu_kernel_power_matches_its_formula(b, bt):
     from napari_cne._kernels import _kpow
 
     d2 = np.array([0.0, 1e-3, 0.7, 5.0, 400.0], dtype=np.float32)
-    out = np.array([_kpow(np.float32(x), np.float32(b)) for x in d2], dtype=np.float64)
+    f32 = np.float32
+    out = np.array([_kpow(f32(x), f32(b), f32(bt)) for x in d2], dtype=np.float64)
     assert np.isfinite(out).all()
-    np.testing.assert_allclose(out[:, 0], d2.astype(np.float64) ** b, rtol=1e-5, atol=1e-6)
-    slope = b * d2[1:].astype(np.float64) ** (b - 1)
+    x = d2.astype(np.float64)
+    np.testing.assert_allclose(
+        out[:, 0], (1 - bt) * x + bt * x**b, rtol=1e-5, atol=1e-6
+    )
+    slope = (1 - bt) + bt * b * x[1:] ** (b - 1)
     np.testing.assert_allclose(out[1:, 1], slope, rtol=1e-5)
 
 
 @pytest.mark.parametrize("code,loss", [(0, "neg"), (1, "nce")])
-@pytest.mark.parametrize("b", [1.0, 0.875, 0.8])
-def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b):
+@pytest.mark.parametrize("b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 1.0), (0.875, 0.5)])
+def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b, bt):
     """One edge through the CPU kernel (no negatives): the step of both ends
     and the loss are those of ``pair_gradients`` for the same kernel."""
     from napari_cne._kernels import sgd_window
@@ -138,7 +146,7 @@ def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b):
     H, T, W = np.array([0], np.int32), np.array([1], np.int32), np.ones(1, np.float32)
     loss_cpu, _ = sgd_window(
         Y, H, T, W, 0.0, 0, 1, 5, 0, 0, code, nu, 1.0, eps, 1.0, 1.0, lr, 1e9,
-        True, 1, 0.0, 1.0, b,
+        True, 1, 0.0, 1.0, b, bt,
     )  # fmt: skip
     e = (Y0[0] - Y0[1]).astype(np.float64)
     pg = pair_gradients(
@@ -148,6 +156,7 @@ def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b):
         nu=nu,
         eps=eps,
         b=b,
+        bt=bt,
     )
     step = lr * 2 * float(pg.g_pos[0]) * e  # the tail moves towards the head
     np.testing.assert_allclose(Y[1] - Y0[1], step, rtol=1e-3)

@@ -35,11 +35,11 @@ def test_grid_finds_exactly_the_pairs_closer_than_h():
         assert found == close.sum() - 1500
 
 
-@pytest.mark.parametrize("b", [1.0, 0.875, 0.8])
-def test_near_field_is_the_expected_force_of_the_close_negatives(b):
+@pytest.mark.parametrize("b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 1.0), (0.875, 0.5)])
+def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
     """The sampled negatives closer than h, averaged over many epochs, push
     each point as the near field does in one pass (forces unclipped), for
-    each kernel exponent (b = 1 and 7/8 without pow, 0.8 with it)."""
+    each kernel (b = 1 and 7/8 without pow, 0.8 with it, and a blend)."""
     rng = np.random.default_rng(1)
     n, m, h, nu, eps, wneg, lr = 300, 5, 1.0, 2.0, 1.0, 3.0, 1e-4
     ind, _ = exact_knn(rng.standard_normal((n, 5)).astype(np.float32), 10)
@@ -55,7 +55,7 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b):
             shuffle_windows(H, T, W, E, 0, r)
             sgd_window(
                 Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
-                1e9, False, 1, r2, keep, b,
+                1e9, False, 1, r2, keep, b, bt,
             )  # fmt: skip
             total += (Y - Y0) / lr
         return total / reps
@@ -64,15 +64,15 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b):
     deg = np.bincount(H0, minlength=n).astype(np.float32)
     args = (h, h, 0, n, deg, deg, m / E, wneg, nu, eps, lr, 1e9)
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, False, b)
+    near_field(Y, *_grid(Y0, h), *args, False, b, bt)
     exact = (Y - Y0) / lr
     assert np.abs(exact).mean() > 0.1  # there is a close-range force to match
     _same_force(close, exact)
 
     # the faded near field and the mesh make up all the drawn negatives do
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, True, b)
-    far = mesh_repulsion(Y0, deg, None, h, nu, eps, 2 * wneg * m / E, b=b)
+    near_field(Y, *_grid(Y0, h), *args, True, b, bt)
+    far = mesh_repulsion(Y0, deg, None, h, nu, eps, 2 * wneg * m / E, b=b, bt=bt)
     both = (Y - Y0) / lr + far
     _same_force(sampled(0.0, 1.0), both)
 
@@ -92,8 +92,9 @@ def test_mesh_is_the_far_field_summed_over_all_pairs():
     _, deg, eff = model._near_deg
     h, nu, eps = model.near_radius_, spec["nu"], spec["eps"]
     rows = np.random.default_rng(0).choice(len(Y), 300, replace=False)
-    for b in (1.0, 0.875):  # the Cauchy kernel and the UMAP end's exponent
-        far = mesh_repulsion(Y, deg, eff * 0.5, h, nu, eps, 1.0, b=b)
+    # the Cauchy kernel, the UMAP end's and a blend (s = 0.5)
+    for b, bt in ((1.0, 1.0), (0.875, 1.0), (0.875, 0.5)):
+        far = mesh_repulsion(Y, deg, eff * 0.5, h, nu, eps, 1.0, b=b, bt=bt)
         brute = np.empty((rows.size, 2))
         for k, i in enumerate(rows):
             R = Y[i] - Y
@@ -103,8 +104,9 @@ def test_mesh_is_the_far_field_summed_over_all_pairs():
             # one negative's dL/d(d2) (weight 1, checked against autograd
             # in test_losses); the force on i is -2 g R
             g = pair_gradients(
-                "neg", torch.ones(1), torch.as_tensor(r2[None]), nu=nu, eps=eps, b=b
-            ).g_neg[0].numpy()
+                "neg", torch.ones(1), torch.as_tensor(r2[None]),
+                nu=nu, eps=eps, b=b, bt=bt,
+            ).g_neg[0].numpy()  # fmt: skip
             brute[k] = -(pair * g * (r2 > 0)) @ R
         assert np.corrcoef(far[rows].ravel(), brute.ravel())[0, 1] > 0.99, b
         ratio = np.abs(far[rows]).sum() / np.abs(brute).sum()

@@ -2,6 +2,7 @@
 
 import math
 
+import numba
 import numpy as np
 import pytest
 
@@ -110,20 +111,37 @@ def test_nce_learns_its_normaliser():
 
 
 def test_kernel_exponent_follows_s_for_neg_only():
-    assert spectrum.kernel_b(-1.0) == spectrum.kernel_b(0.0) == 1.0
-    assert spectrum.kernel_b(1.0) == spectrum.kernel_b(2.0) == 0.875
-    assert spectrum.kernel_b(0.5) == pytest.approx(0.9375)
+    assert spectrum.kernel_mix(-1.0) == spectrum.kernel_mix(0.0) == 0.0
+    assert spectrum.kernel_mix(1.0) == spectrum.kernel_mix(2.0) == 1.0
+    assert spectrum.kernel_mix(0.5) == 0.5
     G = digits_graph()
     m = ContrastiveEmbedding(s=0.0, n_epochs=2, random_state=0).fit(graph=G)
-    assert m.b_ == 1.0
+    assert (m.b_, m.b_weight_) == (0.875, 0.0)  # t-SNE's kernel
     m.optimize(2, s=1.0)
-    assert m.b_ == 0.875
+    assert (m.b_, m.b_weight_) == (0.875, 1.0)
     m.optimize(2, s=0.5)
-    assert m.b_ == pytest.approx(0.9375)
+    assert (m.b_, m.b_weight_) == (0.875, 0.5)
     for kw in ({"loss": "nce"}, {"loss": "infonce"}, {"loss": "umap"}):
         assert ContrastiveEmbedding(s=1.0, n_epochs=2, **kw).fit(graph=G).b_ == 1.0
-    fixed = ContrastiveEmbedding(s=1.0, b=0.95, n_epochs=2).fit(graph=G)
-    assert fixed.b_ == 0.95 and np.isfinite(fixed.embedding_).all()
+
+
+def test_kernel_exponent_reaches_the_kernel():
+    # the same start, one epoch: the heavy tail moves the layout differently,
+    # a fixed b acts at every s, and b = 1 is the Cauchy kernel whatever s
+    G = digits_graph()
+    kw = {"n_epochs": 1, "random_state": 0, "early_exaggeration": False}
+
+    def run(**more):
+        return ContrastiveEmbedding(**kw, **more).fit(graph=G).embedding_
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # lock-free threads would differ run to run
+    try:
+        assert not np.allclose(run(s=1.0), run(s=1.0, b=1.0))
+        assert not np.allclose(run(s=0.0, b=0.875), run(s=0.0))
+        np.testing.assert_array_equal(run(s=0.0), run(s=0.0, b=1.0))
+    finally:
+        numba.set_num_threads(threads)
 
 
 @pytest.mark.parametrize(

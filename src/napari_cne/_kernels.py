@@ -97,21 +97,27 @@ def shuffle_windows(H, T, W, b, seed, epoch):
 
 
 @njit(cache=True, inline="always", fastmath=_FAST)
-def _kpow(d2, b):
-    """Return ``d2**b`` and its derivative ``b d2**(b - 1)`` (float32).
+def _kpow(d2, b, t):
+    """Return the kernel's distance term ``D`` and its derivative (float32).
 
-    The kernel is ``1 / (eps + d2**b)``. ``b = 1`` (t-SNE's Cauchy kernel)
-    and ``b = 7/8`` (the UMAP end: three square roots) avoid ``pow``, which
-    costs a third of the epoch.
+    ``D = (1 - t) d2 + t d2**b``; the kernel is ``1 / (eps + D)``. ``t = 0``
+    or ``b = 1`` is t-SNE's Cauchy kernel, ``t = 1`` the pure power. ``b =
+    7/8`` (the UMAP end) is three square roots: a ``pow`` costs a third of
+    the epoch.
     """
     f32 = np.float32
-    if b == f32(1.0):
-        return d2, f32(1.0)
+    one = f32(1.0)
+    if t == f32(0.0) or b == one:
+        return d2, one
     if b == f32(B_UMAP):
         r8 = np.sqrt(np.sqrt(np.sqrt(d2 + f32(_TINY))))
-        return d2 / r8, f32(B_UMAP) / r8
-    p = (d2 + f32(_TINY)) ** b
-    return p, b * p / (d2 + f32(_TINY))
+        p, dp = d2 / r8, f32(B_UMAP) / r8
+    else:
+        p = (d2 + f32(_TINY)) ** b
+        dp = b * p / (d2 + f32(_TINY))
+    if t == one:
+        return p, dp
+    return (one - t) * d2 + t * p, (one - t) + t * dp
 
 
 @njit(cache=True, inline="always")
@@ -176,11 +182,12 @@ def _move_head(Y, i, h0, h1, h2, clip, lr):
 @njit(cache=True, fastmath=_FAST)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss, r2, near_keep, b,
+    want_loss, r2, near_keep, b, bt,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
 
-    NEG and NCE use the kernel ``1 / (eps + d2**b)`` (:func:`_kpow`).
+    NEG and NCE use the kernel ``1 / (eps + (1 - bt) d2 + bt d2**b)``
+    (:func:`_kpow`).
 
     Negatives closer to the head than ``sqrt(r2)`` keep the weight
     ``near_keep * wneg``: the rest of their repulsion is computed exactly by
@@ -195,7 +202,7 @@ def _edges(
     f32 = np.float32
     nu, eps, exag, wneg = f32(nu), f32(eps), f32(exag), f32(wneg)
     lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
-    r2, b = f32(r2), f32(b)
+    r2, b, bt = f32(r2), f32(b), f32(bt)
     wnear = wneg * f32(near_keep)
     d = Y.shape[1]
     bb = whi - wlo
@@ -216,7 +223,7 @@ def _edges(
         e2 = x2 - Y[j, 2] if d > 2 else one - one
         d2 = e0 * e0 + e1 * e1 + e2 * e2
         if code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
-            pb, db = _kpow(d2, b)
+            pb, db = _kpow(d2, b, bt)
             a = nu * (pb + eps)
             gp = exag * nu * db / (one + a)
             if want_loss:
@@ -246,7 +253,7 @@ def _edges(
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
             if code <= 1:
-                pb, db = _kpow(dist, b)
+                pb, db = _kpow(dist, b, bt)
                 a = nu * (pb + eps)
                 if want_loss:  # the full weight: the rest is computed exactly
                     loss += wneg * np.log1p(one / a)
@@ -330,7 +337,7 @@ def _edges_infonce(
 @njit(cache=True, parallel=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
-    clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0,
+    clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, bt=1.0,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
@@ -368,8 +375,9 @@ def sgd_window(
         ``near_keep`` of their weight (the rest comes from
         :func:`near_field`, and with ``r2 = inf`` from the mesh as well);
         ``r2 = 0``: all keep their full weight.
-    b : float
-        NEG / NCE: kernel exponent, ``q = 1 / (eps + d2**b)``.
+    b, bt : float
+        NEG / NCE: kernel exponent and its weight, ``q = 1 / (eps + (1 - bt)
+        d2 + bt d2**b)``.
 
     Returns
     -------
@@ -396,7 +404,7 @@ def sgd_window(
         else:
             losses[c], dths[c] = _edges(
                 Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
-                exag, wneg, lr, clip, want_loss, r2, near_keep, b,
+                exag, wneg, lr, clip, want_loss, r2, near_keep, b, bt,
             )  # fmt: skip
     return losses.sum(), dths.sum()
 
@@ -463,7 +471,7 @@ def build_grid(Y, h, lo, side):
 @njit(cache=True, parallel=True, fastmath=_FAST)
 def near_field(
     Y, starts, members, lo, side, g, h, plo, phi, deg, deg_eff, cw, wneg, nu, eps, lr,
-    clip, fade, b=1.0,
+    clip, fade, b=1.0, bt=1.0,
 ):  # fmt: skip
     """Exact NEG repulsion between points closer than ``h``.
 
@@ -481,7 +489,8 @@ def near_field(
     by the passes per epoch). Only point ``i`` moves here (the pair is met
     again from ``q``'s side), by its summed force, clipped per coordinate.
 
-    ``b``: the kernel exponent, as in the drawn negatives (:func:`_kpow`).
+    ``b, bt``: the kernel's exponent and its weight, as in the drawn
+    negatives (:func:`_kpow`).
 
     ``fade``: the pair force fades out towards ``h`` with the switch
     ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
@@ -495,7 +504,7 @@ def near_field(
     f32 = np.float32
     one, two = f32(1.0), f32(2.0)
     nu, eps, lr, clip, cw = f32(nu), f32(eps), f32(lr), f32(clip), f32(cw)
-    wneg, b = f32(wneg), f32(b)
+    wneg, b, bt = f32(wneg), f32(b), f32(bt)
     h2 = f32(h) * f32(h)
     d = Y.shape[1]
     s0 = side[0]
@@ -527,7 +536,7 @@ def near_field(
                         cnt += 1
                         times = cw * (ei * deg[q] + deg_eff[q] * di)
                         gf = two * wneg * times
-                        pb, db = _kpow(dist, b)
+                        pb, db = _kpow(dist, b, bt)
                         gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
                         if fade:
                             sw = one - dist / h2

@@ -267,15 +267,18 @@ class ContrastiveEmbedding:
         keep the drawn negatives.
     b : "auto" or float
         Kernel exponent for NEG and NCE: similarity ``1 / (eps + d^(2b))``
-        (umap-learn's ``1 / (1 + a d^(2b))`` up to the scale ``a``).
-        ``"auto"``: for NEG on a free layout 1 at ``s <= 0`` (t-SNE's
-        kernel), 7/8 at ``s >= 1`` (umap-learn's default is 0.895),
-        linear between (:func:`napari_cne.spectrum.kernel_b`); 1 for NCE
-        and parametric models. The heavier tail at the UMAP end keeps more
+        (umap-learn's ``1 / (1 + a d^(2b))`` is NEG's posterior with this
+        kernel at ``eps -> 0``, up to the scale ``a``). ``"auto"``: for NEG
+        on a free layout ``1 / (eps + (1 - t) d^2 + t d^(7/4))`` with ``t``
+        = ``s`` clipped to [0, 1]: t-SNE's kernel at ``s <= 0``, ``b = 7/8``
+        at ``s >= 1`` (umap-learn's default is 0.895), a blend between
+        (:func:`napari_cne.spectrum.kernel_mix`); ``b = 1`` for NCE and
+        parametric models. The heavier tail at the UMAP end keeps more
         neighbours (MNIST-70k NP@15 0.14 instead of 0.12). ``b = 1`` and
-        ``b = 7/8`` are fast; any other value costs the kernels a ``pow``
-        per pair (an epoch about a third slower). Other losses take ``b=1``
-        only.
+        ``7/8`` cost three square roots at most; any other value a ``pow``
+        per pair (an epoch about a third slower). Below ``b = 1/2`` a
+        pair's force grows without bound as the points meet (only the
+        gradient clip holds it). Other losses take ``b=1`` only.
 
     Attributes
     ----------
@@ -297,8 +300,9 @@ class ContrastiveEmbedding:
         (NEG only).
     noise_ratio_ : float
         NEG: the objective's noise ratio at ``s_``.
-    eps_, b_ : float
-        Kernel offset and exponent at ``s_``.
+    eps_, b_, b_weight_ : float
+        Kernel offset, exponent and the exponent's weight ``t`` at ``s_``
+        (``1 / (eps + (1 - t) d^2 + t d^(2b))``).
     near_radius_ : float or None
         Radius of the exact near field at ``s_`` (None where it is off).
     rho_ : float
@@ -701,6 +705,7 @@ class ContrastiveEmbedding:
                 GRAD_CLIP,
                 far is not None,
                 float(spec["b"]),
+                float(spec["bt"]),
             )
             found = 0
             r2 = near[-1] ** 2
@@ -752,6 +757,7 @@ class ContrastiveEmbedding:
                 r2,
                 1.0 - spec.get("near", 0.0),
                 float(spec["b"]),
+                float(spec["bt"]),
             )
             self._step_count += 1
             if far is not None:
@@ -843,6 +849,7 @@ class ContrastiveEmbedding:
             2.0 * spec["w"] * cw,
             workers=numba.get_num_threads(),
             b=float(spec["b"]),
+            bt=float(spec["bt"]),
         )
 
     def _graph_from_user(self, graph, n) -> sp.csr_matrix:
@@ -939,9 +946,9 @@ class ContrastiveEmbedding:
         eps = self.eps
         if isinstance(eps, str):  # "auto"
             eps = spectrum.kernel_eps(s) if sharp else 1.0
-        b = self.b
+        b, bt = self.b, 1.0
         if isinstance(b, str):  # "auto": as eps
-            b = spectrum.kernel_b(s) if sharp else 1.0
+            b, bt = (spectrum.UMAP_B, spectrum.kernel_mix(s)) if sharp else (1.0, 1.0)
         if self.edge_weights == "fuzzy":
             wpow = 1.0
         elif self.loss != "neg" or self.parametric:
@@ -951,7 +958,7 @@ class ContrastiveEmbedding:
             wpow = 0.0
         else:
             wpow = spectrum.edge_weight_power(s)
-        out = {"eps": float(eps), "b": float(b), "wpow": wpow}
+        out = {"eps": float(eps), "b": float(b), "bt": float(bt), "wpow": wpow}
         if self.loss == "neg":
             ratio = spectrum.noise_ratio(s, m, self.noise_ratio)
             out.update(nu=spectrum.neg_nu(s, n, ratio, self.tsne_z), w=ratio / m)
@@ -970,7 +977,7 @@ class ContrastiveEmbedding:
     def _update_spectrum_attrs(self, s: float) -> None:
         n = self.n_samples_
         spec = self._spec(s)
-        self.eps_, self.b_ = spec["eps"], spec["b"]
+        self.eps_, self.b_, self.b_weight_ = spec["eps"], spec["b"], spec["bt"]
         near = spec.get("near", 0.0) > 0 and self.backend_ == "numba"
         self.near_radius_ = getattr(self, "_near_h", None) if near else None
         if self.loss == "neg":
@@ -1009,6 +1016,7 @@ class ContrastiveEmbedding:
             rho=spec.get("rho", 1.0),
             eps=float(spec["eps"]),
             b=float(spec["b"]),
+            bt=float(spec["bt"]),
             exaggeration=exag,
             neg_weight=spec.get("w", 1.0),
             compute_loss=want_loss,
@@ -1395,6 +1403,7 @@ class ContrastiveEmbedding:
                     rho=spec.get("rho", 1.0),
                     eps=float(spec["eps"]),
                     b=float(spec["b"]),
+                    bt=float(spec["bt"]),
                     neg_weight=spec.get("w", 1.0),
                     compute_loss=False,
                 )
@@ -1407,7 +1416,9 @@ class ContrastiveEmbedding:
         return Ynew.cpu().numpy()
 
 
-def mesh_repulsion(Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0) -> np.ndarray:
+def mesh_repulsion(
+    Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0
+) -> np.ndarray:
     """NEG's expected repulsion on each point beyond the near field, on a mesh.
 
     The drawn negatives' repulsion in expectation over *all* pairs, exactly
@@ -1437,9 +1448,10 @@ def mesh_repulsion(Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0) -> np.ndarr
         ``near_field``).
     workers : int
         Threads for the FFTs.
-    b : float
-        Kernel exponent: ``r2`` above stands for ``r2**b``, and the force
-        has the factor ``b r2**(b - 1)`` (the chain rule).
+    b, bt : float
+        Kernel exponent and its weight: ``r2`` above stands for ``D = (1 -
+        bt) r2 + bt r2**b``, and the force has the factor ``dD/dr2`` (the
+        chain rule).
 
     Returns
     -------
@@ -1466,8 +1478,10 @@ def mesh_repulsion(Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0) -> np.ndarr
     r2 = R[0] ** 2 + R[1] ** 2
     sw = np.clip(1.0 - r2 / (h * h), 0.0, None) ** 2
     r2 = np.maximum(r2, 1e-30)  # the origin: 1 - sw = 0 there
-    pb = r2**b
-    kern = (1.0 - sw) * (b * pb / r2) / ((1.0 + nu * (pb + eps)) * (pb + eps))
+    pw = r2**b
+    pb = (1.0 - bt) * r2 + bt * pw
+    slope = (1.0 - bt) + bt * b * pw / r2
+    kern = (1.0 - sw) * slope / ((1.0 + nu * (pb + eps)) * (pb + eps))
     comps = np.stack([kern * R[a] for a in range(d)]).astype(np.float32)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
     rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)

@@ -18,9 +18,10 @@ with ``lo = 1e-4`` and ``hi = 1``; a clipped term contributes no gradient.
   for far-apart neighbours once ``nu`` is large), and the negatives weighted
   by ``w = noise_ratio / m`` (:func:`napari_cne.spectrum.noise_ratio`).
 * ``nce``:  the same with ``nu = m exp(theta)`` and ``theta`` learned.
-* ``neg`` and ``nce`` take a kernel exponent ``b``: ``d2`` above stands for
-  ``d2**b`` (``b = 1``: the Cauchy kernel; umap-learn's kernel
-  ``1 / (1 + a d^2b)`` is ``eps -> 0`` up to the scale ``a``).
+* ``neg`` and ``nce`` take a kernel exponent ``b`` and its weight ``bt``:
+  ``d2`` above stands for ``(1 - bt) d2 + bt d2**b`` (``b = 1``: the Cauchy
+  kernel; umap-learn's ``1 / (1 + a d^2b)`` is NEG's posterior with
+  ``bt = 1`` and ``eps -> 0``, up to the scale ``a``).
 * ``umap``: ``-log c(q_+) - sum_k log c(1 - q_k)``.
 * ``infonce``: ``T [-log c(q_+) + log(c(q_+) + sum_k c(q_k)) / rho]`` with
   ``T = 0.5``.
@@ -57,13 +58,13 @@ def _in_range(x: torch.Tensor) -> torch.Tensor:
     return (x >= CLAMP_LOW) & (x <= CLAMP_HIGH)
 
 
-def _power(d2: torch.Tensor, b: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``d2**b`` and its derivative ``b d2**(b - 1)``."""
-    if b == 1.0:
-        return d2, torch.ones_like(d2)
+def _power(d2: torch.Tensor, b: float, bt: float) -> tuple[torch.Tensor, object]:
+    """Return ``D = (1 - bt) d2 + bt d2**b`` and its derivative in ``d2``."""
+    if b == 1.0 or bt == 0.0:
+        return d2, 1.0
     safe = d2.clamp_min(1e-30)  # the force ~ d**(2b - 1): 0 at d = 0 for b > 1/2
     p = safe.pow(b)
-    return p, b * p / safe
+    return (1.0 - bt) * d2 + bt * p, (1.0 - bt) + bt * b * p / safe
 
 
 def pair_gradients(
@@ -75,6 +76,7 @@ def pair_gradients(
     rho: float = 1.0,
     eps: float = 1.0,
     b: float = 1.0,
+    bt: float = 1.0,
     exaggeration: float = 1.0,
     neg_weight: float = 1.0,
     compute_loss: bool = True,
@@ -95,9 +97,9 @@ def pair_gradients(
         InfoNCE repulsion down-weighting (``>= 1`` moves towards UMAP).
     eps : float
         Kernel offset, ``q = 1 / (eps + d2)``.
-    b : float
-        NEG / NCE: kernel exponent, ``q = 1 / (eps + d2**b)``; the
-        gradients stay with respect to ``d2``.
+    b, bt : float
+        NEG / NCE: kernel exponent and its weight, ``q = 1 / (eps + (1 - bt)
+        d2 + bt d2**b)``; the gradients stay with respect to ``d2``.
     exaggeration : float
         Factor on the attractive part of the positive term.
     neg_weight : float
@@ -110,8 +112,8 @@ def pair_gradients(
     PairGradients
     """
     if loss in ("neg", "nce"):
-        p_pos, s_pos = _power(d2_pos, b)
-        p_neg, s_neg = _power(d2_neg, b)
+        p_pos, s_pos = _power(d2_pos, b, bt)
+        p_neg, s_neg = _power(d2_neg, b, bt)
         a_pos = nu * (p_pos + eps)
         sig_pos = 1.0 / (1.0 + a_pos)
         g_pos = (exaggeration * nu) * sig_pos * s_pos

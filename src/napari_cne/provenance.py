@@ -52,6 +52,7 @@ _RESOLVED = (
     "noise_ratio_",
     "eps_",
     "b_",
+    "b_weight_",
     "near_radius_",
     "rho_",
     "z_",

@@ -49,7 +49,7 @@ __all__ = [
     "Z_TSNE_SATURATION",
     "edge_weight_power",
     "infonce_rho",
-    "kernel_b",
+    "kernel_mix",
     "kernel_eps",
     "near_field_share",
     "noise_ratio",
@@ -177,9 +177,10 @@ def kernel_eps(s: float) -> float:
 
     ``eps="auto"``: 1 at ``s <= 0`` (t-SNE's Cauchy kernel), ``1e-3`` at
     ``s >= 1`` (UMAP's similarity is ``1 / (1 + a d^2b)`` with ``a ~ 1.6``,
-    ``b ~ 0.9``, close to ``1 / d^2b``: the paper's eps -> 0; the exponent
-    is :func:`kernel_b`), log-linear between. It sharpens the UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with
-    fuzzy edge weights) without moving the spread much.
+    ``b ~ 0.9``, close to ``1 / d^2b``: the paper's eps -> 0; for the
+    exponent see :func:`kernel_mix`), log-linear between. It sharpens the
+    UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with fuzzy edge weights) without
+    moving the spread much.
     """
     return UMAP_EPS ** _towards_umap(s)
 
@@ -188,18 +189,20 @@ def kernel_eps(s: float) -> float:
 UMAP_B = 0.875
 
 
-def kernel_b(s: float) -> float:
-    """Return the kernel exponent ``b`` of ``q = 1 / (eps + d^2b)`` at ``s``.
+def kernel_mix(s: float) -> float:
+    """Return the weight ``t`` of the heavy tail at ``s`` (``b="auto"``).
 
-    ``b="auto"``: 1 at ``s <= 0`` (t-SNE's Cauchy kernel), 7/8 at ``s >= 1``,
-    linear between. umap-learn's similarity ``1 / (1 + a d^2b)`` has
-    ``b = 0.895`` at its defaults (``min_dist=0.1``); 7/8 is as close and is
-    three square roots instead of a ``pow`` in the kernels. The heavier tail
-    keeps more neighbours at the UMAP end (MNIST-70k NP@15 0.14 instead of
-    0.12, umap-learn 0.125); between the ends ``pow`` makes an epoch about
-    a third slower.
+    The kernel is ``1 / (eps + (1 - t) d^2 + t d^(2 UMAP_B))``: t-SNE's
+    Cauchy kernel at ``s <= 0`` (``t = 0``), ``1 / (eps + d^(7/4))`` at
+    ``s >= 1``, linear in ``s`` between, so the layout moves continuously.
+    umap-learn's similarity ``1 / (1 + a d^2b)`` has ``b = 0.895`` at its
+    defaults (``min_dist=0.1``); 7/8 is as close and is three square roots
+    in the kernels instead of a ``pow`` (which would cost a third of the
+    epoch; a blend of the two terms costs no more at any ``s``). The
+    heavier tail keeps more neighbours at the UMAP end (MNIST-70k NP@15
+    0.14 instead of 0.12, umap-learn 0.125).
     """
-    return 1.0 - (1.0 - UMAP_B) * _towards_umap(s)
+    return _towards_umap(s)
 
 
 def edge_weight_power(s: float) -> float:
