@@ -34,6 +34,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
+from .spectrum import UMAP_B
+
 __all__ = [
     "LOSS_CODES",
     "build_grid",
@@ -49,8 +51,6 @@ LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 LO = 1e-4
 HI = 1.0
 INFONCE_T = 0.5
-#: The UMAP end's kernel exponent (``spectrum.UMAP_B``), computed without pow.
-B_UMAP = 0.875
 #: Added under roots and divisions by ``d2`` (a float32 normal number).
 _TINY = 1e-30
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -109,9 +109,9 @@ def _kpow(d2, b, t):
     one = f32(1.0)
     if t == f32(0.0) or b == one:
         return d2, one
-    if b == f32(B_UMAP):
+    if b == f32(UMAP_B):  # 7/8: without pow
         r8 = np.sqrt(np.sqrt(np.sqrt(d2 + f32(_TINY))))
-        p, dp = d2 / r8, f32(B_UMAP) / r8
+        p, dp = d2 / r8, f32(UMAP_B) / r8
     else:
         p = (d2 + f32(_TINY)) ** b
         dp = b * p / (d2 + f32(_TINY))

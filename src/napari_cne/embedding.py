@@ -33,7 +33,7 @@ import torch
 from . import _validation, spectrum
 from ._validation import check_data
 from .initialization import pca_init, random_init, rescale, spectral_init
-from .losses import LOSSES, pair_gradients
+from .losses import LOSSES, kernel_term, pair_gradients
 from .neighbors import (
     binarize_symmetric,
     exact_knn,
@@ -437,25 +437,14 @@ class ContrastiveEmbedding:
                 raise ValueError("learning_rate must be 'auto' or a positive number")
         if not (float(self.exaggeration) > 0):
             raise ValueError("exaggeration must be positive")
-        if not (isinstance(self.eps, str) and self.eps == "auto"):
-            try:
-                ok = float(self.eps) > 0 and math.isfinite(float(self.eps))
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:  # 1 / (eps + d^2) is infinite where two points coincide
-                raise ValueError("eps must be 'auto' or a positive number")
-        if not (isinstance(self.b, str) and self.b == "auto"):
-            try:
-                ok = float(self.b) > 0 and math.isfinite(float(self.b))
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise ValueError("b must be 'auto' or a positive number")
-            if self.loss not in ("neg", "nce") and float(self.b) != 1.0:
-                raise ValueError(
-                    f"b applies to the 'neg' and 'nce' losses; loss {self.loss!r} "
-                    "uses the kernel 1 / (eps + d^2)"
-                )
+        # eps: 1 / (eps + d^2) is infinite where two points coincide
+        _check_auto_or_positive("eps", self.eps)
+        fixed_b = _check_auto_or_positive("b", self.b)
+        if fixed_b and self.loss not in ("neg", "nce") and float(self.b) != 1.0:
+            raise ValueError(
+                f"b applies to the 'neg' and 'nce' losses; loss {self.loss!r} "
+                "uses the kernel 1 / (eps + d^2)"
+            )
         nf = self.near_field
         nf_ok = (isinstance(nf, str) and nf == "auto") or (
             isinstance(nf, (int, float))
@@ -1416,6 +1405,22 @@ class ContrastiveEmbedding:
         return Ynew.cpu().numpy()
 
 
+def _check_auto_or_positive(name: str, value) -> bool:
+    """Raise unless ``value`` is "auto" or a positive finite number.
+
+    Returns True for a number (False for "auto").
+    """
+    if isinstance(value, str) and value == "auto":
+        return False
+    try:
+        ok = float(value) > 0 and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be 'auto' or a positive number")
+    return True
+
+
 def mesh_repulsion(
     Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0
 ) -> np.ndarray:
@@ -1477,10 +1482,7 @@ def mesh_repulsion(
     R = np.meshgrid(*off, indexing="ij")
     r2 = R[0] ** 2 + R[1] ** 2
     sw = np.clip(1.0 - r2 / (h * h), 0.0, None) ** 2
-    r2 = np.maximum(r2, 1e-30)  # the origin: 1 - sw = 0 there
-    pw = r2**b
-    pb = (1.0 - bt) * r2 + bt * pw
-    slope = (1.0 - bt) + bt * b * pw / r2
+    pb, slope = kernel_term(r2, b, bt)  # at the origin 1 - sw = 0
     kern = (1.0 - sw) * slope / ((1.0 + nu * (pb + eps)) * (pb + eps))
     comps = np.stack([kern * R[a] for a in range(d)]).astype(np.float32)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)

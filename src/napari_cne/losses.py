@@ -58,12 +58,17 @@ def _in_range(x: torch.Tensor) -> torch.Tensor:
     return (x >= CLAMP_LOW) & (x <= CLAMP_HIGH)
 
 
-def _power(d2: torch.Tensor, b: float, bt: float) -> tuple[torch.Tensor, object]:
-    """Return ``D = (1 - bt) d2 + bt d2**b`` and its derivative in ``d2``."""
+def kernel_term(d2, b: float, bt: float):
+    """Return ``D = (1 - bt) d2 + bt d2**b`` and its derivative in ``d2``.
+
+    ``d2``: a torch tensor or a numpy array (``embedding.mesh_repulsion``);
+    the derivative is the scalar 1 for the Cauchy kernel. The CPU kernel's
+    twin is ``napari_cne._kernels._kpow``.
+    """
     if b == 1.0 or bt == 0.0:
         return d2, 1.0
-    safe = d2.clamp_min(1e-30)  # the force ~ d**(2b - 1): 0 at d = 0 for b > 1/2
-    p = safe.pow(b)
+    safe = d2.clip(min=1e-30)  # the force ~ d**(2b - 1): 0 at d = 0 for b > 1/2
+    p = safe**b
     return (1.0 - bt) * d2 + bt * p, (1.0 - bt) + bt * b * p / safe
 
 
@@ -112,8 +117,8 @@ def pair_gradients(
     PairGradients
     """
     if loss in ("neg", "nce"):
-        p_pos, s_pos = _power(d2_pos, b, bt)
-        p_neg, s_neg = _power(d2_neg, b, bt)
+        p_pos, s_pos = kernel_term(d2_pos, b, bt)
+        p_neg, s_neg = kernel_term(d2_neg, b, bt)
         a_pos = nu * (p_pos + eps)
         sig_pos = 1.0 / (1.0 + a_pos)
         g_pos = (exaggeration * nu) * sig_pos * s_pos
