@@ -365,7 +365,7 @@ def run_child(spec: dict) -> dict:
         if method.startswith("cne_s"):
             # our small warm-up fit uses exact kNN; the timed fit may use
             # pynndescent (large n), whose numba code compiles on first use
-            from napari_cne.neighbors import warm_up
+            from napari_cne.engine.neighbors import warm_up
 
             warm_up()
         out["warmup_s"] = time.perf_counter() - t0
@@ -393,7 +393,7 @@ def run_child(spec: dict) -> dict:
         return out
 
     # metrics after the RSS reading, identical code for every method
-    from napari_cne.metrics import (
+    from napari_cne.engine.metrics import (
         centroid_spearman,
         knn_accuracy,
         neighbor_preservation,

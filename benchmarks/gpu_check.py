@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from napari_cne import ContrastiveEmbedding
-from napari_cne.losses import pair_gradients
-from napari_cne.metrics import knn_accuracy, neighbor_preservation
+from napari_cne.engine.losses import pair_gradients
+from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
 
 
 def pca50(X: np.ndarray) -> np.ndarray:

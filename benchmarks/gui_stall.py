@@ -117,7 +117,7 @@ def run(args) -> dict:
     from qtpy.QtCore import Qt, QTimer
     from qtpy.QtWidgets import QApplication
 
-    from napari_cne._qt._layout import point_size
+    from napari_cne.render.layout import point_size
 
     viewer = napari.Viewer(title="napari-cne GUI stall benchmark", show=True)
     viewer.window.resize(*WINDOW_SIZE)

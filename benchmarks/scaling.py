@@ -87,7 +87,7 @@ def child(spec: dict) -> dict:
     if method in ("ours", "umap"):  # compile the JIT code before timing
         _fit(method, {**spec["params"], "n_epochs": 5}, warm, threads)
     if method == "ours" and len(X) > 20_000:
-        from napari_cne.neighbors import warm_up
+        from napari_cne.engine.neighbors import warm_up
 
         warm_up()  # the big run uses pynndescent
     warm_s = time.perf_counter() - t0

@@ -21,7 +21,7 @@ import numpy as np
 
 TICK_MS = 20
 KNN = (
-    "import time, numpy as np; from napari_cne.neighbors import nndescent_knn; "
+    "import time, numpy as np; from napari_cne.engine.neighbors import nndescent_knn; "
     "X = np.random.default_rng(0).normal(size=(20000, 50)).astype(np.float32); "
     "t = time.perf_counter(); nndescent_knn(X, 15, random_state=0); "
     "print(time.perf_counter() - t)"
@@ -74,7 +74,7 @@ def main() -> None:
     )
     t_cold = float(cold.stdout.strip())
     X = np.random.default_rng(0).normal(size=(20000, 50)).astype(np.float32)
-    from napari_cne.neighbors import nndescent_knn
+    from napari_cne.engine.neighbors import nndescent_knn
 
     t0 = time.perf_counter()
     nndescent_knn(X, 15, random_state=0)

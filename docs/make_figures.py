@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from napari_cne import spectrum_sweep  # noqa: E402
-from napari_cne.metrics import knn_accuracy, neighbor_preservation  # noqa: E402
+from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"

@@ -16,9 +16,14 @@ import pandas as pd
 import pytest
 
 from napari_cne.__main__ import main
-from napari_cne.cli import normalize_argv, output_columns, sweep_path
-from napari_cne.metrics import format_quality, neighbor_preservation, quality_report
-from napari_cne.provenance import save_params
+from napari_cne.cli import normalize_argv, sweep_path
+from napari_cne.engine.metrics import (
+    format_quality,
+    neighbor_preservation,
+    quality_report,
+)
+from napari_cne.engine.provenance import save_params
+from napari_cne.features import output_columns
 
 from ._data import digits
 

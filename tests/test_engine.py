@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from napari_cne import ContrastiveEmbedding, spectrum_sweep
-from napari_cne.metrics import knn_accuracy, neighbor_preservation
+from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
 
 from ._data import digits, digits_graph, mnist_pca
 

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 
 from napari_cne import ContrastiveEmbedding
+from napari_cne.engine.metrics import knn_accuracy
 from napari_cne.features import feature_matrix, object_features
-from napari_cne.metrics import knn_accuracy
 
 from ._data import shared_path
 

@@ -8,12 +8,8 @@ import pytest
 import scipy.sparse as sp
 
 from napari_cne import ContrastiveEmbedding, knn_graph
-from napari_cne.neighbors import (
-    exact_knn,
-    fuzzy_graph,
-    nndescent_knn,
-    symmetric_graph,
-)
+from napari_cne.engine.graph import fuzzy_graph, symmetric_graph
+from napari_cne.engine.neighbors import exact_knn, nndescent_knn
 
 from ._data import digits
 
@@ -217,7 +213,7 @@ def test_no_warnings_for_clean_input():
 
 
 def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
-    from napari_cne import neighbors
+    from napari_cne.engine import neighbors
 
     calls = []
 

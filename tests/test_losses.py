@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_cne.losses import pair_gradients
+from napari_cne.engine.losses import pair_gradients
 
 LO, HI = 1e-4, 1.0
 
@@ -119,7 +119,7 @@ def test_unknown_loss_is_a_clear_error():
     "b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 1.0), (1.3, 1.0), (0.875, 0.3), (0.8, 0.6)]
 )
 def test_cpu_kernel_power_matches_its_formula(b, bt):
-    from napari_cne._kernels import _kpow
+    from napari_cne.engine.kernels.common import kernel_term as _kpow
 
     d2 = np.array([0.0, 1e-3, 0.7, 5.0, 400.0], dtype=np.float32)
     f32 = np.float32
@@ -138,7 +138,7 @@ def test_cpu_kernel_power_matches_its_formula(b, bt):
 def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b, bt):
     """One edge through the CPU kernel (no negatives): the step of both ends
     and the loss are those of ``pair_gradients`` for the same kernel."""
-    from napari_cne._kernels import sgd_window
+    from napari_cne.engine.kernels.sgd import sgd_window
 
     nu, eps, lr = 0.7, 1e-3, 1e-3
     Y0 = np.array([[0.3, -1.2], [2.0, 0.5]], dtype=np.float32)

@@ -5,11 +5,13 @@ import pytest
 import torch
 
 from napari_cne import ContrastiveEmbedding
-from napari_cne._kernels import build_grid, near_field, sgd_window, shuffle_windows
-from napari_cne.embedding import mesh_repulsion
-from napari_cne.losses import pair_gradients
-from napari_cne.metrics import neighbor_preservation
-from napari_cne.neighbors import exact_knn, symmetric_graph
+from napari_cne.engine.fields import mesh_repulsion
+from napari_cne.engine.graph import symmetric_graph
+from napari_cne.engine.kernels.grid import build_grid, near_field
+from napari_cne.engine.kernels.sgd import sgd_window, shuffle_windows
+from napari_cne.engine.losses import pair_gradients
+from napari_cne.engine.metrics import neighbor_preservation
+from napari_cne.engine.neighbors import exact_knn
 
 from ._data import digits, mnist_pca
 
@@ -88,9 +90,9 @@ def test_mesh_is_the_far_field_summed_over_all_pairs():
     X, _ = mnist_pca(5000)
     model = ContrastiveEmbedding(s=0.0, n_epochs=40, random_state=0).fit(X)
     Y = model.embedding_.astype(np.float32)
-    spec = model._spec(0.0)
-    _, deg, eff = model._near_deg
-    h, nu, eps = model.near_radius_, spec["nu"], spec["eps"]
+    spec = model._spectrum.at(0.0)
+    deg, eff = model._backend.near.degrees(None, None, 0, spec.edge_power)
+    h, nu, eps = model.near_radius_, spec.nu, spec.eps
     rows = np.random.default_rng(0).choice(len(Y), 300, replace=False)
     # the Cauchy kernel, the UMAP end's and a blend (s = 0.5)
     for b, bt in ((1.0, 1.0), (0.875, 1.0), (0.875, 0.5)):
@@ -162,7 +164,7 @@ def test_far_field_in_one_dimension_and_only_with_the_near_field():
     assert np.isfinite(Y).all() and Y.std() > 1
     # without the near field there is no radius to split at: drawn negatives
     m = ContrastiveEmbedding(s=0.0, n_epochs=3, near_field=0).fit(X)
-    assert not m._far_on
+    assert not m._backend.far.on
 
 
 def test_near_field_in_three_dimensions_and_on_a_flat_layout():
@@ -170,7 +172,7 @@ def test_near_field_in_three_dimensions_and_on_a_flat_layout():
     m = ContrastiveEmbedding(n_components=3, s=0.0, n_epochs=60, random_state=0)
     Y = m.fit_transform(X)
     assert m.near_radius_ is not None and np.isfinite(Y).all()
-    from napari_cne.metrics import knn_accuracy
+    from napari_cne.engine.metrics import knn_accuracy
 
     assert knn_accuracy(Y, y) >= 0.95
     # a layout flat in one axis (the grid is sized by cell count, not volume)
@@ -181,7 +183,7 @@ def test_near_field_in_three_dimensions_and_on_a_flat_layout():
 
 
 def test_exact_share_runs_from_all_at_tsne_to_none_at_umap():
-    from napari_cne.spectrum import near_field_share
+    from napari_cne.engine.spectrum import near_field_share
 
     shares = [near_field_share(s) for s in (-1.0, 0.0, 0.25, 0.5, 1.0, 2.0)]
     assert shares == [1.0, 1.0, 0.75, 0.5, 0.0, 0.0]

@@ -91,8 +91,11 @@ def test_wheel_contents(dist):
     for required in (
         "napari_cne/__init__.py",
         "napari_cne/napari.yaml",
-        "napari_cne/cli.py",
-        "napari_cne/provenance.py",
+        "napari_cne/cli/__init__.py",
+        "napari_cne/engine/provenance.py",
+        "napari_cne/engine/kernels/sgd.py",
+        "napari_cne/features/objects.py",
+        "napari_cne/render/colors.py",
         "napari_cne/_qt/widget.py",
     ):
         assert required in names
@@ -115,7 +118,8 @@ def test_sdist_contents(dist):
         "napari.yaml",
         "src/napari_cne/napari.yaml",
         "src/napari_cne/__init__.py",
-        "src/napari_cne/cli.py",
+        "src/napari_cne/cli/__init__.py",
+        "src/napari_cne/engine/estimator.py",
         "tests/test_cli.py",
         "tests/test_packaging.py",
         "docs/cli.md",

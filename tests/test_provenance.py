@@ -1,4 +1,4 @@
-"""Provenance records and parameter sets (napari_cne.provenance)."""
+"""Provenance records and parameter sets (napari_cne.engine.provenance)."""
 
 import datetime as dt
 import json
@@ -10,7 +10,7 @@ import torch
 
 import napari_cne
 from napari_cne import ContrastiveEmbedding
-from napari_cne.provenance import jsonable, load_params, provenance, save_params
+from napari_cne.engine.provenance import jsonable, load_params, provenance, save_params
 
 from ._data import digits
 

@@ -182,9 +182,14 @@ def test_nan_pixels_spoil_only_their_objects(objects):
 def test_all_rows_missing_names_the_culprit_columns():
     df = pd.DataFrame({"area": np.arange(10.0), "dna_mean": np.full(10, np.nan)})
     with pytest.raises(ValueError, match="0 of 10 rows") as err:
-        feature_matrix(df)
+        feature_matrix(df, ["area", "dna_mean"])
     # the user must learn which column (image) to leave out
     assert "dna_mean" in str(err.value)
+    # by default (the widget's and the command line's rule) an empty column
+    # is no feature, and a warning says so
+    with pytest.warns(UserWarning, match="'dna_mean' have no values"):
+        X, kept, used = feature_matrix(df)
+    assert used == ["area"] and kept.all()
 
 
 def test_widget_nan_pixels_leave_out_their_objects(qtbot, make_napari_viewer, objects):
@@ -611,9 +616,9 @@ def fake_low_memory(monkeypatch, available: int) -> None:
     """Make every available-memory probe the engine might use report ``available``."""
     import psutil
 
-    from napari_cne import _validation, embedding
+    from napari_cne.engine import prepare, validation
 
-    for mod in (_validation, embedding):
+    for mod in (validation, prepare):
         monkeypatch.setattr(mod, "available_memory", lambda: available, raising=False)
     fake = psutil.virtual_memory()._replace(available=available, free=available)
     monkeypatch.setattr(psutil, "virtual_memory", lambda *a, **k: fake)
@@ -692,7 +697,7 @@ def test_engine_stop_from_another_thread_mid_run():
     assert m.stopped_early_ and 3 <= m.n_epochs_ < 100_000
     assert len(m.losses_) == m.n_epochs_
     assert np.isfinite(m.embedding_).all()
-    np.testing.assert_array_equal(m.embedding_, m._Y.numpy())
+    np.testing.assert_array_equal(m.embedding_, m._backend.layout())
     m.optimize(5)  # the partial layout can be continued
     assert not m.stopped_early_ and np.isfinite(m.embedding_).all()
 

@@ -6,8 +6,9 @@ import numba
 import numpy as np
 import pytest
 
-from napari_cne import ContrastiveEmbedding, infonce_rho, neg_nu, spectrum, z_bar
-from napari_cne.metrics import neighbor_preservation
+from napari_cne import ContrastiveEmbedding, infonce_rho, neg_nu, z_bar
+from napari_cne.engine import spectrum
+from napari_cne.engine.metrics import neighbor_preservation
 
 from ._data import digits_graph, mnist_pca
 

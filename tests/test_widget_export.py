@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from napari_cne._qt.export import describe_s, render_sweep_frames, save_sweep_gif
+from napari_cne.engine.spectrum import describe_s
+from napari_cne.render.gif import render_sweep_frames, save_sweep_gif
 
 
 def test_describe_s():
@@ -46,7 +47,7 @@ def test_save_sweep_gif(tmp_path):
 
 
 def test_align_layouts_undoes_rotation_and_reflection():
-    from napari_cne._qt.export import align_layouts
+    from napari_cne.render.gif import align_layouts
 
     rng = np.random.default_rng(2)
     a = rng.normal(size=(40, 2))

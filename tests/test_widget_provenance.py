@@ -8,7 +8,7 @@ import numpy as np
 
 import napari_cne
 from napari_cne import ContrastiveEmbedding
-from napari_cne.provenance import load_params
+from napari_cne.engine.provenance import load_params
 from tests.test_widget import FAST, run_and_wait
 
 
@@ -85,8 +85,8 @@ def test_widget_warms_up_pynndescent_once_in_background(
 ):
     import threading
 
-    from napari_cne import neighbors
     from napari_cne._qt import widget as wmod
+    from napari_cne.engine import neighbors
 
     calls = []
     done = threading.Event()

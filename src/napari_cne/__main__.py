@@ -55,8 +55,8 @@ def _demo_engine(args: argparse.Namespace) -> int:
 
     from napari_cne import ContrastiveEmbedding
     from napari_cne._sample_data import load_human_mitosis
+    from napari_cne.engine.metrics import neighbor_preservation
     from napari_cne.features import feature_matrix, object_features
-    from napari_cne.metrics import neighbor_preservation
 
     dna, labels = load_human_mitosis()
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from ._colors import next_color
+from ..render.colors import next_color
 
 __all__ = ["ClassSet"]
 

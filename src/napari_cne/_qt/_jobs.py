@@ -8,7 +8,6 @@ messages that the widget turns into layer updates in the GUI thread.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -17,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..embedding import ContrastiveEmbedding
-from ..features import feature_matrix, object_features, pixel_features
-from ..sweep import iter_spectrum_sweep
-from ._layout import Box
+from ..engine.estimator import ContrastiveEmbedding
+from ..engine.sweep import iter_spectrum_sweep
+from ..features import feature_matrix, log_columns, object_features, pixel_features
+from ..render.layout import Box
 
 __all__ = [
     "USER_ERRORS",
@@ -161,30 +160,6 @@ def prepare_input(ctx: Context) -> None:
             log=log_columns(ctx.columns, ctx.log_patterns),
         )
     ctx.X, ctx.kept, ctx.used_columns = X, kept, used
-
-
-def log_columns(columns, patterns) -> list:
-    """Columns matching any of the (fnmatch) patterns; unmatched -> error.
-
-    Raises
-    ------
-    ValueError
-        For a pattern that matches no feature column (a typo would
-        otherwise pass silently).
-    """
-    columns = list(columns or [])
-    out = []
-    for pat in patterns:
-        hits = [c for c in columns if fnmatch.fnmatchcase(str(c), pat)]
-        if not hits:
-            shown = ", ".join(map(str, columns[:8])) + (
-                ", …" if len(columns) > 8 else ""
-            )
-            raise ValueError(
-                f"log column {pat!r} matches none of the features ({shown})"
-            )
-        out += [c for c in hits if c not in out]
-    return out
 
 
 def _relay(job: Job, it, kind: str):

@@ -33,7 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..provenance import jsonable
+from ..engine.provenance import jsonable
 from ._classes import ClassSet
 from ._linking import Linker, Target, overlay_transform, render_overlay
 

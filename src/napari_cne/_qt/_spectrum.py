@@ -15,7 +15,7 @@ from qtpy.QtWidgets import (
 )
 from superqt import QDoubleSlider
 
-from .export import describe_s
+from ..engine.spectrum import describe_s
 
 __all__ = ["SpectrumSlider"]
 

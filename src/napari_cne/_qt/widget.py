@@ -62,11 +62,14 @@ from qtpy.QtWidgets import (
 )
 from superqt import QCollapsible
 
-from ..embedding import ContrastiveEmbedding
-from ..features import ID_COLUMNS, _check_labels, is_numeric, read_table
-from ..metrics import format_quality, quality_report
-from ..provenance import jsonable, load_params, provenance
-from ._colors import UNIFORM_COLOR, color_range, column_colors, gradient
+from ..engine.estimator import ContrastiveEmbedding
+from ..engine.metrics import format_quality, quality_report
+from ..engine.provenance import jsonable, load_params, provenance
+from ..engine.spectrum import describe_s
+from ..features import ID_COLUMNS, check_labels, is_numeric, read_table
+from ..render.colors import UNIFORM_COLOR, color_range, column_colors, gradient
+from ..render.gif import align_layouts, save_sweep_gif
+from ..render.layout import box_beside, fit_box, layout_span, point_size
 from ._jobs import (
     USER_ERRORS,
     Context,
@@ -76,12 +79,10 @@ from ._jobs import (
     optimize_gen,
     sweep_gen,
 )
-from ._layout import box_beside, fit_box, layout_span, point_size
 from ._linking import Target, current_index
 from ._selection import CLASS_KEY, SelectionPanel, keys_from_table
 from ._spectrum import SpectrumSlider
 from ._viewer2 import EmbeddingViewer, WindowWatcher
-from .export import align_layouts, describe_s, save_sweep_gif
 
 __all__ = ["SWEEP_S", "EmbeddingWidget", "Loss"]
 
@@ -147,7 +148,7 @@ def _warm_up_knn() -> None:
     if _WARM["started"] or os.environ.get("NAPARI_CNE_WARMUP", "1") == "0":
         return
     _WARM["started"] = True
-    from ..neighbors import warm_up
+    from ..engine.neighbors import warm_up
 
     def run() -> None:
         with contextlib.suppress(Exception):
@@ -1334,7 +1335,7 @@ class EmbeddingWidget(QWidget):
                 time_axis = STACK_CHOICES[self.stack_combo.currentText()]
             else:
                 time_axis = 0 if ndim == 4 else None
-            data = _check_labels(labels.data, time_axis=time_axis)
+            data = check_labels(labels.data, time_axis=time_axis)
             images = {}
             for name in self._checked(self.images_list):
                 img = self._layer(name)

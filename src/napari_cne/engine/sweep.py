@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .embedding import ContrastiveEmbedding, Snapshot
+from .estimator import ContrastiveEmbedding, Snapshot
 
 __all__ = ["iter_spectrum_sweep", "spectrum_sweep"]
 
@@ -47,12 +47,12 @@ def iter_spectrum_sweep(
             and anchor_layout is not None
             and (float(s_values[order[pos - 1]]) < anchor_s)
         ):
-            model._Y.copy_(anchor_layout)  # restart the upward walk at the anchor
+            model._set_layout(anchor_layout)  # restart the upward walk at the anchor
         snap = None
         for last in model.iter_optimize(n_epochs, s=s, every=10**9):
             snap = last
         if pos == 0:
-            anchor_layout = model._Y.clone()
+            anchor_layout = model.embedding_.copy()
         yield i, snap
 
 

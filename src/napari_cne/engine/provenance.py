@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._version import __version__
+from .._version import __version__
 
 __all__ = ["jsonable", "load_params", "provenance", "save_params"]
 
@@ -185,7 +185,7 @@ def provenance(
 
 
 def _valid_names() -> dict:
-    from .embedding import ContrastiveEmbedding
+    from .estimator import ContrastiveEmbedding
 
     return ContrastiveEmbedding().get_params()
 

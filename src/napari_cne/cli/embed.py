@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .features import ID_COLUMNS, is_numeric
+from ..features import default_columns, is_numeric, output_columns
+from ..render.plot import plot_embeddings
 
 __all__ = [
     "EXIT_FAILED",
@@ -34,9 +35,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "add_embed_parser",
-    "default_columns",
     "normalize_argv",
-    "output_columns",
     "run_embed",
     "sidecar_path",
     "sweep_path",
@@ -51,9 +50,6 @@ EXIT_USAGE = 2
 #: Exit status: interrupted with Ctrl-C.
 EXIT_INTERRUPTED = 130
 
-#: Columns written by napari-cne (``cne_0``, ``cne2_1``, ...): never features
-#: by default, never overwritten.
-_OURS = re.compile(r"^cne\d*_\d+$")
 #: Neighbourhood size of the quality readout.
 QUALITY_K = 15
 #: Query points of the quality readout.
@@ -105,22 +101,6 @@ def sidecar_path(output: str | Path) -> Path:
     return output.with_name(output.name + ".json")
 
 
-def output_columns(existing: Sequence[str], n_components: int = 2) -> list[str]:
-    """Names for the embedding columns that clash with none in ``existing``.
-
-    ``cne_0, cne_1`` first, then ``cne2_0, cne2_1``, ``cne3_0`` ... (as the
-    napari widget does), so an earlier embedding is never overwritten.
-    """
-    have = {str(c) for c in existing}
-    k = 1
-    while True:
-        prefix = "cne" if k == 1 else f"cne{k}"
-        names = [f"{prefix}_{j}" for j in range(n_components)]
-        if not have.intersection(names):
-            return names
-        k += 1
-
-
 # ---------------------------------------------------------------------- input
 def _read_input(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read an input file into a table (the one place that reads inputs).
@@ -138,7 +118,7 @@ def _read_input(path: str | Path, columns: Sequence[str] | None = None) -> pd.Da
         For an unsupported suffix or content that cannot be read as a table
         (also a ``.parquet`` file without pyarrow: the message says so).
     """
-    from .features import read_table
+    from ..features import read_table
 
     path = Path(path)
     if not path.exists():
@@ -190,25 +170,6 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
     return [v for v in out if v]
 
 
-def default_columns(table: pd.DataFrame) -> list[str]:
-    """Feature columns used when ``--columns`` is not given.
-
-    Numeric (and boolean) columns, except ids
-    (:data:`napari_cne.features.ID_COLUMNS`, any case), columns napari-cne
-    wrote (``cne_0`` ...), a saved pandas index (``Unnamed: 0``) and columns
-    without any value.
-    """
-    return [
-        c
-        for c in table.columns
-        if is_numeric(table[c])
-        and c.lower() not in ID_COLUMNS
-        and not _OURS.match(c)
-        and not c.startswith("Unnamed: ")
-        and table[c].notna().any()
-    ]
-
-
 @dataclass
 class _Features:
     """The matrix that gets embedded and how it was made."""
@@ -225,7 +186,7 @@ class _Features:
 
 
 def _features(table: pd.DataFrame, args: argparse.Namespace) -> _Features:
-    from .features import feature_matrix
+    from ..features import feature_matrix
 
     columns = _split(args.columns)
     exclude = _split(args.exclude_columns) or []
@@ -335,7 +296,7 @@ _FLAG_PARAMS = {
 
 def _params(args: argparse.Namespace) -> dict:
     """Engine defaults < CLI defaults (seed 0) < ``--params`` < explicit flags."""
-    from .provenance import load_params
+    from ..engine.provenance import load_params
 
     params: dict = {"random_state": 0}
     if args.params is not None:
@@ -458,101 +419,6 @@ def _labels_of(table: pd.DataFrame, column: str | None, kept: np.ndarray):
     return values, None
 
 
-# ------------------------------------------------------------------- plotting
-def _is_categorical(series: pd.Series) -> bool:
-    if not is_numeric(series) or pd.api.types.is_bool_dtype(series):
-        return True
-    if pd.api.types.is_integer_dtype(series):
-        return series.nunique(dropna=True) <= 20
-    return False
-
-
-_GREY = (0.75, 0.75, 0.75, 1.0)
-
-
-def _category_colours(colour: pd.Series) -> tuple[np.ndarray, dict]:
-    """RGBA per point and a legend ``{label: RGBA}`` for a categorical column.
-
-    The 19 most frequent classes get their own colour when there are more
-    than 20 (the rest is "(other)"); missing values are grey.
-    """
-    import matplotlib
-
-    values = colour.astype("object").where(colour.notna(), "(missing)")
-    cats = [c for c in values.value_counts().index if c != "(missing)"]
-    if len(cats) > 20:
-        values = values.where(values.isin({*cats[:19], "(missing)"}), "(other)")
-        cats = [*cats[:19], "(other)"]
-    try:
-        cats = sorted(cats, key=lambda v: (isinstance(v, str), v))
-    except TypeError:
-        cats = sorted(cats, key=str)
-    cmap = matplotlib.colormaps["tab10" if len(cats) <= 10 else "tab20"]
-    legend = {c: tuple(cmap(i)) for i, c in enumerate(cats)}
-    rgba = np.array([legend.get(v, _GREY) for v in values.to_numpy()])
-    if (values == "(missing)").any():
-        legend["(missing)"] = _GREY
-    return rgba, legend
-
-
-def _plot(
-    path: Path,
-    panels: list[tuple[str, np.ndarray]],
-    colour: pd.Series | None,
-    title: str,
-) -> None:
-    """Scatter plots of the embedding(s), one panel each, coloured by a column.
-
-    Numeric ``colour``: viridis and a colour bar (missing values grey);
-    categorical (see :func:`_is_categorical`): tab10/tab20 and a legend.
-    Points are drawn in a fixed random order so no class hides another.
-    """
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    n = panels[0][1].shape[0]
-    size = float(np.clip(2.0e4 / max(n, 1), 0.3, 16.0))
-    order = np.random.default_rng(0).permutation(n)
-    style: dict = {"c": "#3f7fbf"}
-    legend = None
-    if colour is not None and _is_categorical(colour):
-        rgba, legend = _category_colours(colour)
-        style = {"c": rgba[order]}
-    elif colour is not None:
-        v = colour.to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = np.isfinite(v[order])
-        order = np.concatenate([order[~ok], order[ok]])  # missing ones below
-        lo, hi = (np.nanmin(v), np.nanmax(v)) if ok.any() else (0.0, 1.0)
-        cmap = matplotlib.colormaps["viridis"].with_extremes(bad=_GREY)
-        style = {"c": v[order], "cmap": cmap, "vmin": lo, "vmax": hi}
-        style["plotnonfinite"] = True
-    ncols = len(panels)
-    fig = Figure(figsize=(4.2 * ncols + 1.8, 4.6), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    mappable = None
-    for ax, (name, Y) in zip(axes, panels):
-        mappable = ax.scatter(Y[order, 0], Y[order, 1], s=size, lw=0, **style)
-        ax.set_title(name)
-        ax.set_aspect("equal", "datalim")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if "cmap" in style:
-        fig.colorbar(mappable, ax=list(axes), label=str(colour.name), shrink=0.85)
-    if legend:
-        handles = [
-            axes[0].scatter([], [], color=rgba_, s=30, label=str(label))
-            for label, rgba_ in legend.items()
-        ]
-        fig.legend(
-            handles=handles,
-            title=str(colour.name),
-            loc="outside right center",
-            frameon=False,
-        )
-    fig.suptitle(title)
-    fig.savefig(path, dpi=100)
-
-
 # -------------------------------------------------------------------- writing
 def _embedding_table(
     table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray
@@ -659,7 +525,7 @@ class _Run:
 
 def _optimise(model, feats: _Features, sweep, sweep_epochs: int, progress):
     """Fit (and walk the sweep chain); return ``(layouts, fit_epochs)``."""
-    from .sweep import iter_spectrum_sweep
+    from ..engine.sweep import iter_spectrum_sweep
 
     layouts: dict[int, np.ndarray] = {}
     try:
@@ -682,7 +548,7 @@ def _optimise(model, feats: _Features, sweep, sweep_epochs: int, progress):
 
 def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
     """Return the provenance written beside output ``i``."""
-    from .provenance import provenance
+    from ..engine.provenance import provenance
 
     model = run.model
     extra = {
@@ -727,8 +593,8 @@ def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
 
 
 def _embed(args: argparse.Namespace, say) -> int:
-    from . import ContrastiveEmbedding
-    from .metrics import quality_report
+    from ..engine.estimator import ContrastiveEmbedding
+    from ..engine.metrics import quality_report
 
     t_start = time.perf_counter()
     _check_paths(args)
@@ -798,7 +664,7 @@ def _embed(args: argparse.Namespace, say) -> int:
         ]
         try:
             Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-            _plot(Path(args.plot), panels, colour, f"napari-cne: {inp.name}")
+            plot_embeddings(Path(args.plot), panels, colour, f"napari-cne: {inp.name}")
         except OSError as err:
             raise RunError(
                 f"cannot write {args.plot!r}: {err.strerror or _first_line(err)}"
@@ -808,7 +674,7 @@ def _embed(args: argparse.Namespace, say) -> int:
 
 
 def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
-    from .metrics import format_quality
+    from ..engine.metrics import format_quality
 
     model, feats = run.model, run.feats
     left = run.n_rows - run.n_kept
@@ -915,8 +781,8 @@ See docs/cli.md.
 
 def add_embed_parser(sub) -> argparse.ArgumentParser:
     """Add the ``embed`` subcommand to ``sub`` (an argparse subparsers object)."""
-    from .losses import LOSSES
-    from .neighbors import METRICS
+    from ..engine.losses import LOSSES
+    from ..engine.neighbors import METRICS
 
     p = sub.add_parser(
         "embed",

@@ -1,9 +1,7 @@
-"""k-nearest-neighbour graphs: exact (torch, chunked) and approximate (pynndescent).
+"""k nearest neighbours: exact (torch, blockwise) and approximate (pynndescent).
 
-The graph the engine trains on is the binary kNN relation symmetrised by
-union (``A_ij = 1`` if ``j`` is among the ``k`` nearest neighbours of ``i``
-or vice versa), without self-loops, as in Damrich et al. (2023).  Each
-undirected edge becomes two directed training edges.
+This module owns the search; :mod:`.graph` turns neighbour lists into the
+graph the engine trains on.
 
 Exact search computes all distances block by block with torch (a matrix
 product for Euclidean, cosine and correlation distances, ``cdist`` for
@@ -23,11 +21,12 @@ import torch
 
 __all__ = [
     "METRICS",
+    "drop_self",
     "exact_knn",
     "knn",
     "knn_graph",
     "nndescent_knn",
-    "symmetric_graph",
+    "resolve_metric",
     "warm_up",
 ]
 
@@ -258,87 +257,6 @@ def knn(
     return ind, dist, method
 
 
-def symmetric_graph(ind: np.ndarray, n: int | None = None) -> sp.csr_matrix:
-    """Binary union-symmetrised adjacency matrix from neighbour lists.
-
-    Negative indices (missing neighbours) are ignored; self-loops are
-    removed.
-    """
-    ind = np.asarray(ind)
-    n = ind.shape[0] if n is None else n
-    rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
-    cols = ind.ravel()
-    ok = (cols >= 0) & (cols != rows)
-    A = sp.csr_matrix(
-        (np.ones(int(ok.sum()), dtype=np.float32), (rows[ok], cols[ok])), shape=(n, n)
-    )
-    return binarize_symmetric(A)
-
-
-def fuzzy_graph(
-    ind: np.ndarray, dist: np.ndarray, n: int | None = None
-) -> sp.csr_matrix:
-    """Union-symmetrised kNN graph with UMAP's fuzzy membership weights.
-
-    For point ``i`` with neighbour distances ``d_ij``, ``rho_i`` is the
-    distance to its nearest (non-identical) neighbour and ``sigma_i`` solves
-    ``sum_j exp(-(d_ij - rho_i) / sigma_i) = log2(k)`` (bisection, all rows
-    at once); the directed weight is ``v_ij = exp(-(d_ij - rho_i)/sigma_i)``
-    and the symmetric one the fuzzy union ``v_ij + v_ji - v_ij v_ji``
-    (McInnes et al. 2018). The nearest neighbour of every point has weight 1,
-    farther ones less. The sparsity pattern equals :func:`symmetric_graph`'s.
-    """
-    ind = np.asarray(ind)
-    d = np.asarray(dist, dtype=np.float64).copy()
-    n = ind.shape[0] if n is None else n
-    rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
-    ok = (ind >= 0) & (ind != rows.reshape(ind.shape))
-    d[~ok] = np.inf
-    pos = np.where(ok & (d > 0), d, np.inf)
-    rho = pos.min(axis=1)
-    rho[~np.isfinite(rho)] = 0.0
-    excess = np.where(ok, np.maximum(d - rho[:, None], 0.0), np.inf)
-    target = np.log2(max(int(ok.sum(axis=1).max()), 2))
-    lo = np.zeros(len(d))
-    hi = np.full(len(d), np.inf)
-    sigma = np.ones(len(d))
-    for _ in range(64):
-        total = np.exp(-excess / sigma[:, None]).sum(axis=1)
-        big = total > target  # too wide: shrink sigma
-        hi = np.where(big, sigma, hi)
-        lo = np.where(big, lo, sigma)
-        sigma = np.where(np.isfinite(hi), (lo + hi) / 2, sigma * 2)
-    # a floor as in UMAP, so that rows of identical distances stay finite
-    mean_d = np.where(ok, d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
-    sigma = np.maximum(
-        sigma, 1e-3 * np.where(rho > 0, mean_d, max(mean_d.mean(), 1e-12))
-    )
-    v = np.exp(-excess / sigma[:, None])
-    cols = ind.ravel()
-    keep = ok.ravel()
-    V = sp.csr_matrix(
-        (v.ravel()[keep].astype(np.float32), (rows[keep], cols[keep])), shape=(n, n)
-    )
-    V.sum_duplicates()
-    W = (V + V.T - V.multiply(V.T)).tocsr()
-    W.setdiag(0)
-    W.eliminate_zeros()
-    W.sort_indices()
-    return W
-
-
-def binarize_symmetric(A: sp.spmatrix) -> sp.csr_matrix:
-    """Union-symmetrise the sparsity pattern of ``A`` and drop the diagonal."""
-    A = sp.csr_matrix(A, dtype=np.float32, copy=True)
-    A.data[:] = 1.0
-    A = (A + A.T).tocsr()
-    A.setdiag(0)
-    A.eliminate_zeros()
-    A.data[:] = 1.0
-    A.sort_indices()
-    return A
-
-
 def knn_graph(
     X: np.ndarray,
     k: int = 15,
@@ -346,5 +264,7 @@ def knn_graph(
     **kwargs,
 ) -> sp.csr_matrix:
     """Binary, union-symmetrised kNN graph of the rows of ``X``."""
+    from .graph import symmetric_graph
+
     ind, _, _ = knn(X, k, metric, **kwargs)
     return symmetric_graph(ind, X.shape[0])

@@ -43,10 +43,16 @@ heuristic is available as ``tsne_z="reference"``; a number sets
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 __all__ = [
+    "SPECTRUM_LOSSES",
     "TSNE_NOISE_FACTOR",
     "Z_TSNE_SATURATION",
+    "EpochSpec",
+    "SpectrumMap",
+    "describe_s",
+    "early_s",
     "edge_weight_power",
     "infonce_rho",
     "kernel_mix",
@@ -179,8 +185,7 @@ def kernel_eps(s: float) -> float:
     ``s >= 1`` (UMAP's similarity is ``1 / (1 + a d^2b)`` with ``a ~ 1.6``,
     ``b ~ 0.9``, close to ``1 / d^2b``: the paper's eps -> 0; for the
     exponent see :func:`kernel_mix`), log-linear between. It sharpens the
-    UMAP end (MNIST-20k NP@15 0.20 -> 0.225 with fuzzy edge weights) without
-    moving the spread much.
+    UMAP end without moving the spread much (measurements: docs/engine.md).
     """
     return UMAP_EPS ** _towards_umap(s)
 
@@ -199,8 +204,7 @@ def kernel_mix(s: float) -> float:
     defaults (``min_dist=0.1``); 7/8 is as close and is three square roots
     in the kernels instead of a ``pow`` (which would cost a third of the
     epoch; a blend of the two terms costs no more at any ``s``). The
-    heavier tail keeps more neighbours at the UMAP end (MNIST-70k NP@15
-    0.14 instead of 0.12, umap-learn 0.125).
+    heavier tail keeps more neighbours at the UMAP end (docs/engine.md).
     """
     return _towards_umap(s)
 
@@ -227,3 +231,147 @@ def near_field_share(s: float) -> float:
 def infonce_rho(s: float) -> float:
     """Return InfoNCE's repulsion down-weighting ``rho = 4**s``."""
     return 4.0**s
+
+
+def describe_s(s: float) -> str:
+    """Plain-language position on the spectrum (0 = t-SNE, 1 = UMAP)."""
+    s = float(s)
+    if s < -0.25:
+        return "beyond t-SNE: more repulsion"
+    if s <= 0.2:
+        return "t-SNE-like"
+    if s < 0.8:
+        return "between t-SNE and UMAP"
+    if s <= 1.25:
+        return "UMAP-like"
+    return "beyond UMAP: tighter clusters"
+
+
+#: The losses whose constants follow ``s`` (the others ignore it).
+SPECTRUM_LOSSES = ("neg", "infonce")
+
+
+def early_s(s: float, loss: str) -> float:
+    """Return the spectrum position of the early-exaggeration phase.
+
+    ``max(s, 1)`` for the losses that follow the spectrum (algorithm.md §7),
+    ``s`` otherwise.
+    """
+    return max(s, 1.0) if loss in SPECTRUM_LOSSES else s
+
+
+@dataclass(frozen=True)
+class EpochSpec:
+    """What one epoch at spectrum position ``s`` computes, resolved once.
+
+    The kernel is ``q = 1 / (eps + (1 - blend) d^2 + blend d^(2 b))``
+    (``b`` and ``blend`` matter for NEG and NCE only).
+
+    Attributes
+    ----------
+    s : float
+        Spectrum position.
+    eps, b, blend : float
+        Kernel offset, exponent and the exponent's weight.
+    edge_power : float
+        An edge of fuzzy weight ``w`` takes part in the epoch with
+        probability ``w ** edge_power`` (0: every edge).
+    nu : float or None
+        NEG's fixed noise ratio ``nu = noise_ratio * Zbar / n^2``; None for
+        NCE, whose ``nu`` is learned (:class:`~.losses.NceNormaliser`); 1
+        for the other losses (unused).
+    neg_weight : float
+        Weight of each drawn negative (NEG: ``noise_ratio / m``; else 1).
+    near_share : float
+        NEG: share of the close-pair repulsion computed exactly by the near
+        field (0 elsewhere).
+    rho : float
+        InfoNCE's repulsion down-weighting ``4**s`` (1 elsewhere).
+    z_bar : float or None
+        NEG's normaliser ``Zbar(s)``.
+    noise_ratio : float or None
+        NEG's noise ratio of the objective.
+    """
+
+    s: float
+    eps: float
+    b: float = 1.0
+    blend: float = 1.0
+    edge_power: float = 0.0
+    nu: float | None = 1.0
+    neg_weight: float = 1.0
+    near_share: float = 0.0
+    rho: float = 1.0
+    z_bar: float | None = None
+    noise_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class SpectrumMap:
+    """How one model's settings turn a spectrum position into an :class:`EpochSpec`.
+
+    The "auto" settings follow ``s`` for NEG on a free layout only: InfoNCE
+    and UMAP clamp ``q`` at 1 (they need ``eps ~ 1``), NCE ignores ``s``,
+    and the parametric network learned worse with them.
+
+    Parameters
+    ----------
+    loss : str
+        Loss mode.
+    n : int
+        Number of points.
+    negative_samples : int
+        Negatives drawn per edge (``m``).
+    parametric : bool
+        Whether a network makes the layout.
+    noise_ratio, tsne_z, eps, b : "auto" or float
+        The estimator's parameters of the same names.
+    edge_weights : {"auto", "fuzzy", "binary"}
+        The estimator's parameter.
+    """
+
+    loss: str
+    n: int
+    negative_samples: int
+    parametric: bool = False
+    noise_ratio: str | float = "auto"
+    tsne_z: str | float = "auto"
+    eps: str | float = "auto"
+    b: str | float = "auto"
+    edge_weights: str = "auto"
+
+    def at(self, s: float) -> EpochSpec:
+        """Return the epoch specification at spectrum position ``s``."""
+        m = int(self.negative_samples)
+        sharp = self.loss == "neg" and not self.parametric
+        eps = self.eps
+        if isinstance(eps, str):  # "auto"
+            eps = kernel_eps(s) if sharp else 1.0
+        b, blend = self.b, 1.0
+        if isinstance(b, str):  # "auto": as eps
+            b, blend = (UMAP_B, kernel_mix(s)) if sharp else (1.0, 1.0)
+        if self.edge_weights == "fuzzy":
+            edge_power = 1.0
+        elif self.loss != "neg" or self.parametric:
+            # the other losses ignore s or were not measured with weights, and
+            # thinning the edges costs the network Adam steps
+            edge_power = 0.0
+        else:
+            edge_power = edge_weight_power(s)
+        common = {"s": s, "eps": float(eps), "b": float(b), "blend": float(blend)}
+        common["edge_power"] = edge_power
+        if self.loss == "neg":
+            ratio = noise_ratio(s, m, self.noise_ratio)
+            return EpochSpec(
+                **common,
+                nu=neg_nu(s, self.n, ratio, self.tsne_z),
+                neg_weight=ratio / m,
+                near_share=near_field_share(s),
+                z_bar=z_bar(s, self.n, self.tsne_z),
+                noise_ratio=ratio,
+            )
+        if self.loss == "infonce":
+            return EpochSpec(**common, rho=infonce_rho(s))
+        if self.loss == "nce":
+            return EpochSpec(**common, nu=None)
+        return EpochSpec(**common)

@@ -3,7 +3,7 @@
 Usable from scripts::
 
     from napari_cne import ContrastiveEmbedding, iter_spectrum_sweep
-    from napari_cne._qt.export import save_sweep_gif
+    from napari_cne.render import save_sweep_gif
 
     model = ContrastiveEmbedding(s=1.0, random_state=0).fit(X)
     s_values = [-1, -0.5, 0, 0.5, 1, 1.5, 2]
@@ -19,22 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["align_layouts", "describe_s", "render_sweep_frames", "save_sweep_gif"]
+from ..engine.spectrum import describe_s
+from .colors import column_colors
 
-
-def describe_s(s: float) -> str:
-    """Plain-language position on the spectrum (0 = t-SNE, 1 = UMAP)."""
-    s = float(s)
-    if s < -0.25:
-        return "beyond t-SNE: more repulsion"
-    if s <= 0.2:
-        return "t-SNE-like"
-    if s < 0.8:
-        return "between t-SNE and UMAP"
-    if s <= 1.25:
-        return "UMAP-like"
-    return "beyond UMAP: tighter clusters"
+__all__ = ["align_layouts", "render_sweep_frames", "save_sweep_gif"]
 
 
 def align_layouts(
@@ -88,18 +78,15 @@ def _normalise(Y: np.ndarray) -> np.ndarray:
     return (Y - (lo + hi) / 2) / span
 
 
-def _colors_for(colors, n: int):
-    """Matplotlib-ready colours: RGBA rows, or numbers mapped through viridis."""
+def _colors_for(colors, n: int) -> np.ndarray:
+    """RGBA rows for the frames: given rows, or values through :func:`column_colors`."""
     if colors is None:
-        return "tab:blue", None
+        return column_colors(None, n)
     c = np.asarray(colors)
     if c.ndim == 2 and c.shape in ((n, 3), (n, 4)):
-        return np.clip(c.astype(float), 0, 1), None
+        return np.clip(c.astype(float), 0, 1)
     if c.ndim == 1 and len(c) == n:
-        if c.dtype.kind in "biuf":
-            return c.astype(float), "viridis"
-        codes = np.unique(c, return_inverse=True)[1]
-        return codes.astype(float), "tab10"
+        return column_colors(pd.Series(c), n)
     raise ValueError(
         f"colors must be n RGB(A) rows or n values (n = {n}); got shape {c.shape}"
     )
@@ -125,7 +112,7 @@ def render_sweep_frames(
         Spectrum position of each layout.
     colors : array, optional
         Per-point RGB(A) rows in [0, 1], or one value per point (numbers go
-        through viridis, anything else is treated as categories).
+        and categories are coloured as everywhere: :mod:`.colors`).
     interpolate : int
         Frames blended linearly between neighbouring layouts (0: none). The
         sweep is warm-started, so neighbouring layouts are aligned and the
@@ -149,7 +136,7 @@ def render_sweep_frames(
     n = layouts[0].shape[0]
     if any(Y.shape != (n, 2) for Y in layouts):
         raise ValueError("all layouts must have the same shape (n, 2)")
-    c, cmap = _colors_for(colors, n)
+    c = _colors_for(colors, n)
     if point_size is None:
         point_size = float(np.clip(4000.0 / n, 1.0, 30.0))
 
@@ -182,7 +169,7 @@ def render_sweep_frames(
     frames = []
     for Y, s in steps:
         ax.clear()
-        ax.scatter(Y[:, 1], Y[:, 0], c=c, cmap=cmap, s=point_size, linewidths=0)
+        ax.scatter(Y[:, 1], Y[:, 0], c=c, s=point_size, linewidths=0)
         ax.set_xlim(-0.6, 0.6)
         ax.set_ylim(0.6, -0.6)  # rows grow downwards, as in napari
         ax.set_aspect("equal")

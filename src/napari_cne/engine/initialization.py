@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["pca_init", "random_init", "rescale", "spectral_init"]
+__all__ = ["initial_layout", "pca_init", "random_init", "rescale", "spectral_init"]
 
 #: Standard deviation of the first coordinate of an initial layout
 #: (contrastive-ne 0.4.0 uses 1e-4: the first epochs then grow the layout).
@@ -101,3 +101,35 @@ def spectral_init(
         return random_init(n, n_components, rng)
     Y = Y + rng.standard_normal(Y.shape) * 1e-2 * Y[:, 0].std()
     return rescale(Y)
+
+
+def initial_layout(init, X, graph: sp.spmatrix, n_components: int, rng) -> np.ndarray:
+    """Return the initial layout of a fit, rescaled (float32, ``(n, d)``).
+
+    Parameters
+    ----------
+    init : {"pca", "spectral", "random"} or array of shape (n, n_components)
+        ``"pca"`` falls back to ``"spectral"`` when there is only a graph.
+    X : ndarray or None
+        The data.
+    graph : scipy.sparse matrix
+        The training graph.
+    n_components : int
+        Layout dimension.
+    rng : numpy.random.Generator
+    """
+    n, d = graph.shape[0], int(n_components)
+    if isinstance(init, str):
+        if init == "pca" and X is None:
+            init = "spectral"
+        if init == "pca":
+            return pca_init(X, d, rng)
+        if init == "spectral":
+            return spectral_init(graph, d, rng)
+        return random_init(n, d, rng)
+    Y0 = np.asarray(init, dtype=np.float64)
+    if Y0.shape != (n, d):
+        raise ValueError(f"init array must have shape ({n}, {d}); got {Y0.shape}")
+    if not np.isfinite(Y0).all():
+        raise ValueError("init array contains NaN or infinite values")
+    return rescale(Y0)

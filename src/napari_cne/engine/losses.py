@@ -31,17 +31,54 @@ with ``lo = 1e-4`` and ``hi = 1``; a clipped term contributes no gradient.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["LOSSES", "PairGradients", "pair_gradients"]
+__all__ = [
+    "GRAD_CLIP",
+    "LOSSES",
+    "NceNormaliser",
+    "PairGradients",
+    "kernel_term",
+    "pair_forces",
+    "pair_gradients",
+]
 
 LOSSES = ("neg", "nce", "infonce", "umap")
 
 CLAMP_LOW = 1e-4
 CLAMP_HIGH = 1.0
 INFONCE_TEMPERATURE = 0.5
+#: Per-coordinate clip of a point's force (algorithm.md §8).
+GRAD_CLIP = 4.0
+#: Learning rate of NCE's log-normaliser (not annealed, algorithm.md §5.2).
+NCE_LR = 1e-3
+
+
+class NceNormaliser:
+    """NCE's learned normaliser ``Z = exp(theta)``, one SGD step per batch.
+
+    ``theta`` starts at 0 (``Z = 1``) and moves by ``-NCE_LR`` times its
+    gradient, clipped to ``GRAD_CLIP``, as the reference does.
+    """
+
+    def __init__(self, log_z: float = 0.0) -> None:
+        self.log_z = float(log_z)
+
+    @property
+    def z(self) -> float:
+        """The current normaliser (in units of ``1 / n^2``)."""
+        return math.exp(self.log_z)
+
+    def nu(self, m: int) -> float:
+        """Return the noise ratio ``m Z`` of the current normaliser."""
+        return int(m) * math.exp(self.log_z)
+
+    def step(self, d_theta: float) -> None:
+        """Take one step along ``-d_theta`` (the loss's derivative in log Z)."""
+        self.log_z -= NCE_LR * max(-GRAD_CLIP, min(GRAD_CLIP, float(d_theta)))
 
 
 @dataclass
@@ -61,9 +98,9 @@ def _in_range(x: torch.Tensor) -> torch.Tensor:
 def kernel_term(d2, b: float, bt: float):
     """Return ``D = (1 - bt) d2 + bt d2**b`` and its derivative in ``d2``.
 
-    ``d2``: a torch tensor or a numpy array (``embedding.mesh_repulsion``);
-    the derivative is the scalar 1 for the Cauchy kernel. The CPU kernel's
-    twin is ``napari_cne._kernels._kpow``.
+    ``d2``: a torch tensor or a numpy array (:func:`.fields.mesh_repulsion`);
+    the derivative is the scalar 1 for the Cauchy kernel. The numba twin is
+    :func:`napari_cne.engine.kernels.common.kernel_term`.
     """
     if b == 1.0 or bt == 0.0:
         return d2, 1.0
@@ -171,3 +208,54 @@ def pair_gradients(
         return PairGradients(g_pos, g_neg, value)
 
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+
+
+def pair_forces(
+    loss: str,
+    y_heads: torch.Tensor,
+    y_tails: torch.Tensor,
+    y_negs: torch.Tensor,
+    *,
+    compute_loss: bool = False,
+    **constants,
+) -> tuple[torch.Tensor, torch.Tensor, PairGradients]:
+    """Return the forces on the heads' partners and negatives, and the gradients.
+
+    The gradient of ``f(d2)`` with respect to the head is ``2 f'(d2) (y_h -
+    y_j)``; its partner gets the opposite.
+
+    Parameters
+    ----------
+    loss : str
+        Loss mode.
+    y_heads, y_tails : torch.Tensor, shape (b, d)
+        Positions of the heads and of their positive partners.
+    y_negs : torch.Tensor, shape (b, m, d)
+        Positions of each head's negatives.
+    compute_loss : bool
+        Also return the summed loss value.
+    **constants
+        ``nu``, ``rho``, ``eps``, ``b``, ``bt``, ``exaggeration``,
+        ``neg_weight`` of :func:`pair_gradients`.
+
+    Returns
+    -------
+    f_pos : torch.Tensor, shape (b, d)
+        Gradient on each head from its positive pair (the partner gets
+        ``-f_pos``).
+    f_neg : torch.Tensor, shape (b, m, d)
+        Gradient on each head from each negative (the negative gets minus).
+    gradients : PairGradients
+    """
+    dpos = y_heads - y_tails
+    dneg = y_heads[:, None, :] - y_negs
+    pg = pair_gradients(
+        loss,
+        dpos.square().sum(-1),
+        dneg.square().sum(-1),
+        compute_loss=compute_loss,
+        **constants,
+    )
+    f_pos = dpos.mul_(2.0 * pg.g_pos[:, None])
+    f_neg = dneg.mul_(2.0 * pg.g_neg[..., None])
+    return f_pos, f_neg, pg

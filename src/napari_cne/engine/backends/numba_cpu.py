@@ -1,0 +1,200 @@
+"""The CPU backend: the fused numba kernel over windows of edges, plus the fields.
+
+Each epoch the edge arrays are rotated by a random offset and shuffled
+within windows of ``batch_size`` edges (:func:`~..kernels.sgd.shuffle_windows`),
+then every window runs through :func:`~..kernels.sgd.sgd_window`. Towards
+the t-SNE end the near field's exact repulsion is interleaved with the
+windows and the far field's move is added after each
+(:mod:`..fields`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..fields import FarField, NearField
+from ..losses import GRAD_CLIP, NceNormaliser
+from ..spectrum import EpochSpec
+from .base import Backend
+
+__all__ = ["NumbaBackend"]
+
+
+class NumbaBackend(Backend):
+    """Free layout on the CPU, updated in place by the numba kernels.
+
+    Parameters
+    ----------
+    Y0 : float32 array (n, d)
+        Initial layout.
+    heads, tails, weights : arrays (E,)
+        The directed edges and their weights.
+    loss : str
+        Loss mode.
+    batch_size : int
+        Edges per window.
+    negative_samples : int
+        Negatives drawn per edge.
+    seed : int
+        Seeds the edge order and the kernels' counter-based random numbers.
+    near_pairs : float
+        Target partners of the near field (0: off).
+    far_field : bool
+        Whether the far field takes over beyond the near field.
+    nce : NceNormaliser, optional
+        NCE's learned normaliser.
+    """
+
+    name = "numba"
+
+    def __init__(
+        self,
+        Y0: np.ndarray,
+        heads,
+        tails,
+        weights,
+        *,
+        loss: str,
+        batch_size: int,
+        negative_samples: int,
+        seed: int,
+        near_pairs: float,
+        far_field: bool,
+        nce: NceNormaliser | None = None,
+    ) -> None:
+        from ..kernels.sgd import LOSS_CODES
+
+        self.Y = np.ascontiguousarray(Y0, dtype=np.float32)
+        self.loss = loss
+        self.code = LOSS_CODES[loss]
+        self.batch_size = int(batch_size)
+        self.negative_samples = int(negative_samples)
+        self.seed = int(seed)
+        self.nce = nce
+        self.rng = np.random.default_rng(self.seed)
+        # int32 edge arrays in a random order, reshuffled window by window
+        # every epoch
+        order = self.rng.permutation(len(heads))
+        self.H = np.asarray(heads)[order].astype(np.int32)
+        self.T = np.asarray(tails)[order].astype(np.int32)
+        self.W = np.asarray(weights)[order].astype(np.float32)
+        self.steps = 0
+        self.epochs = 0
+        self.near = NearField(near_pairs, self.rng)
+        self.far = FarField(bool(far_field) and near_pairs > 0)
+
+    @property
+    def near_radius(self) -> float | None:
+        """Radius of the exact near field (None until it first ran)."""
+        return self.near.radius
+
+    def layout(self) -> np.ndarray:
+        """Return a copy of the layout."""
+        return self.Y.copy()
+
+    def set_layout(self, Y: np.ndarray) -> None:
+        """Overwrite the layout in place."""
+        self.Y[...] = Y
+
+    def _nu(self, spec: EpochSpec) -> float:
+        return self.nce.nu(self.negative_samples) if self.nce is not None else spec.nu
+
+    def _reorder(self) -> None:
+        # cut the windows somewhere else each epoch, then shuffle inside them
+        from ..kernels.sgd import shuffle_windows
+
+        H, T, W = self.H, self.T, self.W
+        shift = int(self.rng.integers(H.shape[0]))
+        H[:] = np.roll(H, shift)
+        T[:] = np.roll(T, shift)
+        W[:] = np.roll(W, shift)
+        shuffle_windows(H, T, W, self.batch_size, self.seed, self.epochs)
+        self.epochs += 1
+
+    def epoch(self, lr: float, spec: EpochSpec, exaggeration: float) -> float:
+        """Run one epoch; return the loss per edge of its first window."""
+        import numba
+
+        from ..kernels.sgd import sgd_window
+
+        self._reorder()
+        H, T, W, Y = self.H, self.T, self.W, self.Y
+        n_edges, width = H.shape[0], self.batch_size
+        n_windows = (n_edges + width - 1) // width
+        m = m_draw = self.negative_samples
+        r2, far, visits = 0.0, None, 0
+        grid = self.near.grid(Y, spec.near_share)
+        if grid is None:
+            self.far.forget()
+        else:
+            n = Y.shape[0]
+            degrees = self.near.degrees(H, W, n, spec.edge_power)
+            passes = self.near.passes(m, n_edges, n)
+            visits = passes * n
+            # the mesh has the rest of the exact share, applied in equal
+            # parts after each window; the drawn negatives keep the share s
+            far = self.far.step(
+                Y, spec, degrees, grid.radius, n_edges, m, lr, n_windows
+            )
+            near_args = (
+                *degrees,
+                spec.near_share * m / (n_edges * passes),
+                float(spec.neg_weight),
+                float(spec.nu),
+                float(spec.eps),
+                float(lr),
+                GRAD_CLIP,
+                far is not None,
+                float(spec.b),
+                float(spec.blend),
+            )
+            r2 = grid.radius**2
+            if far is not None:
+                r2 = math.inf  # every drawn negative keeps the share 1 - near
+                if spec.near_share >= 1.0:
+                    m_draw = 0  # (but the loss is estimated from window 0)
+        found, first = 0, None
+        for win, start in enumerate(range(0, n_edges, width)):
+            if grid is not None:  # this window's share of the passes
+                lo_v = win * visits // n_windows
+                hi_v = (win + 1) * visits // n_windows
+                found += self.near.apply(Y, grid, lo_v, hi_v, near_args)
+            want_loss = start == 0
+            loss, d_theta = sgd_window(
+                Y,
+                H,
+                T,
+                W,
+                float(spec.edge_power),
+                start,
+                min(start + width, n_edges),
+                m if want_loss else m_draw,
+                self.seed,
+                self.steps,
+                self.code,
+                float(self._nu(spec)),
+                float(spec.rho),
+                float(spec.eps),
+                float(exaggeration),
+                float(spec.neg_weight),
+                float(lr),
+                GRAD_CLIP,
+                want_loss,
+                numba.get_num_threads(),  # this thread's setting
+                r2,
+                1.0 - spec.near_share,
+                float(spec.b),
+                float(spec.blend),
+            )
+            self.steps += 1
+            if far is not None:
+                Y += far
+            if want_loss:
+                first = loss
+            if self.nce is not None:
+                self.nce.step(d_theta)
+        if grid is not None:  # steer the radius towards the target pair count
+            self.near.steer(Y, found, visits)
+        return float(first) / min(width, n_edges)

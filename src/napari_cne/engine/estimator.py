@@ -1,0 +1,524 @@
+"""The :class:`ContrastiveEmbedding` estimator: the engine's scikit-learn face.
+
+One estimator for the whole t-SNE <-> UMAP spectrum of Damrich et al. (ICLR
+2023). It stores its parameters, and at :meth:`~ContrastiveEmbedding.fit`
+wires the pipeline together: the data are checked (:mod:`.validation`), the
+kNN graph built (:mod:`.neighbors`, :mod:`.graph`), the initial layout made
+(:mod:`.initialization`), a backend chosen (:mod:`.backends`), and the epochs
+run by :func:`.optimizer.run_epochs` at the constants :mod:`.spectrum` gives
+for each spectrum position.
+
+The optimisation is a generator underneath (:meth:`~ContrastiveEmbedding.iter_fit`,
+:meth:`~ContrastiveEmbedding.iter_optimize`), so a GUI can show the layout
+while it moves and stop it at any time; ``fit`` simply runs that generator
+to the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from . import params, validation
+from .neighbors import exact_knn
+from .optimizer import History, Run, Snapshot, Stopped, exclusive, run_epochs
+from .prepare import prepare
+from .spectrum import early_s
+
+__all__ = ["ContrastiveEmbedding"]
+
+log = logging.getLogger("napari_cne")
+
+
+class ContrastiveEmbedding(params.Parameters):
+    """Contrastive neighbor embedding across the t-SNE <-> UMAP spectrum.
+
+    The constructor only stores parameters (scikit-learn style); they are
+    checked when :meth:`fit` runs. docs/engine.md explains every choice
+    below, with measurements.
+
+    Parameters
+    ----------
+    s : float, default 1.0
+        Spectrum position: 0 is t-SNE-like (more repulsion, finer local
+        structure), 1 UMAP-like (tighter clusters, more global structure);
+        values below 0 and above 1 extrapolate.
+    loss : {"neg", "nce", "infonce", "umap"}, default "neg"
+        ``"neg"`` follows the spectrum through the normaliser ``Zbar(s)``,
+        ``"infonce"`` through ``rho = 4**s``; ``"nce"`` learns its
+        normaliser and ``"umap"`` is UMAP's loss (both ignore ``s``).
+    n_neighbors : int, default 15
+        Neighbours per point in the kNN graph (reduced to ``n - 1``, with a
+        warning, for fewer points).
+    metric : {"euclidean", "cosine", "correlation", "manhattan"}
+        Input-space distance for the kNN graph.
+    n_components : {1, 2, 3}, default 2
+        Embedding dimension.
+    n_epochs : int or "auto"
+        Passes over all graph edges in :meth:`fit`; ``"auto"``: 200 up to
+        10 000 points, 100 above.
+    negative_samples : int, default 5
+        Negatives drawn per positive pair, from the current batch.
+    noise_ratio : "auto" or float
+        NEG: the noise ratio ``M`` of the objective (``nu = M Zbar / n^2``),
+        estimated by the drawn negatives, each weighted ``M /
+        negative_samples``. ``"auto"``: ``1000 negative_samples`` at ``s <=
+        0`` (t-SNE's loss), ``negative_samples`` at ``s >= 1`` (UMAP's),
+        log-linear between (:func:`.spectrum.noise_ratio`).
+    batch_size : int or "auto"
+        Positive edges per SGD step; ``"auto"``: 32768, 262144 for big
+        graphs on a GPU, 1024 for the parametric network.
+    learning_rate : float or "auto"
+        ``"auto"``: 1.0 (SGD) for a free layout, 1e-3 (Adam) for a network.
+    early_exaggeration : bool, default True
+        Run the first third of :meth:`fit` at ``max(s, 1)`` (NEG, InfoNCE).
+    exaggeration : float, default 1.0
+        Factor on the attractive force, on top of ``s``.
+    init : {"pca", "spectral", "random"} or array of shape (n, n_components)
+        Initial layout, rescaled to first-coordinate std 1e-4.
+    parametric : bool, default False
+        Learn an MLP (100-100-100 ReLU) from inputs to layout;
+        :meth:`transform` then runs it on new data.
+    device : {"auto", "cpu", "cuda"} or torch.device
+        ``"auto"``: CUDA when available, else the CPU.
+    random_state : int or None
+        Seed; with one CPU thread the result is bit-identical between runs.
+    callbacks : callable or list of callables, optional
+        ``callback(epoch, loss, embedding) -> bool`` every
+        ``callbacks_every`` epochs, with a copy of the layout; a truthy
+        return stops the optimisation (the layout so far is kept).
+    callbacks_every : int, default 1
+        Callback cadence in epochs.
+    verbose : bool, default False
+        Log progress (logger ``"napari_cne"``; printed without a handler).
+    knn_method : {"auto", "exact", "pynndescent"}
+        ``"auto"``: exact search where it is cheap
+        (:func:`.neighbors.knn`), pynndescent otherwise.
+    tsne_z : {"auto", "reference"} or float
+        Normaliser of the t-SNE end (:mod:`.spectrum`).
+    eps : "auto" or float
+        Kernel offset of ``1 / (eps + d^2)``; ``"auto"``: for NEG on a free
+        layout 1 at ``s <= 0`` to 1e-3 at ``s >= 1``
+        (:func:`.spectrum.kernel_eps`), else 1 (the reference's).
+    edge_weights : {"auto", "fuzzy", "binary"}
+        ``"fuzzy"``: UMAP's membership weights (:func:`.graph.fuzzy_graph`),
+        an edge taking part in an epoch with probability equal to its
+        weight; ``"binary"``: every edge every epoch (the reference);
+        ``"auto"``: probability ``weight**s`` for NEG on a free layout
+        (:func:`.spectrum.edge_weight_power`), else binary.
+    lr_schedule : {"linear", "cosine", "constant"}
+        Learning-rate decay over each optimisation run.
+    backend : {"auto", "numba", "torch"}
+        ``"auto"``: the fused numba kernel for a free layout on the CPU,
+        torch otherwise (:mod:`.backends`).
+    near_field : "auto" or float
+        NEG on the numba backend for ``s < 1``: the repulsion between
+        points closer than a radius steered to give each point this many
+        partners (``"auto"``: 50; 0: off) is computed exactly, for the share
+        ``1 - s`` on [0, 1] (:class:`.fields.NearField`).
+    far_field : "auto", True or False
+        With the near field, in 1-D and 2-D: the rest of that share, from
+        all farther points, on an FFT mesh (:class:`.fields.FarField`).
+    b : "auto" or float
+        Kernel exponent for NEG and NCE, ``1 / (eps + d^(2b))``. ``"auto"``:
+        for NEG on a free layout the blend ``1 / (eps + (1 - t) d^2 + t
+        d^(7/4))``, ``t = s`` clipped to [0, 1] (:func:`.spectrum.kernel_mix`),
+        else 1. Values other than 1 and 7/8 cost a ``pow`` per pair; other
+        losses take ``b=1`` only.
+
+    Attributes
+    ----------
+    embedding_ : ndarray, shape (n_samples, n_components)
+        The layout.
+    graph_ : scipy.sparse.csr_matrix
+        Binary symmetric kNN graph the layout was trained on.
+    losses_ : list of float
+        Loss per epoch (see :class:`Snapshot`), over all runs.
+    s_ : float
+        Spectrum position of the last run.
+    n_neighbors_, learning_rate_, device_, knn_method_ : resolved parameters.
+    batch_size_ : int
+        Edges per SGD step (``batch_size="auto"`` resolved).
+    seed_ : int
+        The seed in use (drawn at random when ``random_state`` is None).
+    z_bar_, nu_ : float
+        NEG normaliser and ``nu = noise_ratio_ * z_bar_ / n^2`` at ``s_``
+        (NEG only).
+    noise_ratio_ : float
+        NEG: the objective's noise ratio at ``s_``.
+    eps_, b_, b_weight_ : float
+        Kernel offset, exponent and the exponent's weight ``t`` at ``s_``
+        (``1 / (eps + (1 - t) d^2 + t d^(2b))``).
+    near_radius_ : float or None
+        Radius of the exact near field at ``s_`` (None where it is off).
+    rho_ : float
+        InfoNCE spectrum factor (InfoNCE only).
+    z_ : float
+        NCE: the learned normaliser ``Z`` (in units of ``1/n^2``).
+    n_epochs_ : int
+        Epochs run in total.
+    timings_ : dict
+        Seconds spent in ``"knn"``, ``"init"`` and ``"optimize"``.
+    stopped_early_ : bool
+        True when a callback or :meth:`stop` ended the last run.
+
+    Examples
+    --------
+    >>> from napari_cne import ContrastiveEmbedding
+    >>> Y = ContrastiveEmbedding(s=0.5, random_state=0).fit_transform(X)
+    >>> for snap in model.iter_optimize(30, s=1.0):  # glide to UMAP-like
+    ...     draw(snap.embedding)
+    """
+
+    def __init__(
+        self,
+        s: float = 1.0,
+        loss: str = "neg",
+        n_neighbors: int = 15,
+        metric: str = "euclidean",
+        n_components: int = 2,
+        n_epochs: int | str = "auto",
+        negative_samples: int = 5,
+        noise_ratio: str | float = "auto",
+        batch_size: int | str = "auto",
+        learning_rate: float | str = "auto",
+        early_exaggeration: bool = True,
+        exaggeration: float = 1.0,
+        init: str | np.ndarray = "pca",
+        parametric: bool = False,
+        device: str | torch.device = "auto",
+        random_state: int | None = None,
+        callbacks: Callable | Sequence[Callable] | None = None,
+        callbacks_every: int = 1,
+        verbose: bool = False,
+        knn_method: str = "auto",
+        tsne_z: str | float = "auto",
+        eps: float | str = "auto",
+        edge_weights: str = "auto",
+        lr_schedule: str = "linear",
+        backend: str = "auto",
+        near_field: str | float = "auto",
+        far_field: str | bool = "auto",
+        b: float | str = "auto",
+    ):
+        self.s = s
+        self.loss = loss
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.n_components = n_components
+        self.n_epochs = n_epochs
+        self.negative_samples = negative_samples
+        self.noise_ratio = noise_ratio
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_exaggeration = early_exaggeration
+        self.exaggeration = exaggeration
+        self.init = init
+        self.parametric = parametric
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.callbacks_every = callbacks_every
+        self.verbose = verbose
+        self.knn_method = knn_method
+        self.tsne_z = tsne_z
+        self.eps = eps
+        self.edge_weights = edge_weights
+        self.near_field = near_field
+        self.far_field = far_field
+        self.b = b
+        self.lr_schedule = lr_schedule
+        self.backend = backend
+
+    @property
+    def n_epochs_(self) -> int:
+        """Epochs run in total, over all runs."""
+        return self._history.total_epochs
+
+    def _log(self, msg: str) -> None:
+        if self.verbose:
+            if log.hasHandlers():
+                log.info(msg)
+            else:
+                print(f"[napari-cne] {msg}", flush=True)
+
+    # ------------------------------------------------------------ preparation
+    def _prepare(self, X, graph) -> None:
+        """Validate inputs, build the graph, the initial layout and the backend."""
+        st = prepare(self.get_params(), X, graph, self._log)
+        self._seed = self.seed_ = st.seed
+        self._device, self.device_ = st.device, str(st.device)
+        self._metric, self._callbacks = st.metric, st.callbacks
+        self._X, self.feature_columns_ = st.X, st.feature_columns
+        self._kept_columns = st.kept_columns
+        self._n_features_orig = st.n_features_orig
+        if st.X is not None:
+            self.n_features_in_ = st.n_features_in
+        self.graph_, self.n_samples_ = st.graph, st.n_samples
+        self.n_neighbors_, self.knn_method_ = st.n_neighbors, st.knn_method
+        self.batch_size_ = st.batch_size
+        self._backend, self._network, self._nce = st.backend, st.network, st.nce
+        self.backend_ = st.backend.name
+        self._spectrum = st.spectrum
+        self._history = History()
+        self.losses_ = self._history.losses
+        self.timings_ = st.timings
+        self.s_ = params.check_s(self.s)
+        self._update_spectrum_attrs(self.s_)
+        self.embedding_ = self._backend.layout()
+
+    def _update_spectrum_attrs(self, s: float) -> None:
+        spec = self._spectrum.at(s)
+        self.eps_, self.b_, self.b_weight_ = spec.eps, spec.b, spec.blend
+        near = spec.near_share > 0 and self.backend_ == "numba"
+        self.near_radius_ = self._backend.near_radius if near else None
+        if self.loss == "neg":
+            self.z_bar_ = spec.z_bar
+            self.nu_ = spec.nu
+            self.noise_ratio_ = spec.neg_weight * int(self.negative_samples)
+        elif self.loss == "infonce":
+            self.rho_ = spec.rho
+        elif self.loss == "nce":
+            self.z_ = self._nce.z
+
+    def _set_layout(self, Y: np.ndarray) -> None:
+        """Replace the free layout (a warm start from elsewhere)."""
+        self._backend.set_layout(Y)
+        self.embedding_ = self._backend.layout()
+
+    # -------------------------------------------------------------------- runs
+    def _run(self, run: Run) -> Iterator[Snapshot]:
+        """Run the epochs of ``run``; keep the fitted attributes up to date."""
+        self.stopped_early_ = False
+        t_start = time.perf_counter()
+        self._log(
+            f"optimising {run.n_epochs} epochs at s={run.s:g} ({self.loss}"
+            + (
+                f", first {run.early_epochs} at s={early_s(run.s, self.loss):g}"
+                if run.early_epochs
+                else ""
+            )
+            + f") on {self._device}"
+        )
+        try:
+            yield from run_epochs(
+                self._backend,
+                self._spectrum,
+                run,
+                self._history,
+                loss=self.loss,
+                callbacks=self._callbacks,
+                callbacks_every=int(self.callbacks_every),
+                should_stop=lambda: self._stop_requested,
+                log=self._log if self.verbose else None,
+            )
+        except Stopped:
+            self.stopped_early_ = True
+            self._log("stopped early")
+        except GeneratorExit:  # the consumer closed the generator
+            self.stopped_early_ = True
+            raise
+        finally:
+            self.timings_["optimize"] += time.perf_counter() - t_start
+            self.s_ = run.s
+            self._update_spectrum_attrs(run.s)
+            self.embedding_ = self._backend.layout()
+
+    # -------------------------------------------------------------- public API
+    @exclusive
+    def iter_fit(
+        self, X=None, y=None, *, graph=None, every: int = 1, min_interval: float = 0.0
+    ) -> Iterator[Snapshot]:
+        """Fit, yielding :class:`~.optimizer.Snapshot` objects while the layout moves.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features), optional
+            Data. Optional when ``graph`` is given (then ``init`` falls back
+            to "spectral").
+        y : ignored
+        graph : scipy.sparse matrix or tuple (indices, distances), optional
+            A precomputed kNN graph; only its sparsity pattern is used
+            (binarised and union-symmetrised).
+        every : int
+            Yield at most every ``every`` epochs.
+        min_interval : float
+            ... and at least ``min_interval`` seconds apart (the last epoch
+            is always yielded).
+
+        Yields
+        ------
+        Snapshot
+        """
+        self._stop_requested = False
+        self._prepare(X, graph)
+        n_epochs = params.auto_n_epochs(self.n_epochs, self.n_samples_)
+        self.learning_rate_ = params.resolve_learning_rate(
+            self.learning_rate, bool(self.parametric)
+        )
+        yield from self._run(
+            Run(
+                n_epochs,
+                self.s_,
+                self.learning_rate_,
+                params.early_epochs(self.early_exaggeration, self.loss, n_epochs),
+                float(self.exaggeration),
+                self.lr_schedule,
+                max(1, int(every)),
+                float(min_interval),
+            )
+        )
+
+    def fit(self, X=None, y=None, *, graph=None) -> ContrastiveEmbedding:
+        """Compute the embedding of ``X`` (and/or a kNN ``graph``).
+
+        Returns
+        -------
+        self
+        """
+        for _ in self.iter_fit(X, y, graph=graph, every=10**9):
+            pass
+        return self
+
+    def fit_transform(self, X=None, y=None, *, graph=None) -> np.ndarray:
+        """Fit and return the embedding, shape ``(n_samples, n_components)``."""
+        return self.fit(X, y, graph=graph).embedding_
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_backend"):
+            raise RuntimeError("this ContrastiveEmbedding is not fitted yet; call fit")
+
+    @exclusive
+    def iter_optimize(
+        self,
+        n_epochs: int = 50,
+        *,
+        s: float | None = None,
+        learning_rate: float | str | None = None,
+        exaggeration: float | None = None,
+        early_exaggeration: bool = False,
+        lr_schedule: str | None = None,
+        every: int = 1,
+        min_interval: float = 0.0,
+    ) -> Iterator[Snapshot]:
+        """Continue optimising from the current layout (warm start), yielding.
+
+        Parameters
+        ----------
+        n_epochs : int
+            Epochs to run.
+        s : float, optional
+            New spectrum position (default: keep the current one).
+        learning_rate : float, optional
+            Initial learning rate of this run (default: the fitted one).
+        exaggeration : float, optional
+            Attraction factor for this run.
+        early_exaggeration : bool
+            Run the first third at ``max(s, 1)``.
+        lr_schedule : str, optional
+            Schedule for this run.
+        every, min_interval :
+            Snapshot cadence, as in :meth:`iter_fit`.
+
+        Yields
+        ------
+        Snapshot
+        """
+        self._check_fitted()
+        self._stop_requested = False
+        n_epochs = int(n_epochs)
+        if n_epochs < 1:
+            raise ValueError("n_epochs must be a positive integer")
+        s = self.s_ if s is None else params.check_s(s)
+        schedule = self.lr_schedule if lr_schedule is None else lr_schedule
+        params.check_lr_schedule(schedule)
+        exag = float(self.exaggeration if exaggeration is None else exaggeration)
+        lr = self.learning_rate if learning_rate is None else learning_rate
+        self.learning_rate_ = params.resolve_learning_rate(lr, bool(self.parametric))
+        yield from self._run(
+            Run(
+                n_epochs,
+                s,
+                self.learning_rate_,
+                params.early_epochs(early_exaggeration, self.loss, n_epochs),
+                exag,
+                schedule,
+                max(1, int(every)),
+                float(min_interval),
+            )
+        )
+
+    def optimize(self, n_epochs: int = 50, **kwargs) -> ContrastiveEmbedding:
+        """Continue optimising (warm start); see :meth:`iter_optimize`.
+
+        Returns
+        -------
+        self
+        """
+        kwargs.setdefault("every", 10**9)
+        for _ in self.iter_optimize(n_epochs, **kwargs):
+            pass
+        return self
+
+    def stop(self) -> None:
+        """Ask a running ``iter_*`` loop to stop after the current epoch.
+
+        Safe to call from another thread.
+        """
+        self._stop_requested = True
+
+    def transform(self, X_new, n_epochs: int = 100) -> np.ndarray:
+        """Embed new points into the fitted layout.
+
+        Parametric models run the network. Otherwise each new point starts
+        at the mean position of its ``n_neighbors`` nearest training points
+        and is optimised against the fixed training layout with the fitted
+        loss and spectrum (the training layout does not move;
+        :func:`.backends.torch_backend.place_points`).
+
+        Parameters
+        ----------
+        X_new : array-like, shape (n_new, n_features)
+        n_epochs : int
+            Optimisation epochs for the non-parametric placement.
+
+        Returns
+        -------
+        ndarray, shape (n_new, n_components)
+        """
+        from .backends.torch_backend import place_points
+
+        self._check_fitted()
+        if self._X is None:
+            raise ValueError("transform needs a model fitted on data X, not a graph")
+        Xn, _, _ = validation.check_data(X_new, name="X_new", drop_constant=False)
+        if Xn.shape[1] == self._n_features_orig:
+            Xn = np.ascontiguousarray(Xn[:, self._kept_columns])
+        elif Xn.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_new has {Xn.shape[1]} features; the model was fitted on "
+                f"{self._n_features_orig}"
+            )
+        if self._network is not None:
+            return self._network.transform(Xn).cpu().numpy()
+        k = min(self.n_neighbors_ or 15, self._X.shape[0])
+        ind, _ = exact_knn(self._X, k, self._metric, query=Xn, device=self._device)
+        m = int(self.negative_samples)
+        spec = self._spectrum.at(self.s_)
+        return place_points(
+            self._backend.layout(),
+            ind,
+            self.graph_.tocoo().row,
+            loss=self.loss,
+            spec=spec,
+            nu=self._nce.nu(m) if self._nce is not None else spec.nu,
+            negative_samples=m,
+            learning_rate=self.learning_rate_,
+            n_epochs=int(n_epochs),
+            seed=self._seed + 1,
+            device=self._device,
+        )

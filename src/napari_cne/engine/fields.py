@@ -1,0 +1,304 @@
+"""NEG's repulsion towards the t-SNE end as two fields: near (exact) and far (mesh).
+
+With the noise ratio of the t-SNE end each drawn negative stands for a
+thousand; the few that land next to their head give rare, huge kicks that
+the gradient clip cuts down. So for the share ``near_share`` (``1 - s`` on
+[0, 1]) of the repulsion:
+
+* :class:`NearField`: the pairs closer than a radius ``h`` get their
+  *expected* repulsion, exactly, from a grid (:mod:`.kernels.grid`); ``h``
+  is steered epoch by epoch so that a point has a set number of such
+  partners on average;
+* :class:`FarField`: the rest of that share, the repulsion from all farther
+  points, is computed once per epoch on a mesh by FFT
+  (:func:`mesh_repulsion`), in 1-D and 2-D.
+
+The drawn negatives keep the remaining share. Both fields belong to the
+numba CPU backend (:mod:`.backends.numba_cpu`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .losses import GRAD_CLIP, kernel_term
+
+__all__ = [
+    "FAR_FIELD_CLIP",
+    "FAR_FIELD_MAX_NODES",
+    "FAR_FIELD_NODES_PER_H",
+    "NEAR_FIELD_PAIRS",
+    "FarField",
+    "Grid",
+    "NearField",
+    "mesh_repulsion",
+]
+
+#: ``near_field="auto"``: exact partners per point towards the t-SNE end.
+NEAR_FIELD_PAIRS = 50
+#: Far-field mesh: nodes per near-field radius, and at most per axis.
+FAR_FIELD_NODES_PER_H = 3
+FAR_FIELD_MAX_NODES = 1024
+#: Far field: the most a point moves per epoch by it, per coordinate, in
+#: units of the learning rate, in the first epoch at a new share and later.
+FAR_FIELD_CLIP = (GRAD_CLIP, 2 * GRAD_CLIP)
+
+
+class Grid(NamedTuple):
+    """One epoch's grid of the near field (:func:`.kernels.grid.build_grid`)."""
+
+    starts: np.ndarray
+    members: np.ndarray
+    lo: np.ndarray
+    side: np.ndarray
+    cell: float
+    radius: float
+
+
+class NearField:
+    """The exact repulsion between points closer than a steered radius ``h``.
+
+    Parameters
+    ----------
+    pairs : float
+        Partners per point to steer ``h`` towards (0: off).
+    rng : numpy.random.Generator
+        Draws the sample that sets the first radius.
+    """
+
+    def __init__(self, pairs: float, rng: np.random.Generator) -> None:
+        self.pairs = float(pairs)
+        self.radius: float | None = None
+        self._rng = rng
+        self._degrees: tuple | None = None  # (edge_power, deg, eff)
+
+    def degrees(self, heads, weights, n: int, edge_power: float):
+        """Return each point's degree over all edges and over those taking part.
+
+        An edge of weight ``w`` takes part with probability ``w **
+        edge_power``; cached while ``edge_power`` stays the same.
+        """
+        if self._degrees is None or self._degrees[0] != edge_power:
+            deg = np.bincount(heads, minlength=n).astype(np.float32)
+            eff = deg
+            if edge_power > 0:
+                eff = np.bincount(
+                    heads, weights=weights**edge_power, minlength=n
+                ).astype(np.float32)
+            self._degrees = (edge_power, deg, eff)
+        return self._degrees[1], self._degrees[2]
+
+    def passes(self, m: int, n_edges: int, n: int) -> int:
+        """Return how many times per epoch the exact force is applied.
+
+        A point meets ``~2 m E K / n^2`` close negatives per epoch (``K``
+        partners); the exact force is applied in as many passes, so that no
+        step is larger than the sampled ones it replaces (every point at
+        least once per epoch).
+        """
+        return math.ceil(2.0 * m * n_edges * self.pairs / n**2)
+
+    def _first_radius(self, Y: np.ndarray) -> float:
+        # the median distance of a sample of points to their K-th nearest in
+        # the layout (a uniform-density guess overshoots after the early phase)
+        n = Y.shape[0]
+        k = int(min(max(self.pairs, 1), n - 1))
+        rows = self._rng.choice(n, min(n, 256), replace=False)
+        kth = np.concatenate(
+            [  # 8 rows at a time: 8 x n distances (64 MB at 1M points)
+                np.partition(((Y[r, None, :] - Y[None]) ** 2).sum(-1), k, 1)[:, k]
+                for r in np.array_split(rows, max(1, len(rows) // 8))
+            ]
+        )  # the k-th smallest: column 0 is the point itself
+        return max(float(np.sqrt(np.median(kth))), 1e-6)
+
+    def grid(self, Y: np.ndarray, near_share: float) -> Grid | None:
+        """Return this epoch's grid (None: the near field is off this epoch)."""
+        if near_share <= 0.0 or not self.pairs:
+            return None
+        from .kernels.grid import build_grid
+
+        n, d = Y.shape
+        lo = Y.min(axis=0).astype(np.float64)
+        extent = np.maximum(Y.max(axis=0) - lo, 1e-6).astype(np.float64)
+        if self.radius is None:
+            self.radius = self._first_radius(Y)
+        h = float(self.radius)
+        # cells of side g >= h, about 2 per point at most (also for a flat
+        # layout in 3-D, where the volume says little about the cell count)
+        g = max(h, float(np.prod(extent) / (2 * n + 64)) ** (1.0 / d))
+        side = np.floor(extent / g).astype(np.int64) + 1
+        while float(np.prod(side.astype(np.float64))) > 4 * n + 64:
+            g *= 1.5
+            side = np.floor(extent / g).astype(np.int64) + 1
+        starts, members = build_grid(Y, g, lo, side)
+        return Grid(starts, members, lo, side, g, h)
+
+    @staticmethod
+    def apply(Y, grid: Grid, lo_visit: int, hi_visit: int, args: tuple) -> int:
+        """Apply the exact force at the visits ``lo_visit .. hi_visit - 1``.
+
+        Visit ``v`` moves point ``members[v % n]``; ``args`` are the rest of
+        :func:`.kernels.grid.near_field`'s arguments. Returns the pairs found.
+        """
+        from .kernels.grid import near_field
+
+        n = Y.shape[0]
+        found = 0
+        while lo_visit < hi_visit:
+            stop = min(hi_visit, (lo_visit // n + 1) * n)
+            found += near_field(
+                Y,
+                grid.starts,
+                grid.members,
+                grid.lo,
+                grid.side,
+                grid.cell,
+                grid.radius,
+                lo_visit % n,
+                stop - (lo_visit // n) * n,
+                *args,
+            )
+            lo_visit = stop
+        return found
+
+    def steer(self, Y: np.ndarray, found: int, visits: int) -> None:
+        """Move the radius towards the target pair count (at most 4x per epoch)."""
+        n, d = Y.shape
+        per_point = max(found, 1) / visits
+        target = min(self.pairs, 0.5 * (n - 1))
+        ratio = min(max(target / per_point, 0.25), 4.0)
+        reach = float(np.ptp(Y, axis=0).max()) + 1e-6
+        self.radius = min(self.radius * ratio ** (1.0 / d), reach)
+
+
+class FarField:
+    """The repulsion from points beyond the near field, on a mesh, per epoch.
+
+    Parameters
+    ----------
+    on : bool
+        Whether to compute it (1-D and 2-D layouts only; in 3-D the drawn
+        negatives keep the repulsion beyond ``h``).
+    """
+
+    def __init__(self, on: bool) -> None:
+        self.on = bool(on)
+        self._share: float | None = None  # the share of the last epoch
+
+    def forget(self) -> None:
+        """Note an epoch without the far field."""
+        self._share = None
+
+    def step(self, Y, spec, degrees, radius, n_edges, m, lr, n_windows):
+        """Return the move per window of this epoch (float32), or None when off.
+
+        The mesh is evaluated once per epoch: without feedback within the
+        epoch a point right after the early phase (a compact layout) would
+        fly in one go as far as the drawn negatives push it over many small
+        steps that weaken as it moves, so its epoch's move is bounded
+        (:data:`FAR_FIELD_CLIP`, the tighter bound in the first epoch at a
+        new share).
+        """
+        if not self.on or Y.shape[1] > 2:
+            self._share = None
+            return None
+        import numba
+
+        deg, eff = degrees
+        cw = spec.near_share * int(m) / n_edges
+        far = mesh_repulsion(
+            Y,
+            deg,
+            eff if spec.edge_power > 0 else None,
+            radius,
+            float(spec.nu),
+            float(spec.eps),
+            2.0 * spec.neg_weight * cw,
+            workers=numba.get_num_threads(),
+            b=float(spec.b),
+            bt=float(spec.blend),
+        )
+        fresh = self._share != spec.near_share
+        bound = FAR_FIELD_CLIP[0 if fresh else 1]
+        np.clip(far, -bound, bound, out=far)
+        self._share = spec.near_share
+        return (far * (lr / n_windows)).astype(np.float32)
+
+
+def mesh_repulsion(
+    Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0
+) -> np.ndarray:
+    """NEG's expected repulsion on each point beyond the near field, on a mesh.
+
+    The drawn negatives' repulsion in expectation over *all* pairs, exactly
+    as :func:`napari_cne.engine.kernels.grid.near_field` weights a pair
+    (unclipped), with the pair kernel faded in by ``1 - (1 - r^2/h^2)^2``:
+    the near field with ``fade`` has the complement, and the kernel is
+    smooth enough for a mesh. The degrees are spread onto a regular mesh of
+    spacing ``h / 3`` (cloud-in-cell), convolved with the kernel by FFT and
+    read back at the points, so no negative need be drawn for that share.
+    The mesh has at most ``FAR_FIELD_MAX_NODES`` nodes per axis: a layout
+    wider than about 340 h gets a coarser one, which smooths the kernel near
+    ``h`` more.
+
+    Parameters
+    ----------
+    Y : float32 array (n, d), d <= 2
+    deg, eff : float32 arrays (n,)
+        Degrees, over all edges and over the edges taking part (``eff=None``:
+        the same).
+    h : float
+        Near-field radius.
+    nu, eps : float
+        NEG's noise ratio and kernel offset (one negative's force on a pair
+        at squared distance ``r2`` is ``2 w r / ((1 + nu (r2 + eps)) (r2 +
+        eps))``).
+    scale : float
+        ``2 w cw``: the negative's weight times the pair rate ``cw`` (see
+        ``near_field``).
+    workers : int
+        Threads for the FFTs.
+    b, bt : float
+        Kernel exponent and its weight: ``r2`` above stands for ``D = (1 -
+        bt) r2 + bt r2**b``, and the force has the factor ``dD/dr2`` (the
+        chain rule).
+
+    Returns
+    -------
+    float64 array (n, d)
+        Force per point for one epoch.
+    """
+    from scipy import fft
+
+    from .kernels.mesh import mesh_gather, mesh_spread
+
+    n, d = Y.shape
+    span = np.ptp(Y, axis=0).astype(np.float64)
+    dx = max(h / FAR_FIELD_NODES_PER_H, float(span.max()) / (FAR_FIELD_MAX_NODES - 3))
+    lo = Y.min(axis=0).astype(np.float64) - dx
+    nodes = [int(math.ceil(e / dx)) + 3 for e in span] + [1] * (2 - d)
+    weights = np.stack([deg] if eff is None else [deg, eff]).astype(np.float32)
+    rho = np.zeros((weights.shape[0], *nodes), dtype=np.float32)
+    mesh_spread(Y, weights, lo, dx, rho)
+    # linear (not circular) convolution: offsets -(N - 1) .. N - 1 per axis
+    size = [fft.next_fast_len(2 * k - 1, real=True) if k > 1 else 1 for k in nodes]
+    off = [np.where(np.arange(m) < k, np.arange(m), np.arange(m) - m) * dx
+           for m, k in zip(size, nodes)]  # fmt: skip
+    R = np.meshgrid(*off, indexing="ij")
+    r2 = R[0] ** 2 + R[1] ** 2
+    sw = np.clip(1.0 - r2 / (h * h), 0.0, None) ** 2
+    pb, slope = kernel_term(r2, b, bt)  # at the origin 1 - sw = 0
+    kern = (1.0 - sw) * slope / ((1.0 + nu * (pb + eps)) * (pb + eps))
+    comps = np.stack([kern * R[a] for a in range(d)]).astype(np.float32)
+    kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
+    rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)
+    fields = fft.irfftn(rf[:, None] * kf[None], s=size, axes=(2, 3), workers=workers)
+    fields = fields[:, :, : nodes[0], : nodes[1]].reshape(-1, nodes[0], nodes[1])
+    vals = mesh_gather(Y, np.ascontiguousarray(fields), lo, dx).reshape(n, -1, d)
+    f_deg, f_eff = vals[:, 0], vals[:, -1]  # (n, axis) per mass channel
+    e = deg if eff is None else eff
+    return scale * (e[:, None] * f_deg + deg[:, None] * f_eff)

@@ -1,0 +1,172 @@
+"""The graph the engine trains on, from neighbour lists or from the user.
+
+The binary kNN relation symmetrised by union (``A_ij = 1`` if ``j`` is among
+the ``k`` nearest neighbours of ``i`` or vice versa), without self-loops, as
+in Damrich et al. (2023), or the same pattern with UMAP's fuzzy membership
+weights. Each undirected edge becomes two directed training edges.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "binarize_symmetric",
+    "fuzzy_graph",
+    "graph_from_knn",
+    "graph_from_user",
+    "symmetric_graph",
+]
+
+
+def symmetric_graph(ind: np.ndarray, n: int | None = None) -> sp.csr_matrix:
+    """Binary union-symmetrised adjacency matrix from neighbour lists.
+
+    Negative indices (missing neighbours) are ignored; self-loops are
+    removed.
+    """
+    ind = np.asarray(ind)
+    n = ind.shape[0] if n is None else n
+    rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
+    cols = ind.ravel()
+    ok = (cols >= 0) & (cols != rows)
+    A = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=np.float32), (rows[ok], cols[ok])), shape=(n, n)
+    )
+    return binarize_symmetric(A)
+
+
+def fuzzy_graph(
+    ind: np.ndarray, dist: np.ndarray, n: int | None = None
+) -> sp.csr_matrix:
+    """Union-symmetrised kNN graph with UMAP's fuzzy membership weights.
+
+    For point ``i`` with neighbour distances ``d_ij``, ``rho_i`` is the
+    distance to its nearest (non-identical) neighbour and ``sigma_i`` solves
+    ``sum_j exp(-(d_ij - rho_i) / sigma_i) = log2(k)`` (bisection, all rows
+    at once); the directed weight is ``v_ij = exp(-(d_ij - rho_i)/sigma_i)``
+    and the symmetric one the fuzzy union ``v_ij + v_ji - v_ij v_ji``
+    (McInnes et al. 2018). The nearest neighbour of every point has weight 1,
+    farther ones less. The sparsity pattern equals :func:`symmetric_graph`'s.
+    """
+    ind = np.asarray(ind)
+    d = np.asarray(dist, dtype=np.float64).copy()
+    n = ind.shape[0] if n is None else n
+    rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
+    ok = (ind >= 0) & (ind != rows.reshape(ind.shape))
+    d[~ok] = np.inf
+    pos = np.where(ok & (d > 0), d, np.inf)
+    rho = pos.min(axis=1)
+    rho[~np.isfinite(rho)] = 0.0
+    excess = np.where(ok, np.maximum(d - rho[:, None], 0.0), np.inf)
+    target = np.log2(max(int(ok.sum(axis=1).max()), 2))
+    lo = np.zeros(len(d))
+    hi = np.full(len(d), np.inf)
+    sigma = np.ones(len(d))
+    for _ in range(64):
+        total = np.exp(-excess / sigma[:, None]).sum(axis=1)
+        big = total > target  # too wide: shrink sigma
+        hi = np.where(big, sigma, hi)
+        lo = np.where(big, lo, sigma)
+        sigma = np.where(np.isfinite(hi), (lo + hi) / 2, sigma * 2)
+    # a floor as in UMAP, so that rows of identical distances stay finite
+    mean_d = np.where(ok, d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
+    sigma = np.maximum(
+        sigma, 1e-3 * np.where(rho > 0, mean_d, max(mean_d.mean(), 1e-12))
+    )
+    v = np.exp(-excess / sigma[:, None])
+    cols = ind.ravel()
+    keep = ok.ravel()
+    V = sp.csr_matrix(
+        (v.ravel()[keep].astype(np.float32), (rows[keep], cols[keep])), shape=(n, n)
+    )
+    V.sum_duplicates()
+    W = (V + V.T - V.multiply(V.T)).tocsr()
+    W.setdiag(0)
+    W.eliminate_zeros()
+    W.sort_indices()
+    return W
+
+
+def binarize_symmetric(A: sp.spmatrix) -> sp.csr_matrix:
+    """Union-symmetrise the sparsity pattern of ``A`` and drop the diagonal."""
+    A = sp.csr_matrix(A, dtype=np.float32, copy=True)
+    A.data[:] = 1.0
+    A = (A + A.T).tocsr()
+    A.setdiag(0)
+    A.eliminate_zeros()
+    A.data[:] = 1.0
+    A.sort_indices()
+    return A
+
+
+def graph_from_knn(ind, dist, n: int, edge_weights: str) -> sp.csr_matrix:
+    """Return the training graph of neighbour lists (fuzzy unless "binary")."""
+    if edge_weights != "binary":
+        return fuzzy_graph(ind, dist, n)
+    return symmetric_graph(ind, n)
+
+
+def graph_from_user(graph, n: int | None, edge_weights: str) -> sp.csr_matrix:
+    """Check a graph passed to ``fit(graph=...)`` and return the training graph.
+
+    Parameters
+    ----------
+    graph : scipy.sparse matrix or tuple (indices, distances)
+        A sparse matrix (only its sparsity pattern is used: binarised and
+        union-symmetrised) or neighbour lists (``-1`` for a missing one).
+    n : int or None
+        Rows of the data, when given as well.
+    edge_weights : str
+        The estimator's ``edge_weights`` (for neighbour lists).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For malformed graphs, or one whose size differs from the data's.
+    """
+    if isinstance(graph, tuple) and len(graph) == 2:
+        ind = np.asarray(graph[0])
+        dist = np.asarray(graph[1], dtype=np.float64)
+        if ind.ndim != 2 or ind.dtype.kind not in "iu":
+            raise ValueError(
+                "graph=(indices, distances): indices must be a 2-D integer array"
+            )
+        m = ind.shape[0]
+        if ind.size and (ind.max() >= m or ind.min() < -1):
+            raise ValueError(
+                "graph indices must lie in [0, n) (or -1 for a missing neighbour)"
+            )
+        if dist.shape != ind.shape or not np.isfinite(dist[ind >= 0]).all():
+            raise ValueError(
+                "graph=(indices, distances): distances must be finite and "
+                "have the shape of indices"
+            )
+        A = graph_from_knn(ind, dist, m, edge_weights)
+    elif sp.issparse(graph):
+        if graph.ndim != 2 or graph.shape[0] != graph.shape[1]:
+            raise ValueError(f"graph must be square; got shape {graph.shape}")
+        A = binarize_symmetric(graph)
+    else:
+        raise TypeError(
+            "graph must be a scipy sparse matrix or a tuple (indices, distances); "
+            f"got {type(graph).__name__}"
+        )
+    if n is not None and A.shape[0] != n:
+        raise ValueError(
+            f"graph has {A.shape[0]} nodes but X has {n} rows; they must match"
+        )
+    if A.shape[0] < 3:
+        raise ValueError(f"need at least 3 points to embed; got {A.shape[0]}")
+    isolated = int((np.diff(A.indptr) == 0).sum())
+    if isolated:
+        warnings.warn(
+            f"{isolated} point(s) have no neighbours in the graph; they are only "
+            "repelled and will drift to the edge of the layout",
+            UserWarning,
+            stacklevel=5,
+        )
+    return A

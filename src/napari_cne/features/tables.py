@@ -1,0 +1,352 @@
+"""Feature tables: read from files, choose the columns, make the matrix to embed."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ID_COLUMNS",
+    "default_columns",
+    "feature_matrix",
+    "is_numeric",
+    "log_columns",
+    "output_columns",
+    "read_table",
+]
+
+_COMPRESSION = (".gz", ".bz2", ".xz")
+_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".npy")
+
+
+def _txt_separator(path: Path) -> str:
+    """Guess the delimiter of a text table from its first lines.
+
+    Tab, comma, semicolon or ``|`` if every sampled line holds the same
+    (non-zero) number of it; otherwise runs of whitespace.
+    """
+    import bz2
+    import gzip
+    import lzma
+
+    openers = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+    opener = openers.get(path.suffix.lower(), open)
+    lines = []
+    with opener(path, "rt") as fh:
+        for line in fh:
+            if line.strip():
+                lines.append(line.rstrip("\r\n"))
+            if len(lines) == 20:
+                break
+    for sep in ("\t", ",", ";", "|"):
+        counts = {line.count(sep) for line in lines}
+        if len(counts) == 1 and counts != {0}:
+            return sep
+    return r"\s+"
+
+
+def _read_text(path: Path, kind: str) -> pd.DataFrame:
+    if kind == ".csv":
+        return pd.read_csv(path)
+    if kind in (".tsv", ".tab"):
+        return pd.read_csv(path, sep="\t")
+    return pd.read_csv(path, sep=_txt_separator(path))
+
+
+def read_table(path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a feature table from a file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` (comma-separated), ``.tsv`` / ``.tab`` (tab-separated),
+        ``.txt`` (tab, comma, semicolon or ``|`` when each of the first 20
+        lines has the same number of it, else whitespace), ``.parquet``
+        (needs pyarrow or fastparquet) or ``.npy`` file. Text files may be
+        compressed (``.csv.gz``, ``.bz2``, ``.xz``). A 2-D ``.npy`` array
+        gives columns ``f0``, ``f1``, ...; a structured array its field
+        names.
+    columns : sequence of str, optional
+        Keep only these columns, in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For an unsupported suffix, an empty file or a table without rows, a
+        ``.npy`` array that is not 2-D, or requested columns that are not in
+        the file.
+    ImportError
+        For ``.parquet`` without pyarrow or fastparquet installed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a table file")
+    suffixes = [s.lower() for s in path.suffixes]
+    kind = suffixes[-1] if suffixes else ""
+    if kind in _COMPRESSION and len(suffixes) > 1 and suffixes[-2] in _SUFFIXES[:4]:
+        kind = suffixes[-2]
+    if kind not in _SUFFIXES:
+        raise ValueError(
+            f"cannot read {path.name!r}: unknown file type {kind or '(no suffix)'!r}; "
+            f"supported: {', '.join(_SUFFIXES)}"
+        )
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty")
+
+    if kind == ".npy":
+        arr = np.load(path, allow_pickle=False)
+        if arr.dtype.names:
+            df = pd.DataFrame(arr)
+        elif arr.ndim == 2:
+            df = pd.DataFrame(arr, columns=[f"f{i}" for i in range(arr.shape[1])])
+        else:
+            raise ValueError(
+                f"{path.name}: expected a 2-D array (rows x features); got shape "
+                f"{arr.shape}"
+            )
+    elif kind == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except ImportError as err:
+            raise ImportError(
+                f"reading {path.name} needs the package 'pyarrow' (or "
+                "'fastparquet'), which is not installed: pip install pyarrow. "
+                "Or save the table as .csv."
+            ) from err
+    else:
+        try:
+            df = _read_text(path, kind)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path} holds no table (no columns found)") from None
+    if len(df) == 0:
+        raise ValueError(f"{path} has a header but no rows")
+    df.columns = [str(c) for c in df.columns]
+    if columns is not None:
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ValueError(
+                f"columns {missing!r} are not in {path.name}; it has "
+                f"{list(df.columns)!r}"
+            )
+        df = df[columns]
+    return df
+
+
+#: columns that identify objects rather than describe them: never features by
+#: default (the widget and the command line)
+ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
+
+
+#: columns written by napari-cne (``cne_0``, ``cne2_1``, ...): never features
+#: by default, never overwritten
+OUR_COLUMNS = re.compile(r"^cne\d*_\d+$")
+
+
+def default_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """Return the feature columns used when none are chosen: the one rule.
+
+    The command line, the widget and :func:`feature_matrix` all use it:
+    numeric (and boolean) columns, except ids (:data:`ID_COLUMNS`, any case),
+    columns napari-cne wrote (``cne_0``, ``cne2_1``, ...), a saved pandas
+    index (``Unnamed: 0``), columns without any value, and ``exclude``
+    (e.g. the columns a layer's metadata says we wrote).
+    """
+    skip = {str(c) for c in exclude}
+    return [
+        c
+        for c in table.columns
+        if is_numeric(table[c])
+        and str(c).lower() not in ID_COLUMNS
+        and not OUR_COLUMNS.match(str(c))
+        and not str(c).startswith("Unnamed: ")
+        and str(c) not in skip
+        and table[c].notna().any()
+    ]
+
+
+def output_columns(existing: Sequence[str], n_components: int = 2) -> list[str]:
+    """Return names for new embedding columns that clash with none in ``existing``.
+
+    ``cne_0, cne_1`` first, then ``cne2_0, cne2_1``, ``cne3_0`` ..., so an
+    earlier embedding (or a user's column) is never overwritten.
+    """
+    have = {str(c) for c in existing}
+    k = 1
+    while True:
+        prefix = "cne" if k == 1 else f"cne{k}"
+        names = [f"{prefix}_{j}" for j in range(n_components)]
+        if not have.intersection(names):
+            return names
+        k += 1
+
+
+def log_columns(columns: Sequence[str], patterns: Sequence[str]) -> list:
+    """Return the columns matching any of the (``fnmatch``) patterns.
+
+    Raises
+    ------
+    ValueError
+        For a pattern that matches no column (a typo would otherwise pass
+        silently).
+    """
+    columns = list(columns or [])
+    out = []
+    for pat in patterns:
+        hits = [c for c in columns if fnmatch.fnmatchcase(str(c), pat)]
+        if not hits:
+            shown = ", ".join(map(str, columns[:8])) + (
+                ", …" if len(columns) > 8 else ""
+            )
+            raise ValueError(
+                f"log column {pat!r} matches none of the features ({shown})"
+            )
+        out += [c for c in hits if c not in out]
+    return out
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """Whether a column can be a feature: numeric or bool, not categorical."""
+    return bool(
+        (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
+        and not isinstance(series.dtype, pd.CategoricalDtype)
+    )
+
+
+def feature_matrix(
+    table: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    standardize: bool = True,
+    log: Sequence[str] | bool = (),
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Turn a feature table into the matrix that gets embedded.
+
+    Rows with a missing or infinite value in any chosen column are left out
+    (see ``kept``; a warning says how many and because of which columns);
+    constant columns carry no information and are dropped.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per object.
+    columns : sequence of str, optional
+        Feature columns. Default: :func:`default_columns`.
+    standardize : bool, default True
+        z-score every column (mean 0, standard deviation 1), so that
+        features in different units weigh alike.
+    log : sequence of str or bool, default ()
+        Columns to transform with ``log1p`` (before standardising), e.g.
+        areas and intensities with long right tails; ``True`` means every
+        chosen column. Their values must be >= 0.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (n_kept, n_used)
+    kept : ndarray of bool, shape (len(table),)
+        Rows of ``table`` that are in ``X``; ``(~kept).sum()`` rows were left
+        out.
+    used : list of str
+        Columns of ``X``.
+
+    Raises
+    ------
+    ValueError
+        No columns, unknown or non-numeric columns, ``log`` columns that are
+        not chosen or hold negative values, fewer than 3 complete rows, or
+        only constant columns.
+
+    Warns
+    -----
+    UserWarning
+        When rows are left out for missing or infinite values.
+    """
+    if columns is None:
+        columns = default_columns(table)
+        empty = [c for c in table.columns if is_numeric(table[c]) and c not in columns
+                 and table[c].isna().all()]  # fmt: skip
+        if empty:
+            warnings.warn(
+                f"column(s) {', '.join(map(repr, empty))} have no values and are "
+                "left out",
+                UserWarning,
+                stacklevel=2,
+            )
+    columns = list(columns)
+    if not columns:
+        raise ValueError("no feature columns to embed")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns {missing!r} are not in the table")
+    bad = [c for c in columns if not is_numeric(table[c])]
+    if bad:
+        raise ValueError(f"columns {bad!r} are not numeric")
+    if log is True:
+        log_cols = list(columns)
+    elif log is False or log is None:
+        log_cols = []
+    else:
+        log_cols = [log] if isinstance(log, str) else list(log)
+    unknown = [c for c in log_cols if c not in columns]
+    if unknown:
+        raise ValueError(f"log columns {unknown!r} are not among the chosen columns")
+
+    A = table[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(A)
+    kept = finite.all(axis=1)
+    if len(A) < 3:
+        raise ValueError(f"need at least 3 objects (rows) to embed; got {len(A)}")
+    if kept.sum() < 3:
+        bad = [c for c, ok in zip(columns, finite.all(axis=0), strict=True) if not ok]
+        raise ValueError(
+            f"only {int(kept.sum())} of {len(A)} rows have a finite value in every "
+            f"chosen column; at least 3 are needed (columns with missing values: "
+            f"{', '.join(map(repr, bad))}; leave them out)"
+        )
+    n_out = int((~kept).sum())
+    if n_out:
+        culprits = [
+            c for c, ok in zip(columns, finite.all(axis=0), strict=True) if not ok
+        ]
+        warnings.warn(
+            f"{n_out} of {len(A)} rows have missing or infinite values (in "
+            f"{', '.join(repr(c) for c in culprits)}) and are left out",
+            UserWarning,
+            stacklevel=2,
+        )
+    A = A[kept]
+    if log_cols:
+        pos = [columns.index(c) for c in log_cols]
+        negative = [
+            c for c, j in zip(log_cols, pos, strict=True) if (A[:, j] < 0).any()
+        ]
+        if negative:
+            raise ValueError(
+                f"log columns {negative!r} have negative values; log1p needs "
+                "values >= 0 (leave them out of log)"
+            )
+        A[:, pos] = np.log1p(A[:, pos])
+    mu = A.mean(axis=0)
+    sd = A.std(axis=0)
+    varying = sd > 1e-12 * np.maximum(1.0, np.abs(mu))
+    if not varying.any():
+        raise ValueError("every chosen column is constant; there is nothing to embed")
+    A = A[:, varying]
+    used = [c for c, v in zip(columns, varying, strict=True) if v]
+    if standardize:
+        A = (A - mu[varying]) / sd[varying]
+    return np.ascontiguousarray(A, dtype=np.float32), kept, used

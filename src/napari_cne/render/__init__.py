@@ -1,0 +1,19 @@
+"""Pictures of embeddings, without Qt: colours, scatter plots, sweep GIFs, placement.
+
+- :mod:`.colors`: the one palette (uniform, numeric, categorical, missing).
+- :mod:`.plot`: scatter plots of layouts as PNG/PDF/SVG (:func:`plot_embeddings`).
+- :mod:`.gif`: a spectrum sweep as an animated GIF (:func:`save_sweep_gif`).
+- :mod:`.layout`: placing a layout beside its image in world coordinates.
+"""
+
+from .colors import column_colors
+from .gif import align_layouts, render_sweep_frames, save_sweep_gif
+from .plot import plot_embeddings
+
+__all__ = [
+    "align_layouts",
+    "column_colors",
+    "plot_embeddings",
+    "render_sweep_frames",
+    "save_sweep_gif",
+]
