@@ -2,7 +2,8 @@
 #   make demo   - install everything, run the live napari demo on the bundled
 #                 sample (under Xvfb when there is no display) and write
 #                 out/demo.png plus the engine summary out/engine_demo.png
-#   make test   - install everything and run the test suite
+#   make test   - install everything, check the architecture contract
+#                 (lint-imports) and run the test suite
 #   make bench  - side-by-side benchmark against the peers (slow)
 #   make docs   - regenerate the pictures of docs/: the tutorial screenshots
 #                 of the real napari window (docs/make_screenshots.py, under
@@ -47,6 +48,7 @@ demo-engine: venv
 	$(PY) -m napari_cne demo-engine --out out/engine_demo.png
 
 test: system venv
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: venv

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from . import params, validation
+from . import params
 from .neighbors import exact_knn
 from .optimizer import History, Run, Snapshot, Stopped, exclusive, run_epochs
 from .prepare import prepare
@@ -135,32 +135,25 @@ class ContrastiveEmbedding(params.Parameters):
     embedding_ : ndarray, shape (n_samples, n_components)
         The layout.
     graph_ : scipy.sparse.csr_matrix
-        Binary symmetric kNN graph the layout was trained on.
+        The kNN graph the layout was trained on (fuzzy weights or binary).
     losses_ : list of float
-        Loss per epoch (see :class:`Snapshot`), over all runs.
-    s_ : float
-        Spectrum position of the last run.
-    n_neighbors_, learning_rate_, device_, knn_method_ : resolved parameters.
-    batch_size_ : int
-        Edges per SGD step (``batch_size="auto"`` resolved).
+        Loss per epoch (see :class:`~.optimizer.Snapshot`), over all runs.
+    s_, n_epochs_ : float, int
+        Spectrum position of the last run; epochs run in total.
+    n_neighbors_, learning_rate_, batch_size_, device_, backend_, knn_method_
+        Resolved parameters ("auto" and the like).
     seed_ : int
         The seed in use (drawn at random when ``random_state`` is None).
-    z_bar_, nu_ : float
-        NEG normaliser and ``nu = noise_ratio_ * z_bar_ / n^2`` at ``s_``
-        (NEG only).
-    noise_ratio_ : float
-        NEG: the objective's noise ratio at ``s_``.
+    z_bar_, nu_, noise_ratio_ : float
+        NEG at ``s_``: normaliser, ``nu = noise_ratio_ * z_bar_ / n^2``, and
+        the objective's noise ratio.
     eps_, b_, b_weight_ : float
         Kernel offset, exponent and the exponent's weight ``t`` at ``s_``
         (``1 / (eps + (1 - t) d^2 + t d^(2b))``).
     near_radius_ : float or None
         Radius of the exact near field at ``s_`` (None where it is off).
-    rho_ : float
-        InfoNCE spectrum factor (InfoNCE only).
-    z_ : float
-        NCE: the learned normaliser ``Z`` (in units of ``1/n^2``).
-    n_epochs_ : int
-        Epochs run in total.
+    rho_, z_ : float
+        InfoNCE's spectrum factor; NCE's learned normaliser (units of 1/n^2).
     timings_ : dict
         Seconds spent in ``"knn"``, ``"init"`` and ``"optimize"``.
     stopped_early_ : bool
@@ -478,7 +471,7 @@ class ContrastiveEmbedding(params.Parameters):
         at the mean position of its ``n_neighbors`` nearest training points
         and is optimised against the fixed training layout with the fitted
         loss and spectrum (the training layout does not move;
-        :func:`.backends.torch_backend.place_points`).
+        :func:`.transform.place_points`).
 
         Parameters
         ----------
@@ -490,19 +483,14 @@ class ContrastiveEmbedding(params.Parameters):
         -------
         ndarray, shape (n_new, n_components)
         """
-        from .backends.torch_backend import place_points
+        from .transform import check_new_data, place_points
 
         self._check_fitted()
         if self._X is None:
             raise ValueError("transform needs a model fitted on data X, not a graph")
-        Xn, _, _ = validation.check_data(X_new, name="X_new", drop_constant=False)
-        if Xn.shape[1] == self._n_features_orig:
-            Xn = np.ascontiguousarray(Xn[:, self._kept_columns])
-        elif Xn.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X_new has {Xn.shape[1]} features; the model was fitted on "
-                f"{self._n_features_orig}"
-            )
+        Xn = check_new_data(
+            X_new, self._kept_columns, self._n_features_orig, self.n_features_in_
+        )
         if self._network is not None:
             return self._network.transform(Xn).cpu().numpy()
         k = min(self.n_neighbors_ or 15, self._X.shape[0])

@@ -69,29 +69,8 @@ def _describe(X) -> str:
     )
 
 
-def check_data(
-    X, *, name: str = "X", drop_constant: bool = True
-) -> tuple[np.ndarray, list | None, np.ndarray]:
-    """Validate a feature matrix and return it as C-contiguous float32.
-
-    Parameters
-    ----------
-    X : array-like or pandas.DataFrame, shape (n_samples, n_features)
-        Numeric data: float, integer or boolean.
-    name : str
-        Name used in messages.
-    drop_constant : bool
-        Drop constant columns (with a warning); if every column is constant
-        a ``ValueError`` is raised.
-
-    Returns
-    -------
-    X : ndarray of float32, shape (n_samples, n_kept)
-    columns : list or None
-        Column labels of a DataFrame input (kept columns only).
-    kept : ndarray of int
-        Indices of the kept columns.
-    """
+def _as_array(X, name: str) -> tuple[np.ndarray, list | None]:
+    """Return ``X`` as an array and its column labels (a DataFrame's, else None)."""
     columns = None
     try:
         import pandas as pd
@@ -128,6 +107,52 @@ def check_data(
         A = np.asarray(X)
     except Exception as err:
         raise TypeError(f"{name} could not be converted to an array: {err}") from err
+    return A, columns
+
+
+def _check_finite(A: np.ndarray, name: str) -> None:
+    """Raise for NaN, infinite or float32-overflowing values (with where they are)."""
+    finite = np.isfinite(A)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        n_nan = int(np.isnan(A).sum())
+        n_inf = int((~finite).sum()) - n_nan
+        raise ValueError(
+            f"{name} contains {n_nan} NaN and {n_inf} infinite values in "
+            f"{bad_rows.size} rows (first: row {bad_rows[0]}); remove or impute "
+            "them before embedding"
+        )
+    big = np.abs(A).max()
+    if big > 1e30:
+        raise ValueError(
+            f"{name} contains values up to {big:.3g}, too large for float32"
+        )
+
+
+def check_data(
+    X, *, name: str = "X", drop_constant: bool = True
+) -> tuple[np.ndarray, list | None, np.ndarray]:
+    """Validate a feature matrix and return it as C-contiguous float32.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame, shape (n_samples, n_features)
+        Numeric data: float, integer or boolean.
+    name : str
+        Name used in messages.
+    drop_constant : bool
+        Drop constant columns (with a warning); if every column is constant
+        a ``ValueError`` is raised.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (n_samples, n_kept)
+    columns : list or None
+        Column labels of a DataFrame input (kept columns only).
+    kept : ndarray of int
+        Indices of the kept columns.
+    """
+    A, columns = _as_array(X, name)
     if A.dtype == object or A.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold numbers (float, int or bool); got dtype {A.dtype} "
@@ -142,21 +167,7 @@ def check_data(
     if A.shape[0] == 0 or A.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {A.shape})")
     if A.dtype.kind == "f":
-        finite = np.isfinite(A)
-        if not finite.all():
-            bad_rows = np.flatnonzero(~finite.all(axis=1))
-            n_nan = int(np.isnan(A).sum())
-            n_inf = int((~finite).sum()) - n_nan
-            raise ValueError(
-                f"{name} contains {n_nan} NaN and {n_inf} infinite values in "
-                f"{bad_rows.size} rows (first: row {bad_rows[0]}); remove or impute "
-                "them before embedding"
-            )
-        big = np.abs(A).max()
-        if big > 1e30:
-            raise ValueError(
-                f"{name} contains values up to {big:.3g}, too large for float32"
-            )
+        _check_finite(A, name)
     A = A.astype(np.float32, copy=False)
     kept = np.arange(A.shape[1])
     if A.shape[0] > 1:

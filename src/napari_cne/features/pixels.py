@@ -10,7 +10,13 @@ import pandas as pd
 
 from .arrays import AXES, check_spacing, materialize
 
-__all__ = ["pixel_features", "pixel_mask", "pixel_rows"]
+__all__ = [
+    "channels_first",
+    "pixel_features",
+    "pixel_index",
+    "pixel_mask",
+    "pixel_rows",
+]
 
 
 def pixel_features(
@@ -73,6 +79,54 @@ def pixel_features(
     Only the embedded columns are the channels: pass them explicitly to
     :func:`feature_matrix` (its default would also take the coordinates).
     """
+    arr = channels_first(image, channel_axis)
+    spatial = arr.shape[1:]
+    axes = AXES[len(spatial)]
+    n_ch = arr.shape[0]
+    names = (
+        [f"ch{i}" for i in range(n_ch)]
+        if channel_names is None
+        else [str(n) for n in channel_names]
+    )
+    if len(names) != n_ch:
+        raise ValueError(
+            f"{len(names)} channel names for {n_ch} channels (channel_axis="
+            f"{channel_axis}, image shape {np.shape(image)})"
+        )
+    coord_cols = ["pixel", *axes]
+    if spacing is not None:
+        sp = check_spacing(spacing, len(spatial))
+        coord_cols += [f"{a}_scaled" for a in axes]
+    if len(set(names)) != n_ch or set(names) & set(coord_cols):
+        raise ValueError(
+            f"channel names {names!r} must be unique and differ from the columns "
+            f"{coord_cols!r}"
+        )
+
+    idx = pixel_index(spatial, mask, max_pixels, random_state, np.shape(image))
+
+    coords = np.unravel_index(idx, spatial)
+    columns: dict[str, np.ndarray] = {"pixel": idx}
+    for a, c in zip(axes, coords, strict=True):
+        columns[a] = c.astype(np.int64, copy=False)
+    if spacing is not None:
+        for a, c, s in zip(axes, coords, sp, strict=True):
+            columns[f"{a}_scaled"] = c * s
+    values = arr[(slice(None), *coords)]  # (n_ch, n): gathers kept pixels only
+    for name, v in zip(names, values, strict=True):
+        columns[name] = v
+    return pd.DataFrame(columns)
+
+
+def channels_first(image, channel_axis: int | None) -> np.ndarray:
+    """Return the image with its channels along axis 0 (one channel: a new axis).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For non-numeric data, a bad channel axis, or an image that is not
+        2-D or 3-D per channel.
+    """
     arr = materialize(image)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise ValueError(f"image must be numeric; got dtype {arr.dtype}")
@@ -98,36 +152,25 @@ def pixel_features(
             f"after removing the channel axis (image shape {np.shape(image)}); "
             "check channel_axis"
         )
-    axes = AXES[len(spatial)]
-    n_ch = arr.shape[0]
-    names = (
-        [f"ch{i}" for i in range(n_ch)]
-        if channel_names is None
-        else [str(n) for n in channel_names]
-    )
-    if len(names) != n_ch:
-        raise ValueError(
-            f"{len(names)} channel names for {n_ch} channels (channel_axis="
-            f"{channel_axis}, image shape {np.shape(image)})"
-        )
-    coord_cols = ["pixel", *axes]
-    if spacing is not None:
-        sp = check_spacing(spacing, len(spatial))
-        coord_cols += [f"{a}_scaled" for a in axes]
-    if len(set(names)) != n_ch or set(names) & set(coord_cols):
-        raise ValueError(
-            f"channel names {names!r} must be unique and differ from the columns "
-            f"{coord_cols!r}"
-        )
+    return arr
 
+
+def pixel_index(
+    spatial: tuple[int, ...], mask, max_pixels, random_state, image_shape=None
+) -> np.ndarray:
+    """Return the sorted flat indices of the pixels to embed.
+
+    Those inside ``mask`` (all pixels without one), subsampled uniformly
+    without replacement to at most ``max_pixels`` (seeded by
+    ``random_state``).
+    """
     n_total = int(np.prod(spatial))
     if mask is not None:
         m = materialize(mask)
         if m.shape != spatial:
             raise ValueError(
                 f"mask has shape {m.shape} but the image's spatial shape is "
-                f"{spatial} (image shape {np.shape(image)}, channel_axis="
-                f"{channel_axis})"
+                f"{spatial} (image shape {image_shape})"
             )
         idx = np.flatnonzero(m)
         if idx.size == 0:
@@ -148,17 +191,7 @@ def pixel_features(
         idx = np.arange(n_total)
     idx = idx.astype(np.int64, copy=False)
 
-    coords = np.unravel_index(idx, spatial)
-    columns: dict[str, np.ndarray] = {"pixel": idx}
-    for a, c in zip(axes, coords, strict=True):
-        columns[a] = c.astype(np.int64, copy=False)
-    if spacing is not None:
-        for a, c, s in zip(axes, coords, sp, strict=True):
-            columns[f"{a}_scaled"] = c * s
-    values = arr[(slice(None), *coords)]  # (n_ch, n): gathers kept pixels only
-    for name, v in zip(names, values, strict=True):
-        columns[name] = v
-    return pd.DataFrame(columns)
+    return idx
 
 
 def _flat_indices(pixels) -> np.ndarray:

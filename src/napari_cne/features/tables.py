@@ -227,6 +227,53 @@ def is_numeric(series: pd.Series) -> bool:
     )
 
 
+def _chosen(table: pd.DataFrame, columns, log) -> tuple[list, list]:
+    """Return the feature columns (default: :func:`default_columns`), log ones."""
+    if columns is None:
+        columns = default_columns(table)
+        empty = [c for c in table.columns if is_numeric(table[c]) and c not in columns
+                 and table[c].isna().all()]  # fmt: skip
+        if empty:
+            warnings.warn(
+                f"column(s) {', '.join(map(repr, empty))} have no values and are "
+                "left out",
+                UserWarning,
+                stacklevel=2,
+            )
+    columns = list(columns)
+    if not columns:
+        raise ValueError("no feature columns to embed")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns {missing!r} are not in the table")
+    bad = [c for c in columns if not is_numeric(table[c])]
+    if bad:
+        raise ValueError(f"columns {bad!r} are not numeric")
+    if log is True:
+        log_cols = list(columns)
+    elif log is False or log is None:
+        log_cols = []
+    else:
+        log_cols = [log] if isinstance(log, str) else list(log)
+    unknown = [c for c in log_cols if c not in columns]
+    if unknown:
+        raise ValueError(f"log columns {unknown!r} are not among the chosen columns")
+
+    return columns, log_cols
+
+
+def _log1p(A: np.ndarray, columns: list, log_cols: list) -> None:
+    """Transform the ``log_cols`` of ``A`` with ``log1p``, in place (values >= 0)."""
+    pos = [columns.index(c) for c in log_cols]
+    negative = [c for c, j in zip(log_cols, pos, strict=True) if (A[:, j] < 0).any()]
+    if negative:
+        raise ValueError(
+            f"log columns {negative!r} have negative values; log1p needs "
+            "values >= 0 (leave them out of log)"
+        )
+    A[:, pos] = np.log1p(A[:, pos])
+
+
 def feature_matrix(
     table: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -275,36 +322,7 @@ def feature_matrix(
     UserWarning
         When rows are left out for missing or infinite values.
     """
-    if columns is None:
-        columns = default_columns(table)
-        empty = [c for c in table.columns if is_numeric(table[c]) and c not in columns
-                 and table[c].isna().all()]  # fmt: skip
-        if empty:
-            warnings.warn(
-                f"column(s) {', '.join(map(repr, empty))} have no values and are "
-                "left out",
-                UserWarning,
-                stacklevel=2,
-            )
-    columns = list(columns)
-    if not columns:
-        raise ValueError("no feature columns to embed")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"columns {missing!r} are not in the table")
-    bad = [c for c in columns if not is_numeric(table[c])]
-    if bad:
-        raise ValueError(f"columns {bad!r} are not numeric")
-    if log is True:
-        log_cols = list(columns)
-    elif log is False or log is None:
-        log_cols = []
-    else:
-        log_cols = [log] if isinstance(log, str) else list(log)
-    unknown = [c for c in log_cols if c not in columns]
-    if unknown:
-        raise ValueError(f"log columns {unknown!r} are not among the chosen columns")
-
+    columns, log_cols = _chosen(table, columns, log)
     A = table[columns].to_numpy(dtype=np.float64, na_value=np.nan)
     finite = np.isfinite(A)
     kept = finite.all(axis=1)
@@ -330,16 +348,7 @@ def feature_matrix(
         )
     A = A[kept]
     if log_cols:
-        pos = [columns.index(c) for c in log_cols]
-        negative = [
-            c for c, j in zip(log_cols, pos, strict=True) if (A[:, j] < 0).any()
-        ]
-        if negative:
-            raise ValueError(
-                f"log columns {negative!r} have negative values; log1p needs "
-                "values >= 0 (leave them out of log)"
-            )
-        A[:, pos] = np.log1p(A[:, pos])
+        _log1p(A, columns, log_cols)
     mu = A.mean(axis=0)
     sd = A.std(axis=0)
     varying = sd > 1e-12 * np.maximum(1.0, np.abs(mu))

@@ -113,6 +113,46 @@ class NumbaBackend(Backend):
         shuffle_windows(H, T, W, self.batch_size, self.seed, self.epochs)
         self.epochs += 1
 
+    def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
+        """Set up this epoch's near and far field.
+
+        Returns ``(grid, far, near_args, r2, m_draw, visits)``: the near
+        field's grid (None: off), the far field's move per window (None:
+        off), the rest of the near-field kernel's arguments, the squared
+        radius within which drawn negatives keep only the share ``1 -
+        near_share``, the negatives to draw per edge after the first window,
+        and the near field's visits this epoch.
+        """
+        Y, m = self.Y, self.negative_samples
+        grid = self.near.grid(Y, spec.near_share)
+        if grid is None:
+            self.far.forget()
+            return None, None, (), 0.0, m, 0
+        n = Y.shape[0]
+        degrees = self.near.degrees(self.H, self.W, n, spec.edge_power)
+        passes = self.near.passes(m, n_edges, n)
+        # the mesh has the rest of the exact share, applied in equal parts
+        # after each window; the drawn negatives keep the share s
+        far = self.far.step(Y, spec, degrees, grid.radius, n_edges, m, lr, n_windows)
+        near_args = (
+            *degrees,
+            spec.near_share * m / (n_edges * passes),
+            float(spec.neg_weight),
+            float(spec.nu),
+            float(spec.eps),
+            float(lr),
+            GRAD_CLIP,
+            far is not None,
+            float(spec.b),
+            float(spec.blend),
+        )
+        r2, m_draw = grid.radius**2, m
+        if far is not None:
+            r2 = math.inf  # every drawn negative keeps the share 1 - near
+            if spec.near_share >= 1.0:
+                m_draw = 0  # (but the loss is estimated from window 0)
+        return grid, far, near_args, r2, m_draw, passes * n
+
     def epoch(self, lr: float, spec: EpochSpec, exaggeration: float) -> float:
         """Run one epoch; return the loss per edge of its first window."""
         import numba
@@ -123,38 +163,10 @@ class NumbaBackend(Backend):
         H, T, W, Y = self.H, self.T, self.W, self.Y
         n_edges, width = H.shape[0], self.batch_size
         n_windows = (n_edges + width - 1) // width
-        m = m_draw = self.negative_samples
-        r2, far, visits = 0.0, None, 0
-        grid = self.near.grid(Y, spec.near_share)
-        if grid is None:
-            self.far.forget()
-        else:
-            n = Y.shape[0]
-            degrees = self.near.degrees(H, W, n, spec.edge_power)
-            passes = self.near.passes(m, n_edges, n)
-            visits = passes * n
-            # the mesh has the rest of the exact share, applied in equal
-            # parts after each window; the drawn negatives keep the share s
-            far = self.far.step(
-                Y, spec, degrees, grid.radius, n_edges, m, lr, n_windows
-            )
-            near_args = (
-                *degrees,
-                spec.near_share * m / (n_edges * passes),
-                float(spec.neg_weight),
-                float(spec.nu),
-                float(spec.eps),
-                float(lr),
-                GRAD_CLIP,
-                far is not None,
-                float(spec.b),
-                float(spec.blend),
-            )
-            r2 = grid.radius**2
-            if far is not None:
-                r2 = math.inf  # every drawn negative keeps the share 1 - near
-                if spec.near_share >= 1.0:
-                    m_draw = 0  # (but the loss is estimated from window 0)
+        m = self.negative_samples
+        grid, far, near_args, r2, m_draw, visits = self._fields(
+            spec, lr, n_edges, n_windows
+        )
         found, first = 0, None
         for win, start in enumerate(range(0, n_edges, width)):
             if grid is not None:  # this window's share of the passes

@@ -18,10 +18,11 @@ from ..parametric import ParametricNetwork
 from ..spectrum import EpochSpec
 from .base import Backend
 
-__all__ = ["TorchBackend", "place_points"]
+__all__ = ["TorchBackend", "constants"]
 
 
-def _constants(spec: EpochSpec, nu: float, exaggeration: float = 1.0) -> dict:
+def constants(spec: EpochSpec, nu: float, exaggeration: float = 1.0) -> dict:
+    """Return the keyword arguments of :func:`~..losses.pair_forces` for ``spec``."""
     return {
         "nu": nu,
         "rho": spec.rho,
@@ -139,7 +140,7 @@ class TorchBackend(Backend):
             Y[t],
             Y[neg],
             compute_loss=want_loss,
-            **_constants(spec, self._nu(spec), exaggeration),
+            **constants(spec, self._nu(spec), exaggeration),
         )
         idx = torch.cat([h, t, neg.reshape(-1)])
         val = torch.cat(
@@ -180,69 +181,3 @@ class TorchBackend(Backend):
             p.grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
         net.optimizer.step()
         return pg
-
-
-def place_points(
-    Y_train: np.ndarray,
-    neighbours: np.ndarray,
-    heads,
-    *,
-    loss: str,
-    spec: EpochSpec,
-    nu: float,
-    negative_samples: int,
-    learning_rate: float,
-    n_epochs: int,
-    seed: int,
-    device: torch.device,
-) -> np.ndarray:
-    """Place new points into a fixed layout (non-parametric ``transform``).
-
-    Each new point starts at the mean of its nearest training points and is
-    optimised against the fixed training layout with the fitted loss and
-    spectrum (the training layout does not move).
-
-    Parameters
-    ----------
-    Y_train : ndarray (n, d)
-        The fitted layout.
-    neighbours : int array (n_new, k)
-        Each new point's nearest training points (its positive partners).
-    heads : int array (E,)
-        Heads of the training edges: negatives are drawn among them, i.e.
-        in proportion to the degree, as in training.
-    loss, spec, nu :
-        The loss, its constants and the noise ratio in effect.
-    negative_samples, learning_rate, n_epochs, seed :
-        Negatives per edge, initial rate (linear decay), epochs, seed.
-    device : torch.device
-
-    Returns
-    -------
-    ndarray (n_new, d)
-    """
-    Yt = torch.as_tensor(Y_train, device=device)
-    heads = torch.as_tensor(np.asarray(heads, np.int64), device=device)
-    ind = torch.as_tensor(neighbours, device=device)
-    k = ind.shape[1]
-    Ynew = Yt[ind].mean(dim=1).clone()
-    h = torch.arange(Ynew.shape[0], device=device).repeat_interleave(k)
-    t = ind.reshape(-1)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    n_edges = heads.shape[0]
-    with torch.no_grad():
-        for e in range(int(n_epochs)):
-            lr = learning_rate * (1.0 - e / n_epochs)
-            # noise like in training: endpoints of random edges (degree-weighted)
-            draw = torch.randint(
-                0, n_edges, (h.shape[0], negative_samples), generator=gen, device=device
-            )
-            f_pos, f_neg, _ = pair_forces(
-                loss, Ynew[h], Yt[t], Yt[heads[draw]], **_constants(spec, nu)
-            )
-            f = f_pos + f_neg.sum(1)
-            grad = torch.zeros_like(Ynew).index_add_(0, h, f)
-            grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
-            Ynew.add_(grad, alpha=-lr)
-    return Ynew.cpu().numpy()

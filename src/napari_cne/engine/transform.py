@@ -1,0 +1,101 @@
+"""Placing new points into a fitted layout (``ContrastiveEmbedding.transform``).
+
+A parametric model runs its network (:mod:`.parametric`); otherwise
+:func:`place_points` optimises each new point against the fixed training
+layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .backends.torch_backend import constants
+from .losses import GRAD_CLIP, pair_forces
+from .spectrum import EpochSpec
+from .validation import check_data
+
+__all__ = ["check_new_data", "place_points"]
+
+
+def check_new_data(X_new, kept_columns, n_features_orig: int, n_features_in: int):
+    """Return new data as the model's columns (float32), or raise.
+
+    ``X_new`` may have all the columns the model was fitted on (the constant
+    ones it dropped are dropped again) or only the kept ones.
+    """
+    Xn, _, _ = check_data(X_new, name="X_new", drop_constant=False)
+    if Xn.shape[1] == n_features_orig:
+        return np.ascontiguousarray(Xn[:, kept_columns])
+    if Xn.shape[1] != n_features_in:
+        raise ValueError(
+            f"X_new has {Xn.shape[1]} features; the model was fitted on "
+            f"{n_features_orig}"
+        )
+    return Xn
+
+
+def place_points(
+    Y_train: np.ndarray,
+    neighbours: np.ndarray,
+    heads,
+    *,
+    loss: str,
+    spec: EpochSpec,
+    nu: float,
+    negative_samples: int,
+    learning_rate: float,
+    n_epochs: int,
+    seed: int,
+    device: torch.device,
+) -> np.ndarray:
+    """Place new points into a fixed layout (non-parametric ``transform``).
+
+    Each new point starts at the mean of its nearest training points and is
+    optimised against the fixed training layout with the fitted loss and
+    spectrum (the training layout does not move).
+
+    Parameters
+    ----------
+    Y_train : ndarray (n, d)
+        The fitted layout.
+    neighbours : int array (n_new, k)
+        Each new point's nearest training points (its positive partners).
+    heads : int array (E,)
+        Heads of the training edges: negatives are drawn among them, i.e.
+        in proportion to the degree, as in training.
+    loss, spec, nu :
+        The loss, its constants and the noise ratio in effect.
+    negative_samples, learning_rate, n_epochs, seed :
+        Negatives per edge, initial rate (linear decay), epochs, seed.
+    device : torch.device
+
+    Returns
+    -------
+    ndarray (n_new, d)
+    """
+    Yt = torch.as_tensor(Y_train, device=device)
+    heads = torch.as_tensor(np.asarray(heads, np.int64), device=device)
+    ind = torch.as_tensor(neighbours, device=device)
+    k = ind.shape[1]
+    Ynew = Yt[ind].mean(dim=1).clone()
+    h = torch.arange(Ynew.shape[0], device=device).repeat_interleave(k)
+    t = ind.reshape(-1)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    n_edges = heads.shape[0]
+    with torch.no_grad():
+        for e in range(int(n_epochs)):
+            lr = learning_rate * (1.0 - e / n_epochs)
+            # noise like in training: endpoints of random edges (degree-weighted)
+            draw = torch.randint(
+                0, n_edges, (h.shape[0], negative_samples), generator=gen, device=device
+            )
+            f_pos, f_neg, _ = pair_forces(
+                loss, Ynew[h], Yt[t], Yt[heads[draw]], **constants(spec, nu)
+            )
+            f = f_pos + f_neg.sum(1)
+            grad = torch.zeros_like(Ynew).index_add_(0, h, f)
+            grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
+            Ynew.add_(grad, alpha=-lr)
+    return Ynew.cpu().numpy()
