@@ -1,4 +1,4 @@
-"""``napari-cne embed`` and the quality readout behind its summary.
+"""``napari-cne embed``, the demos, and the quality readout behind the summary.
 
 The CLI runs in-process through ``napari_cne.__main__.main`` (fast); one
 test runs the installed console script in a subprocess.
@@ -366,6 +366,62 @@ def test_help_and_existing_subcommands_still_parse(capsys):
     capsys.readouterr()
     assert main(["nonsense"]) == 2
     assert capsys.readouterr().err.startswith("napari-cne: error: ")
+
+
+# ------------------------------------------------------------------ demos
+class _Calls(list):
+    """The commands given to ``subprocess.call``, and the status it returns."""
+
+    returncode = 0
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Record the child processes ``demo`` starts instead of starting them."""
+    seen = _Calls()
+
+    def call(cmd):
+        seen.append(cmd)
+        return seen.returncode
+
+    monkeypatch.setattr(subprocess, "call", call)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    return seen
+
+
+def test_demo_runs_the_widget_demo_in_a_child_process(capsys, calls, monkeypatch):
+    demo = [sys.executable, "-m", "napari_cne._qt.demo"]
+    monkeypatch.setattr("shutil.which", lambda name: f"/bin/{name}")
+    rc, out, _ = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
+    assert rc == 0 and out == "wrote shot.png\n"
+    xvfb = ["/bin/xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
+    assert calls[-1] == [*xvfb, *demo, "--screenshot", "shot.png"]
+    monkeypatch.setenv("DISPLAY", ":9")
+    rc, out, _ = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
+    assert rc == 0 and out == "" and calls[-1] == demo  # a display: napari runs
+    calls.returncode = 1  # the demo failed: no "wrote"
+    rc, out, _ = run(capsys, "demo", "--screenshot", "x.png")
+    assert rc == 1 and out == "" and calls[-1] == [*demo, "--screenshot", "x.png"]
+
+
+def test_demo_without_display_or_xvfb_says_so(capsys, calls, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    rc, out, err = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
+    assert rc == 2 and out == "" and not calls
+    assert err == "no display and no xvfb-run: install xvfb\n"
+
+
+def test_demo_engine_prints_a_table_and_writes_a_png(capsys, tmp_path):
+    png = tmp_path / "sub" / "engine.png"
+    rc, out, err = run(capsys, "demo-engine", "--s", "1", "--out", png)
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("bundled sample: 512x512 DNA image, 313 nuclei, ")
+    assert lines[1].split() == ["s", "time", "s", "std", "NP@15"]
+    assert lines[2].split()[0] == "1.00" and len(lines[2].split()) == 4
+    assert lines[3] == f"wrote {png}"
+    assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 20_000
 
 
 # ------------------------------------------------------------------ helpers

@@ -54,7 +54,7 @@ def test_widget_opens_from_plugin_menu(make_napari_viewer):
 
 def test_import_does_not_pull_in_qt_or_napari():
     code = (
-        "import sys, napari_cne, napari_cne.features, napari_cne._sample_data, "
+        "import sys, napari_cne, napari_cne.features, napari_cne.data, "
         "napari_cne.render, napari_cne.render.layout, napari_cne.cli, "
         "napari_cne._qt, napari_cne._qt._jobs\n"
         "bad = [m for m in ('qtpy', 'PyQt6', 'PyQt5', 'PySide6', 'napari', "

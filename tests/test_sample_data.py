@@ -3,7 +3,7 @@ from importlib.resources import files
 import numpy as np
 import pytest
 
-from napari_cne._sample_data import (
+from napari_cne.data import (
     human_mitosis_nuclei,
     human_mitosis_nuclei_table,
     load_human_mitosis,

@@ -1,16 +1,24 @@
-"""The ``napari-cne`` command line (napari- and Qt-free)."""
+"""The ``napari-cne`` command line (napari- and Qt-free).
 
-from .embed import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    add_embed_parser,
-    normalize_argv,
-    run_embed,
-    sidecar_path,
-    sweep_path,
-)
+- :mod:`.parser`: the argparse parsers, the option types and
+  :func:`normalize_argv`;
+- :mod:`.embed`: ``napari-cne embed`` (:func:`run_embed`), with the column
+  choice in :mod:`.columns` and the files in :mod:`.files`;
+- :mod:`.demo`: ``napari-cne demo`` (napari, in a child process) and
+  ``napari-cne demo-engine`` (the engine alone on the bundled sample);
+- :mod:`.errors`: the exit codes and the one-line errors and warnings.
+
+See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .embed import run_embed
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .files import sidecar_path, sweep_path
+from .parser import add_embed_parser, build_parser, normalize_argv
 
 __all__ = [
     "EXIT_FAILED",
@@ -18,8 +26,27 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "add_embed_parser",
+    "main",
     "normalize_argv",
     "run_embed",
     "sidecar_path",
     "sweep_path",
 ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``napari-cne`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+    """
+    argv = normalize_argv(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already reported
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    args._argv = list(argv)
+    return int(args.func(args) or EXIT_OK)

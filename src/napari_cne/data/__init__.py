@@ -1,7 +1,9 @@
-"""Sample data for napari (File > Open Sample > napari-cne).
+"""The bundled sample data: loaders for scripts, and napari's sample menu.
 
-napari-free: the functions return napari "LayerData" tuples built from
-numpy arrays only.
+:func:`load_human_mitosis` returns the arrays; :func:`human_mitosis_nuclei`
+and :func:`human_mitosis_nuclei_table` are napari's File > Open Sample >
+napari-cne entries (the manifest names them). napari-free: they return
+napari "LayerData" tuples built from numpy arrays only.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def human_mitosis_nuclei_table() -> list[tuple]:
     """
     from skimage.measure import regionprops_table
 
-    from .features import object_features
+    from ..features import object_features
 
     dna, labels = load_human_mitosis()
     table = object_features(labels, {"DNA": dna})

@@ -1,0 +1,147 @@
+"""Which columns of the input ``napari-cne embed`` uses, with one-line messages.
+
+The rule for default feature columns and the matrix itself come from
+:mod:`napari_cne.features` (:func:`~napari_cne.features.default_columns`,
+:func:`~napari_cne.features.feature_matrix`), the same code the widget uses;
+this module checks the command line's column options against the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..features import default_columns, feature_matrix, is_numeric
+from .errors import UsageError
+
+__all__ = [
+    "Features",
+    "check_known",
+    "choose_features",
+    "format_names",
+    "labels_of",
+    "split_values",
+]
+
+
+def format_names(values: Sequence[str], limit: int = 8, quote: bool = False) -> str:
+    """Join names with commas, the first ``limit`` of them and a count of the rest."""
+    values = [repr(str(v)) if quote else str(v) for v in values]
+    if len(values) <= limit:
+        return ", ".join(values)
+    return ", ".join(values[:limit]) + f", ... (+{len(values) - limit} more)"
+
+
+def check_known(table: pd.DataFrame, names: Sequence[str], option: str) -> None:
+    """Raise a :class:`UsageError` naming ``--option`` for unknown columns."""
+    unknown = [c for c in names if c not in table.columns]
+    if unknown:
+        raise UsageError(
+            f"--{option}: unknown column(s) {format_names(unknown, quote=True)}; "
+            f"the input has {format_names(list(table.columns), 12)}"
+        )
+
+
+def split_values(values: Sequence[str] | None) -> list[str] | None:
+    """Flatten repeated, comma-separated option values."""
+    if values is None:
+        return None
+    out = [v.strip() for item in values for v in item.split(",")]
+    return [v for v in out if v]
+
+
+@dataclass
+class Features:
+    """The matrix that gets embedded and how it was made."""
+
+    X: np.ndarray
+    kept: np.ndarray
+    used: list[str]
+    chosen: list[str]
+    log_columns: list[str] = field(default_factory=list)
+
+    @property
+    def dropped_constant(self) -> list[str]:
+        """Chosen columns that :func:`feature_matrix` dropped as constant."""
+        return [c for c in self.chosen if c not in self.used]
+
+
+def _check_chosen(table: pd.DataFrame, chosen: list[str], logs: list[str]) -> None:
+    if not chosen:
+        numeric = [c for c in table.columns if is_numeric(table[c])]
+        raise UsageError(
+            "no feature columns to embed"
+            + (
+                f" (numeric columns: {format_names(numeric)}; choose with --columns)"
+                if numeric
+                else ": the input has no numeric columns"
+            )
+        )
+    bad = [c for c in chosen if not is_numeric(table[c])]
+    if bad:
+        raise UsageError(
+            f"--columns: column(s) {format_names(bad, quote=True)} are not numeric"
+        )
+    not_used = [c for c in logs if c not in chosen]
+    if not_used:
+        raise UsageError(
+            f"--log-columns: {format_names(not_used, quote=True)} not among the "
+            "feature columns"
+        )
+
+
+def choose_features(
+    table: pd.DataFrame,
+    columns: Sequence[str] | None,
+    exclude: Sequence[str] | None,
+    log: Sequence[str] | None,
+    standardize: bool = True,
+) -> Features:
+    """Return the feature matrix of ``table`` as the column options ask.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The input.
+    columns, exclude, log : sequence of str, optional
+        The values of ``--columns``, ``--exclude-columns`` and
+        ``--log-columns`` (repeated, comma-separated). Without ``columns``,
+        :func:`~napari_cne.features.default_columns` chooses.
+    standardize : bool
+        z-score the columns (not with ``--no-standardize``).
+
+    Raises
+    ------
+    UsageError
+        For unknown or non-numeric columns, no columns at all, or log
+        columns that are not features.
+    """
+    columns = split_values(columns)
+    exclude = split_values(exclude) or []
+    logs = split_values(log) or []
+    if columns is not None:
+        check_known(table, columns, "columns")
+    check_known(table, exclude, "exclude-columns")
+    check_known(table, logs, "log-columns")
+    chosen = default_columns(table) if columns is None else list(columns)
+    chosen = [c for c in chosen if c not in set(exclude)]
+    _check_chosen(table, chosen, logs)
+    X, kept, used = feature_matrix(table, chosen, standardize=standardize, log=logs)
+    return Features(X, kept, used, chosen, logs)
+
+
+def labels_of(table: pd.DataFrame, column: str | None, kept: np.ndarray):
+    """Class labels of the embedded rows, or ``None`` (with the reason)."""
+    if column is None:
+        return None, None
+    values = table[column].to_numpy()[kept]
+    missing = pd.isna(values)
+    if missing.any():
+        return None, (
+            f"--labels {column!r} has {int(missing.sum())} missing values among "
+            "the embedded rows; no k-NN accuracy"
+        )
+    return values, None

@@ -1,0 +1,216 @@
+"""Files of ``napari-cne embed``: names, reading, writing, checks before any work.
+
+The input is read by :func:`napari_cne.features.read_table`, with the command
+line's one-line messages. An embedding goes to ``.npy`` (the coordinates only)
+or ``.csv``/``.tsv`` (the input table plus the coordinate columns), with a
+JSON provenance sidecar ``<output>.json`` beside it (:func:`sidecar_path`); a
+sweep writes one file per spectrum position (:func:`sweep_path`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..features import output_columns, read_table
+from .errors import UsageError, cannot_write, first_line
+
+__all__ = [
+    "INPUT_KINDS",
+    "OUTPUT_KINDS",
+    "check_paths",
+    "read_input",
+    "sha256",
+    "sidecar_path",
+    "sweep_path",
+    "write_embedding",
+    "write_json",
+]
+
+#: The input files ``embed`` reads, as the help and the messages name them.
+INPUT_KINDS = ".csv, .tsv, .txt, .parquet or .npy"
+#: The output files ``embed`` writes.
+OUTPUT_KINDS = ".npy, .csv or .tsv"
+
+_TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t"}
+_COMPRESSION = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+# ----------------------------------------------------------------- file names
+def _suffix(path: Path) -> tuple[str, str]:
+    """Return ``(kind, full_suffix)``: ``("csv", ".csv.gz")`` for ``a.csv.gz``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSION:
+        return suffixes[-2].lstrip("."), "".join(path.suffixes[-2:])
+    if suffixes:
+        return suffixes[-1].lstrip("."), path.suffixes[-1]
+    return "", ""
+
+
+def sweep_path(output: str | Path, s: float) -> Path:
+    """Output file of one spectrum position of a sweep.
+
+    ``out.csv`` and ``s = -1, 0.5`` give ``out_s-1.csv`` and
+    ``out_s0.5.csv``: ``_s`` and the value in Python's shortest ``g``
+    format are inserted before the (possibly compressed) suffix.
+    """
+    output = Path(output)
+    _, suffix = _suffix(output)
+    stem = output.name[: len(output.name) - len(suffix)] if suffix else output.name
+    return output.with_name(f"{stem}_s{float(s):g}{suffix}")
+
+
+def sidecar_path(output: str | Path) -> Path:
+    """Provenance file written beside ``output``: ``out.csv`` -> ``out.csv.json``."""
+    output = Path(output)
+    return output.with_name(output.name + ".json")
+
+
+# ---------------------------------------------------------------------- input
+def read_input(path: str | Path) -> pd.DataFrame:
+    """Read an input file into a table (the one place that reads inputs).
+
+    :func:`napari_cne.features.read_table` does the reading (``.csv``,
+    ``.tsv``/``.tab``, ``.txt``, optionally compressed, ``.parquet``,
+    ``.npy`` with columns ``f0``, ``f1``, ...); this adds the command line's
+    one-line messages.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    UsageError
+        For an unsupported suffix or content that cannot be read as a table
+        (also a ``.parquet`` file without pyarrow: the message says so).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input file {str(path)!r} not found")
+    if _suffix(path)[0] == "npy" and path.is_file():
+        with path.open("rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                raise UsageError(
+                    f"{path.name!r} is not a .npy file (no NumPy header); save "
+                    "arrays with numpy.save"
+                )
+    try:
+        table = read_table(path)
+    except (ImportError, ValueError, OSError) as err:
+        msg = first_line(err)
+        if path.name not in msg:
+            msg = f"cannot read {path.name!r}: {msg}"
+        raise UsageError(msg) from None
+    table.columns = [str(c) for c in table.columns]
+    return table
+
+
+def sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------- checking
+def check_paths(
+    inp: str | Path,
+    output: str | Path,
+    sweep: Sequence[float] | None,
+    plot: str | None,
+) -> None:
+    """Fail on bad output names before any work is done.
+
+    Raises
+    ------
+    UsageError
+        For an output of an unsupported type or that is a folder, an output
+        (or sweep file) that would replace the input, or a plot of an image
+        type matplotlib cannot write.
+    """
+    out = Path(output)
+    kind, _ = _suffix(out)
+    if kind not in ("npy", "csv", "tsv"):
+        raise UsageError(
+            f"-o/--output {out.name!r}: unsupported file type "
+            f"{''.join(out.suffixes) or '(no suffix)'!r}; use {OUTPUT_KINDS}"
+        )
+    if out.exists() and out.is_dir():
+        raise UsageError(f"-o/--output {str(out)!r} is a directory")
+    inp = Path(inp)
+    targets = [sweep_path(out, s) for s in sweep] if sweep else [out]
+    if inp.exists() and any(t.resolve() == inp.resolve() for t in targets):
+        raise UsageError("the output would overwrite the input file; choose another")
+    if plot is not None:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        fmt = Path(plot).suffix.lower().lstrip(".")
+        supported = FigureCanvasBase.get_supported_filetypes()
+        if fmt not in supported:
+            raise UsageError(
+                f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
+                "use .png (or .pdf, .svg)"
+            )
+
+
+# -------------------------------------------------------------------- writing
+def _embedding_table(
+    table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray
+) -> tuple[pd.DataFrame, list[str]]:
+    names = output_columns(table.columns, Y.shape[1])
+    out = table.copy()
+    # float32 values written with their shortest representation
+    clean = Y.astype(str).astype(np.float64)
+    for j, name in enumerate(names):
+        col = np.full(len(table), np.nan)
+        col[kept] = clean[:, j]
+        out[name] = col
+    return out, names
+
+
+def write_embedding(
+    path: Path, table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray
+) -> list[str] | None:
+    """Write one embedding; return the new column names (``None`` for .npy).
+
+    Rows of ``table`` not in ``kept`` get NaN coordinates, so the output has
+    as many rows as the input.
+
+    Raises
+    ------
+    RunError
+        If the file cannot be written.
+    """
+    kind, _ = _suffix(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "npy":
+            full = np.full((len(table), Y.shape[1]), np.nan, dtype=np.float32)
+            full[kept] = Y
+            np.save(path, full)
+            return None
+        out, names = _embedding_table(table, Y, kept)
+        out.to_csv(path, sep=_TABLE_SEPARATORS["." + kind], index=False)
+        return names
+    except OSError as err:
+        raise cannot_write(path, err) from None
+
+
+def write_json(path: Path, record: dict) -> None:
+    """Write ``record`` as indented JSON.
+
+    Raises
+    ------
+    RunError
+        If the file cannot be written.
+    """
+    try:
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise cannot_write(path, err) from None
