@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from napari_cne import ContrastiveEmbedding, knn_graph
 from napari_cne.engine.graph import fuzzy_graph, symmetric_graph
-from napari_cne.engine.neighbors import exact_knn, nndescent_knn
+from napari_cne.engine.neighbors import exact_knn, hnsw_knn, nndescent_knn
 
 from ._data import digits
 
@@ -38,7 +38,12 @@ def test_dataframe_input_keeps_column_names_and_rejects_text():
         fit(df)
 
 
-def test_exact_knn_matches_brute_force_for_all_metrics():
+@pytest.mark.parametrize("search", ["faiss", "torch"])
+def test_exact_knn_matches_brute_force_for_all_metrics(search, monkeypatch):
+    from napari_cne.engine import search_faiss
+
+    if search == "torch":  # the GPU's search, and the one without faiss
+        monkeypatch.setattr(search_faiss, "faiss_available", lambda: False)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 7)).astype(np.float32)
     for metric, dist in {
@@ -65,14 +70,25 @@ def test_exact_knn_matches_brute_force_for_all_metrics():
         np.testing.assert_allclose(d, np.take_along_axis(D, ind, 1), atol=1e-4)
 
 
-def test_pynndescent_graph_agrees_with_exact():
+@pytest.mark.parametrize("search", [hnsw_knn, nndescent_knn])
+def test_approximate_graphs_agree_with_exact(search):
     X, _ = digits()
-    exact, _ = exact_knn(X, 15)
-    approx, _ = nndescent_knn(X, 15, random_state=0)
+    exact, dexact = exact_knn(X, 15)
+    approx, dist = search(X, 15)
     assert approx.shape == exact.shape
     assert not (approx == np.arange(len(X))[:, None]).any()
     recall = np.mean([np.intersect1d(a, b).size / 15 for a, b in zip(exact, approx)])
     assert recall > 0.95
+    # distances are Euclidean (not squared) and sorted, as the exact ones
+    assert np.all(np.diff(dist, axis=1) >= -1e-5)
+    np.testing.assert_allclose(dist[:, 0], dexact[:, 0], rtol=1e-4, atol=1e-4)
+
+
+def test_hnsw_does_not_depend_on_the_thread_count():
+    X, _ = digits()
+    one, _ = hnsw_knn(X, 15, n_jobs=1)
+    two, _ = hnsw_knn(X, 15, n_jobs=2)
+    np.testing.assert_array_equal(one, two)
 
 
 def test_graph_is_binary_symmetric_without_self_loops_even_with_duplicates():
@@ -212,7 +228,7 @@ def test_no_warnings_for_clean_input():
         fit(X)
 
 
-def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
+def test_auto_knn_is_exact_where_cheap_and_hnsw_above(monkeypatch):
     from napari_cne.engine import neighbors
 
     calls = []
@@ -224,21 +240,50 @@ def test_auto_knn_prefers_exact_while_pynndescent_is_cold(monkeypatch):
 
         return search
 
-    monkeypatch.setattr(neighbors, "exact_knn", fake("exact"))
-    monkeypatch.setattr(neighbors, "nndescent_knn", fake("nnd"))
-    # a view with the shape of MNIST-70k (n^2 d = 2.5e11), no memory behind it
-    X = np.broadcast_to(np.zeros(50, np.float32), (70_000, 50))
-    monkeypatch.setitem(neighbors._NND, "warm", False)
-    assert neighbors.knn(X, 15)[2] == "exact"  # 18 s exact vs 42 s cold
-    monkeypatch.setitem(neighbors._NND, "warm", True)
-    assert neighbors.knn(X, 15)[2] == "pynndescent"  # 1.4 s once compiled
-    X = np.broadcast_to(np.zeros(50, np.float32), (200_000, 50))  # 2e12
-    monkeypatch.setitem(neighbors._NND, "warm", False)
-    assert neighbors.knn(X, 15)[2] == "pynndescent"
-    # warm: exact only where it costs nothing (20k: 1.44 s vs 0.27 s)
-    monkeypatch.setitem(neighbors._NND, "warm", True)
-    X = np.broadcast_to(np.zeros(50, np.float32), (20_000, 50))
-    assert neighbors.knn(X, 15)[2] == "pynndescent"
-    X = np.broadcast_to(np.zeros(50, np.float32), (4_000, 50))
-    assert neighbors.knn(X, 15)[2] == "exact"
-    assert calls == ["exact", "nnd", "nnd", "nnd", "exact"]
+    for name in ("exact_knn", "hnsw_knn", "nndescent_knn"):
+        monkeypatch.setattr(neighbors, name, fake(name))
+
+    def shaped(n):  # a view of that shape, no memory behind it
+        return np.broadcast_to(np.zeros(50, np.float32), (n, 50))
+
+    # with faiss: exact up to 20 000 rows of 50 features, HNSW above
+    assert [neighbors.knn(shaped(n), 15)[2] for n in (4_000, 20_000, 70_000)] == [
+        "exact",
+        "exact",
+        "hnsw",
+    ]
+    # without faiss: exact where torch is fast, pynndescent once compiled
+    # (or when exact would be slower than compiling it)
+    monkeypatch.setattr(neighbors.search_faiss, "faiss_available", lambda: False)
+    monkeypatch.setattr(neighbors, "pynndescent_is_warm", lambda metric: False)
+    assert neighbors.knn(shaped(70_000), 15)[2] == "exact"
+    assert neighbors.knn(shaped(200_000), 15)[2] == "pynndescent"
+    monkeypatch.setattr(neighbors, "pynndescent_is_warm", lambda metric: True)
+    assert neighbors.knn(shaped(20_000), 15)[2] == "pynndescent"
+    assert neighbors.knn(shaped(4_000), 15)[2] == "exact"
+    assert calls == [
+        "exact_knn",
+        "exact_knn",
+        "hnsw_knn",
+        "exact_knn",
+        "nndescent_knn",
+        "nndescent_knn",
+        "exact_knn",
+    ]
+
+
+def test_pynndescent_warmth_is_read_from_its_numba_dispatcher(monkeypatch):
+    import sys
+    import types
+
+    from napari_cne.engine import neighbors
+
+    monkeypatch.setattr(neighbors, "_NND_WARM", set())
+    fake = types.SimpleNamespace(nn_descent=types.SimpleNamespace(signatures=[]))
+    monkeypatch.setitem(sys.modules, "pynndescent.pynndescent_", fake)
+    assert not neighbors.pynndescent_is_warm("euclidean")
+    fake.nn_descent.signatures = ["(float32[:, :], ...)"]  # compiled, e.g. by umap
+    assert neighbors.pynndescent_is_warm("euclidean")
+    assert not neighbors.pynndescent_is_warm("cosine")  # another specialisation
+    neighbors._NND_WARM.add("cosine")
+    assert neighbors.pynndescent_is_warm("cosine")

@@ -786,20 +786,14 @@ def test_widget_delete_embedding_then_continue(qtbot, nv):
 
 # ===================================================== running twice at once
 def test_engine_two_models_in_two_threads():
-    import numba
     from sklearn.datasets import load_digits
 
     X = load_digits().data[:600].astype(np.float32)
     kw = {"n_epochs": 20, "random_state": 0, "n_neighbors": 10}
 
     def one_thread_fit():
-        # bit-reproducible needs one kernel thread (set per calling thread)
-        old = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return ContrastiveEmbedding(**kw).fit_transform(X)
-        finally:
-            numba.set_num_threads(old)
+        # bit-reproducible needs one kernel thread
+        return ContrastiveEmbedding(**kw, n_jobs=1).fit_transform(X)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from . import params
+from . import params, threads
 from .neighbors import exact_knn
 from .optimizer import History, Run, Snapshot, Stopped, exclusive, run_epochs
 from .prepare import prepare
@@ -86,7 +86,11 @@ class ContrastiveEmbedding(params.Parameters):
     device : {"auto", "cpu", "cuda"} or torch.device
         ``"auto"``: CUDA when available, else the CPU.
     random_state : int or None
-        Seed; with one CPU thread the result is bit-identical between runs.
+        Seed; with ``n_jobs=1`` the result is bit-identical between runs.
+    n_jobs : int, default -1
+        CPU threads (scikit-learn's convention: -1 all cores, -2 all but
+        one); several threads share the layout without locks, so their
+        results vary a little from run to run (docs/engine.md).
     callbacks : callable or list of callables, optional
         ``callback(epoch, loss, embedding) -> bool`` every
         ``callbacks_every`` epochs, with a copy of the layout; a truthy
@@ -95,9 +99,9 @@ class ContrastiveEmbedding(params.Parameters):
         Callback cadence in epochs.
     verbose : bool, default False
         Log progress (logger ``"napari_cne"``; printed without a handler).
-    knn_method : {"auto", "exact", "pynndescent"}
-        ``"auto"``: exact search where it is cheap
-        (:func:`.neighbors.knn`), pynndescent otherwise.
+    knn_method : {"auto", "exact", "hnsw", "pynndescent"}
+        ``"auto"``: exact search where it is cheap, faiss's HNSW graph
+        otherwise (:mod:`.neighbors`).
     tsne_z : {"auto", "reference"} or float
         Normaliser of the t-SNE end (:mod:`.spectrum`).
     eps : "auto" or float
@@ -140,7 +144,7 @@ class ContrastiveEmbedding(params.Parameters):
         Loss per epoch (see :class:`~.optimizer.Snapshot`), over all runs.
     s_, n_epochs_ : float, int
         Spectrum position of the last run; epochs run in total.
-    n_neighbors_, learning_rate_, batch_size_, device_, backend_, knn_method_
+    n_neighbors_, learning_rate_, batch_size_, device_, backend_, knn_method_, n_jobs_
         Resolved parameters ("auto" and the like).
     seed_ : int
         The seed in use (drawn at random when ``random_state`` is None).
@@ -185,6 +189,7 @@ class ContrastiveEmbedding(params.Parameters):
         parametric: bool = False,
         device: str | torch.device = "auto",
         random_state: int | None = None,
+        n_jobs: int = -1,
         callbacks: Callable | Sequence[Callable] | None = None,
         callbacks_every: int = 1,
         verbose: bool = False,
@@ -214,6 +219,7 @@ class ContrastiveEmbedding(params.Parameters):
         self.parametric = parametric
         self.device = device
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.callbacks = callbacks
         self.callbacks_every = callbacks_every
         self.verbose = verbose
@@ -243,6 +249,7 @@ class ContrastiveEmbedding(params.Parameters):
     def _prepare(self, X, graph) -> None:
         """Validate inputs, build the graph, the initial layout and the backend."""
         st = prepare(self.get_params(), X, graph, self._log)
+        self.n_jobs_ = st.n_jobs
         self._seed = self.seed_ = st.seed
         self._device, self.device_ = st.device, str(st.device)
         self._metric, self._callbacks = st.metric, st.callbacks
@@ -298,17 +305,18 @@ class ContrastiveEmbedding(params.Parameters):
             + f") on {self._device}"
         )
         try:
-            yield from run_epochs(
-                self._backend,
-                self._spectrum,
-                run,
-                self._history,
-                loss=self.loss,
-                callbacks=self._callbacks,
-                callbacks_every=int(self.callbacks_every),
-                should_stop=lambda: self._stop_requested,
-                log=self._log if self.verbose else None,
-            )
+            with threads.limited(self.n_jobs_):
+                yield from run_epochs(
+                    self._backend,
+                    self._spectrum,
+                    run,
+                    self._history,
+                    loss=self.loss,
+                    callbacks=self._callbacks,
+                    callbacks_every=int(self.callbacks_every),
+                    should_stop=lambda: self._stop_requested,
+                    log=self._log if self.verbose else None,
+                )
         except Stopped:
             self.stopped_early_ = True
             self._log("stopped early")
@@ -491,8 +499,12 @@ class ContrastiveEmbedding(params.Parameters):
         Xn = check_new_data(
             X_new, self._kept_columns, self._n_features_orig, self.n_features_in_
         )
-        if self._network is not None:
-            return self._network.transform(Xn).cpu().numpy()
+        with threads.limited(self.n_jobs_):
+            if self._network is not None:
+                return self._network.transform(Xn).cpu().numpy()
+            return self._place(Xn, int(n_epochs), place_points)
+
+    def _place(self, Xn, n_epochs: int, place_points) -> np.ndarray:
         k = min(self.n_neighbors_ or 15, self._X.shape[0])
         ind, _ = exact_knn(self._X, k, self._metric, query=Xn, device=self._device)
         m = int(self.negative_samples)
@@ -506,7 +518,7 @@ class ContrastiveEmbedding(params.Parameters):
             nu=self._nce.nu(m) if self._nce is not None else spec.nu,
             negative_samples=m,
             learning_rate=self.learning_rate_,
-            n_epochs=int(n_epochs),
+            n_epochs=n_epochs,
             seed=self._seed + 1,
             device=self._device,
         )

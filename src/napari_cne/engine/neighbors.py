@@ -1,52 +1,63 @@
-"""k nearest neighbours: exact (torch, blockwise) and approximate (pynndescent).
+"""k nearest neighbours: which search runs, and the one place that runs it.
 
 This module owns the search; :mod:`.graph` turns neighbour lists into the
-graph the engine trains on.
+graph the engine trains on. Three searches:
 
-Exact search computes all distances block by block with torch (a matrix
-product for Euclidean, cosine and correlation distances, ``cdist`` for
-Manhattan) and keeps the ``k`` smallest.  It avoids pynndescent's numba
-compilation (about 30 s in every new process) and is faster for small and
-medium data.  ``method="auto"`` picks exact search when the distance
-computation is cheap (``n^2 * d`` below a budget) and pynndescent otherwise.
+- exact: faiss's flat index on the CPU (:mod:`.search_faiss`), blocked
+  brute force with torch on a GPU or without faiss (:mod:`.search_torch`);
+- ``"hnsw"``: faiss's HNSW graph, approximate (recall about 0.997 at k =
+  15), with no compilation in a new process;
+- ``"pynndescent"``: NN-descent, approximate; its first call in a process
+  compiles for half a minute.
+
+``method="auto"`` is exact where the distance computation is cheap
+(``n^2 d`` below a budget), HNSW above; pynndescent only without faiss
+(docs/performance.md has the measurements behind the budgets).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
+from . import search_faiss
+from .search_torch import torch_knn
+
 __all__ = [
+    "KNN_METHODS",
     "METRICS",
     "drop_self",
     "exact_knn",
+    "hnsw_knn",
     "knn",
     "knn_graph",
     "nndescent_knn",
+    "prepare_rows",
+    "pynndescent_is_warm",
     "resolve_metric",
     "warm_up",
 ]
 
 METRICS = ("euclidean", "cosine", "correlation", "manhattan")
+KNN_METHODS = ("auto", "exact", "hnsw", "pynndescent")
 _ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
 
-#: ``n^2 * d`` below which ``method="auto"`` uses exact search on the CPU
-#: once pynndescent is compiled. MNIST PCA-50 on 2 cores, medians of 3:
-#: exact 0.14 / 0.46 / 1.44 s at n = 5 000 / 10 000 / 20 000, a warm
-#: pynndescent 0.08 / 0.14 / 0.27 s with recall 0.995-0.996; so exact only
-#: where it costs nothing (n = 4 500 at d = 50), and for tiny inputs it is
-#: exact and deterministic.
-EXACT_BUDGET = 1e9
-#: ... on a GPU (one H100: exact MNIST-70k in 0.33 s).
+#: ``n^2 * d`` up to which ``method="auto"`` searches exactly on the CPU
+#: with faiss (where its flat index is as fast as HNSW), ...
+EXACT_BUDGET = 2e10
+#: ... with torch, when faiss is missing, ...
+TORCH_EXACT_BUDGET = 1e9
+#: ... on a GPU (torch), ...
 GPU_EXACT_BUDGET = 2.5e12
-#: ... and the same while pynndescent has not run yet in this process: its
-#: first call compiles for 30-40 s, so exact search is faster up to here
-#: (cold MNIST-70k on 2 cores: exact 18 s, pynndescent 42 s).
+#: ... and, without faiss, while pynndescent is not compiled in this process
+#: (its first call compiles for longer than exact search takes up to here).
 COLD_EXACT_BUDGET = 4e11
-_NND = {"warm": False}  # pynndescent has run (compiled) in this process
+#: metrics pynndescent has been compiled for by our own calls
+_NND_WARM: set[str] = set()
 
 
 def resolve_metric(metric: str) -> str:
@@ -61,12 +72,23 @@ def resolve_metric(metric: str) -> str:
     return name
 
 
-def _prepare(X: torch.Tensor, metric: str) -> torch.Tensor:
+def prepare_rows(X, metric: str) -> np.ndarray:
+    """Return ``X`` as C-contiguous float32 rows ready for the metric's search.
+
+    Cosine and correlation distances become inner products of normalised
+    (for correlation: centred, then normalised) rows.
+
+    Raises
+    ------
+    ValueError
+        For rows whose cosine or correlation distance is undefined.
+    """
+    X = np.asarray(X, dtype=np.float32)
     if metric == "correlation":
-        X = X - X.mean(dim=1, keepdim=True)
+        X = X - X.mean(axis=1, keepdims=True)
     if metric in ("cosine", "correlation"):
-        norms = torch.linalg.vector_norm(X, dim=1, keepdim=True)
-        if bool((norms == 0).any()):
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        if (norms == 0).any():
             bad = int((norms[:, 0] == 0).sum())
             what = "constant rows" if metric == "correlation" else "all-zero rows"
             raise ValueError(
@@ -74,19 +96,16 @@ def _prepare(X: torch.Tensor, metric: str) -> torch.Tensor:
                 "remove them or use metric='euclidean'"
             )
         X = X / norms
-    return X
+    return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def _block_distances(
-    Q: torch.Tensor, X: torch.Tensor, sq_x: torch.Tensor | None, metric: str
-) -> torch.Tensor:
-    if metric == "manhattan":
-        return torch.cdist(Q, X, p=1)
+def _finish(ind, dist, metric: str, self_query: bool):
+    """Drop each row itself from a self-query; Euclidean distances, not squared."""
+    if self_query:
+        ind, dist = drop_self(ind, dist)
     if metric == "euclidean":
-        d = Q @ X.T
-        d.mul_(-2.0).add_(sq_x[None, :]).add_((Q * Q).sum(dim=1, keepdim=True))
-        return d.clamp_min_(0.0)  # squared distances: same order
-    return 1.0 - Q @ X.T  # cosine / correlation on normalised rows
+        dist = np.sqrt(np.maximum(dist, 0.0))
+    return np.ascontiguousarray(ind), np.ascontiguousarray(dist, dtype=np.float32)
 
 
 def exact_knn(
@@ -97,8 +116,9 @@ def exact_knn(
     query: np.ndarray | torch.Tensor | None = None,
     device: str | torch.device = "cpu",
     block_bytes: float | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours by blocked brute force.
+    """Exact k nearest neighbours (faiss's flat index on the CPU, torch on a GPU).
 
     Parameters
     ----------
@@ -115,8 +135,10 @@ def exact_knn(
     device : str or torch.device
         Where to compute.
     block_bytes : float, optional
-        Memory for one block of the distance matrix (default 200 MB on the
-        CPU, 2 GB on a GPU).
+        torch: memory for one block of the distance matrix (default 200 MB
+        on the CPU, 2 GB on a GPU).
+    n_jobs : int, optional
+        Threads (default: as set for the process).
 
     Returns
     -------
@@ -125,39 +147,29 @@ def exact_knn(
         Distances in the chosen metric (Euclidean, not squared).
     """
     metric = resolve_metric(metric)
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    Xp = prepare_rows(X, metric)
     self_query = query is None
-    Qt = (
-        Xt
-        if self_query
-        else torch.as_tensor(np.asarray(query, dtype=np.float32), device=device)
-    )
-    Xt = _prepare(Xt, metric)
-    Qt = Xt if self_query else _prepare(Qt, metric)
-    n = Xt.shape[0]
+    Qp = None if self_query else prepare_rows(np.asarray(query), metric)
     kk = k + 1 if self_query else k
-    if kk > n:
-        raise ValueError(f"cannot find {k} neighbours among {n} points")
-    if block_bytes is None:
-        block_bytes = 2.0e9 if torch.device(device).type == "cuda" else 2.0e8
-    sq_x = (Xt * Xt).sum(dim=1) if metric == "euclidean" else None
-    rows = max(1, int(block_bytes // (4 * n)))
-    out_i = torch.empty((Qt.shape[0], kk), dtype=torch.int64, device=device)
-    out_d = torch.empty((Qt.shape[0], kk), dtype=torch.float32, device=device)
-    for start in range(0, Qt.shape[0], rows):
-        stop = min(start + rows, Qt.shape[0])
-        d = _block_distances(Qt[start:stop], Xt, sq_x, metric)
-        if self_query:  # the point itself first, whatever its duplicates do
-            r = torch.arange(start, stop, device=device)
-            d[r - start, r] = -1.0
-        vals, idx = torch.topk(d, kk, dim=1, largest=False, sorted=True)
-        out_i[start:stop] = idx
-        out_d[start:stop] = vals
-    if self_query:
-        out_i, out_d = out_i[:, 1:], out_d[:, 1:]
-    if metric == "euclidean":
-        out_d = out_d.clamp_min(0.0).sqrt()
-    return out_i.cpu().numpy(), out_d.cpu().numpy()
+    if kk > Xp.shape[0]:
+        raise ValueError(f"cannot find {k} neighbours among {Xp.shape[0]} points")
+    on_cpu = torch.device(device).type == "cpu"
+    if on_cpu and search_faiss.faiss_available():
+        Q = Xp if self_query else Qp
+        ind, dist = search_faiss.flat_knn(Xp, Q, kk, metric, n_jobs)
+    else:
+        ind, dist = torch_knn(Xp, Qp, kk, metric, device, block_bytes)
+    return _finish(ind, dist, metric, self_query)
+
+
+def hnsw_knn(X, k: int, metric: str = "euclidean", *, n_jobs: int | None = None):
+    """Approximate k nearest neighbours with faiss's HNSW graph (self removed)."""
+    metric = resolve_metric(metric)
+    Xp = prepare_rows(X, metric)
+    ind, dist = search_faiss.hnsw_knn(Xp, k + 1, metric, n_jobs)
+    return _finish(ind, dist, metric, True)
 
 
 def nndescent_knn(
@@ -183,20 +195,33 @@ def nndescent_knn(
         compressed=True,
     )
     ind, dist = index.neighbor_graph
-    _NND["warm"] = True
+    _NND_WARM.add(metric)
     return drop_self(ind, dist)
 
 
-def warm_up() -> None:
-    """Compile pynndescent's numba code now (about 30 s once per process).
+def pynndescent_is_warm(metric: str = "euclidean") -> bool:
+    """Whether pynndescent's NN-descent is compiled in this process for ``metric``.
 
-    Call it in a background thread when a GUI opens, so that the first
-    large embedding does not wait for the compiler.
+    By our own calls, or, for the Euclidean distance, by anyone's (umap-learn
+    fitted first compiles it): its numba dispatcher then holds signatures.
+    """
+    if metric in _NND_WARM:
+        return True
+    module = sys.modules.get("pynndescent.pynndescent_")
+    dispatcher = getattr(module, "nn_descent", None)
+    return metric == "euclidean" and bool(getattr(dispatcher, "signatures", None))
+
+
+def warm_up(metric: str = "euclidean") -> None:
+    """Compile pynndescent's numba code for ``metric`` now (half a minute, once).
+
+    Only needed where pynndescent runs: with ``knn_method="pynndescent"``,
+    or without faiss.
     """
     if importlib.util.find_spec("pynndescent") is None:
         return
     X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
-    nndescent_knn(X, 5, random_state=0)
+    nndescent_knn(X, 5, metric, random_state=0)
 
 
 def drop_self(
@@ -220,6 +245,24 @@ def drop_self(
     return ind[keep].reshape(n, k), dist[keep].reshape(n, k)
 
 
+def _auto_method(n: int, d: int, metric: str, device) -> str:
+    """Return the search ``method="auto"`` picks for ``n`` rows of ``d`` features."""
+    cost = float(n) * n * max(d, 8)
+    have_faiss = search_faiss.faiss_available()
+    if torch.device(device).type == "cuda":
+        if cost <= GPU_EXACT_BUDGET:
+            return "exact"
+    elif cost <= (EXACT_BUDGET if have_faiss else TORCH_EXACT_BUDGET):
+        return "exact"
+    if have_faiss:
+        return "hnsw"
+    if importlib.util.find_spec("pynndescent") is None:
+        return "exact"  # slower for huge n, but always available
+    if pynndescent_is_warm(metric) or cost > COLD_EXACT_BUDGET:
+        return "pynndescent"
+    return "exact"
+
+
 def knn(
     X: np.ndarray,
     k: int,
@@ -228,6 +271,7 @@ def knn(
     method: str = "auto",
     random_state: int | None = None,
     device: str | torch.device = "cpu",
+    n_jobs: int = -1,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """K nearest neighbours of every row (self excluded).
 
@@ -235,24 +279,22 @@ def knn(
     -------
     indices, distances : ndarray, shape (n, k)
     method : str
-        ``"exact"`` or ``"pynndescent"``, whichever was used.
+        ``"exact"``, ``"hnsw"`` or ``"pynndescent"``, whichever was used.
     """
-    n, d = X.shape
+    metric = resolve_metric(metric)
     if method == "auto":
-        on_gpu = torch.device(device).type == "cuda"
-        budget = GPU_EXACT_BUDGET if on_gpu else EXACT_BUDGET
-        if not on_gpu and not _NND["warm"]:
-            budget = COLD_EXACT_BUDGET
-        method = "exact" if float(n) * n * max(d, 8) <= budget else "pynndescent"
-        if method == "pynndescent" and importlib.util.find_spec("pynndescent") is None:
-            method = "exact"  # slower for huge n, but always available
+        method = _auto_method(X.shape[0], X.shape[1], metric, device)
     if method == "exact":
-        ind, dist = exact_knn(X, k, metric, device=device)
+        ind, dist = exact_knn(X, k, metric, device=device, n_jobs=n_jobs)
+    elif method == "hnsw":
+        ind, dist = hnsw_knn(X, k, metric, n_jobs=n_jobs)
     elif method == "pynndescent":
-        ind, dist = nndescent_knn(X, k, metric, random_state=random_state)
+        ind, dist = nndescent_knn(
+            X, k, metric, random_state=random_state, n_jobs=n_jobs
+        )
     else:
         raise ValueError(
-            f"unknown kNN method {method!r}; use 'auto', 'exact' or 'pynndescent'"
+            f"unknown kNN method {method!r}; use one of {', '.join(KNN_METHODS)}"
         )
     return ind, dist, method
 

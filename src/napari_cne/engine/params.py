@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from . import spectrum
+from . import spectrum, threads
 from .losses import LOSSES
-from .neighbors import resolve_metric
+from .neighbors import KNN_METHODS, resolve_metric
 
 __all__ = [
     "BACKENDS",
@@ -38,7 +38,6 @@ __all__ = [
 
 LR_SCHEDULES = ("linear", "cosine", "constant")
 BACKENDS = ("auto", "numba", "torch")
-KNN_METHODS = ("auto", "exact", "pynndescent")
 EDGE_WEIGHTS = ("auto", "fuzzy", "binary")
 INITS = ("pca", "spectral", "random")
 #: ``n_epochs="auto"``: this many epochs up to ``AUTO_EPOCHS_SMALL_N`` points,
@@ -158,6 +157,7 @@ def check_params(p: Mapping) -> None:
             f"init must be 'pca', 'spectral', 'random' or an array; got {init!r}"
         )
     as_callbacks(p["callbacks"])
+    threads.resolve_n_jobs(p["n_jobs"])
 
 
 def as_callbacks(callbacks) -> list[Callable]:

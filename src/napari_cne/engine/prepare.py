@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from . import params, validation
+from . import params, threads, validation
 from .backends import Backend, choose_backend
 from .graph import graph_from_knn, graph_from_user
 from .initialization import initial_layout
@@ -33,6 +33,7 @@ class Setup:
     """A model ready to run its first epoch (see :func:`prepare`)."""
 
     seed: int
+    n_jobs: int
     device: torch.device
     metric: str
     callbacks: list[Callable]
@@ -76,6 +77,7 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     Setup
     """
     params.check_params(p)
+    n_jobs = threads.resolve_n_jobs(p["n_jobs"])
     device = params.resolve_device(p["device"])
     seed = p["random_state"]
     if seed is None:
@@ -84,7 +86,8 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     rng = np.random.default_rng(seed)
     data = _data(p, X, graph)
     t0 = time.perf_counter()
-    A, k, method = _graph(p, data[0], graph, seed, device)
+    with threads.limited(n_jobs):
+        A, k, method = _graph(p, data[0], graph, seed, device, n_jobs)
     timings = {"knn": time.perf_counter() - t0, "init": 0.0, "optimize": 0.0}
     if A.nnz == 0:
         raise ValueError("the kNN graph has no edges; nothing to embed")
@@ -111,9 +114,10 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
         b=p["b"],
         edge_weights=p["edge_weights"],
     )
+    metric, callbacks = resolve_metric(p["metric"]), params.as_callbacks(p["callbacks"])
     return Setup(
-        seed, device, resolve_metric(p["metric"]), params.as_callbacks(p["callbacks"]),
-        *data, A, k, method, batch, spectrum, backend, network, nce, timings,
+        seed, n_jobs, device, metric, callbacks, *data, A, k, method, batch,
+        spectrum, backend, network, nce, timings,
     )  # fmt: skip
 
 
@@ -132,7 +136,7 @@ def _data(p: dict, X, graph) -> tuple:
     return Xv, columns, kept, int(Xv.shape[1]), n_orig
 
 
-def _graph(p: dict, X, graph, seed: int, device):
+def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
     """Return the training graph, the neighbours used and the kNN method."""
     n = None if X is None else X.shape[0]
     if graph is not None:
@@ -155,6 +159,7 @@ def _graph(p: dict, X, graph, seed: int, device):
         method=p["knn_method"],
         random_state=seed,
         device=device,
+        n_jobs=n_jobs,
     )
     return graph_from_knn(ind, dist, n, p["edge_weights"]), k, method
 

@@ -45,6 +45,7 @@ _RESOLVED = (
     "device_",
     "backend_",
     "knn_method_",
+    "n_jobs_",
     "n_samples_",
     "n_features_in_",
     "z_bar_",

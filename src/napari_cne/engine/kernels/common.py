@@ -20,7 +20,7 @@ TINY = 1e-30
 GOLDEN = 0x9E3779B97F4A7C15
 #: numba fast-math flags of the hot loops (no ``nnan``/``ninf``: the clamps
 #: must see infinities).
-FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+FASTMATH = {"nsz", "contract"}
 
 
 @njit(cache=True, inline="always")

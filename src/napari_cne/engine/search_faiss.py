@@ -1,0 +1,88 @@
+"""k nearest neighbours on the CPU with faiss: exact (flat) and HNSW.
+
+faiss ships compiled code, so there is no just-in-time compilation in a new
+process (pynndescent's first call compiles for half a minute). Its flat
+index is an exact brute force with BLAS; its HNSW graph an approximate
+search whose result does not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["faiss_available", "flat_knn", "hnsw_knn"]
+
+#: HNSW graph degree and build effort; the search effort is at least
+#: ``HNSW_EF_SEARCH`` and twice the neighbours asked for.
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 40, 64
+
+
+def faiss_available() -> bool:
+    """Whether faiss can be imported."""
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _metric(metric: str):
+    import faiss
+
+    if metric == "manhattan":
+        return faiss.METRIC_L1
+    if metric == "euclidean":
+        return faiss.METRIC_L2
+    return faiss.METRIC_INNER_PRODUCT  # cosine / correlation: normalised rows
+
+
+@contextlib.contextmanager
+def _threads(n_jobs: int | None) -> Iterator[None]:
+    import faiss
+
+    from .threads import resolve_n_jobs
+
+    old = faiss.omp_get_max_threads()
+    if n_jobs is not None:
+        faiss.omp_set_num_threads(resolve_n_jobs(n_jobs))
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(old)
+
+
+def _search(index, Q, kk: int, metric: str):
+    dist, ind = index.search(Q, kk)
+    if metric in ("cosine", "correlation"):
+        dist = 1.0 - dist  # inner product of normalised rows -> distance
+    return ind.astype(np.int64, copy=False), dist.astype(np.float32, copy=False)
+
+
+def flat_knn(X, Q, kk: int, metric: str, n_jobs: int | None = None):
+    """Return the ``kk`` nearest rows of ``X`` to each row of ``Q``, exactly.
+
+    ``X`` and ``Q`` are float32 and prepared for the metric
+    (:func:`.neighbors.prepare_rows`); distances are squared for the
+    Euclidean metric.
+    """
+    import faiss
+
+    with _threads(n_jobs):
+        index = faiss.IndexFlat(X.shape[1], _metric(metric))
+        index.add(X)
+        return _search(index, Q, kk, metric)
+
+
+def hnsw_knn(X, kk: int, metric: str, n_jobs: int | None = None):
+    """Return ``kk`` approximate nearest rows of ``X`` to each of its rows (HNSW)."""
+    import faiss
+
+    with _threads(n_jobs):
+        index = faiss.IndexHNSWFlat(X.shape[1], HNSW_M, _metric(metric))
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.add(X)
+        index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
+        return _search(index, X, kk, metric)

@@ -1,0 +1,81 @@
+"""Threads: ``n_jobs`` as scikit-learn reads it, applied to numba and torch.
+
+The numba kernels read the calling thread's numba setting (numba keeps it
+per thread), torch its process-wide one; :func:`limited` sets both for the
+duration of a block and puts them back afterwards, so a fit with
+``n_jobs=1`` does not change what the rest of the program runs on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import torch
+
+__all__ = ["available_cores", "limited", "resolve_n_jobs"]
+
+
+def available_cores() -> int:
+    """Return the CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _numba_max() -> int | None:
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba comes with pynndescent
+        return None
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def resolve_n_jobs(n_jobs) -> int:
+    """Return the threads for ``n_jobs`` (scikit-learn's convention).
+
+    ``-1`` (or None): all cores; ``-2``: all but one, and so on; a positive
+    number is used as given, up to numba's limit (``NUMBA_NUM_THREADS``).
+
+    Raises
+    ------
+    ValueError
+        For 0, a non-integer, or fewer than one thread left.
+    """
+    if n_jobs is None:
+        n_jobs = -1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ValueError(
+            "n_jobs must be a non-zero integer: -1 for all cores, -2 for all but "
+            f"one, or a number of threads; got {n_jobs!r}"
+        )
+    cores = available_cores()
+    n = n_jobs if n_jobs > 0 else cores + 1 + n_jobs
+    if n < 1:
+        raise ValueError(f"n_jobs={n_jobs} leaves no thread on {cores} cores")
+    top = _numba_max()
+    return min(n, top) if top else n
+
+
+@contextlib.contextmanager
+def limited(n: int) -> Iterator[None]:
+    """Run the block with ``n`` numba threads (this thread) and torch threads."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover
+        numba = None
+    old_numba = numba.get_num_threads() if numba is not None else None
+    old_torch = torch.get_num_threads()
+    try:
+        if numba is not None:
+            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        if old_torch != n:
+            torch.set_num_threads(n)
+        yield
+    finally:
+        if numba is not None:
+            numba.set_num_threads(old_numba)
+        if torch.get_num_threads() != old_torch:
+            torch.set_num_threads(old_torch)
