@@ -36,8 +36,8 @@ def bench(n: int, repeats: int) -> list[tuple]:
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from napari_cne._qt._linking import Target
     from napari_cne._qt._selection import SelectionPanel
+    from napari_cne._qt.targets import Target
 
     rows = []
     side = int(np.ceil(np.sqrt(n)))

@@ -161,7 +161,7 @@ def run(args) -> dict:
         if state["first_update"] is None:
             state["first_update"] = (time.perf_counter() - state["t0"], state["ticks"])
             if args.color_by:
-                widget.color_combo.setCurrentText(args.color_by)
+                widget.results_panel.color_combo.setCurrentText(args.color_by)
 
     def finish(kind: str = "timeout") -> None:
         if "wall_s" in result:

@@ -196,7 +196,7 @@ class Shooter:
         # (2) Run: the embedding appears beside the image, coloured by a feature
         self.start(w.run, "run")
         self.wait_job("fit")
-        w.color_combo.setCurrentText(DNA_MEAN)
+        w.results_panel.color_combo.setCurrentText(DNA_MEAN)
         pts = w.points_layer
         v.layers.selection.active = pts
         self.frame()
@@ -261,9 +261,9 @@ class Shooter:
         # (7) the spectrum slider moved to the t-SNE end; class accuracy readout
         self.start(lambda: w.reoptimize(s=0.0), "reoptimize")
         self.wait_job("optimize")
-        if w.quality_combo.findText(sel.class_column) < 0:
+        if w.quality_panel.class_combo.findText(sel.class_column) < 0:
             raise RuntimeError("the class column is not offered for the accuracy")
-        w.quality_combo.setCurrentText(sel.class_column)
+        w.quality_panel.class_combo.setCurrentText(sel.class_column)
         self._old_quality = w.quality
         w.update_quality()
         self.wait_quality()
@@ -274,7 +274,7 @@ class Shooter:
         # s = 2 and coloured by DNA (the sweep layer has no class column)
         self.start(w.sweep, "sweep")
         self.wait_job("sweep", quality=False)
-        w.color_combo.setCurrentText(DNA_MEAN)
+        w.results_panel.color_combo.setCurrentText(DNA_MEAN)
         v.dims.set_current_step(0, v.dims.nsteps[0] - 1)
         v.layers.selection.active = w.sweep_layer
         self.frame()

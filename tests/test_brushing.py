@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt._linking import DIMMED, SELECTED
+from napari_cne._qt.targets import DIMMED, SELECTED
 from tests.conftest import dock
 from tests.test_widget import FAST, N_OBJ, run_and_wait
 
@@ -42,7 +42,7 @@ def test_points_selection_lights_up_exactly_those_objects(embedded):
     assert np.array_equal(lab.data, labels)
     assert widget.selection.count_label.text() == "3 objects selected"
     # the overlay is not offered as an input
-    assert widget.labels_combo.findText("objects selection") < 0
+    assert widget.input_panel.labels.labels_combo.findText("objects selection") < 0
     # selected points get a ring (a small layer over the embedding)
     rings = widget.selection.linker.rings
     assert rings in viewer.layers and rings.name == "objects embedding selection"
@@ -171,13 +171,15 @@ def test_classes_land_in_both_tables_and_export(tmp_path, qtbot, embedded):
     big_ids = set(pf["label"].iloc[big_rows])
     assert set(sf.loc[sf["class"] == "big", "index"]) == big_ids
     # points coloured by class, in the class colour
-    assert widget.color_combo.currentText() == "class"
+    assert widget.results_panel.color_combo.currentText() == "class"
     assert np.allclose(pts.face_color[big_rows[0]], [1, 0, 0, 1])
 
     layer = panel.export_class("big")
     assert set(np.unique(layer.data)) == big_ids | {0}
     assert np.array_equal(layer.data > 0, np.isin(labels, list(big_ids)))
-    assert widget.labels_combo.findText(layer.name) >= 0  # usable as input
+    assert (
+        widget.input_panel.labels.labels_combo.findText(layer.name) >= 0
+    )  # usable as input
 
     path = panel.save_table(str(tmp_path / "table.csv"))
     df = pd.read_csv(path)
@@ -216,20 +218,20 @@ def test_brushing_a_points_table_selects_source_points(qtbot, make_napari_viewer
 
 def test_colour_legend_and_class_colours_on_the_sweep(qtbot, embedded):
     viewer, widget, lab, labels = embedded
-    widget.color_combo.setCurrentText("area")
-    assert not widget.color_legend.isHidden()
+    widget.results_panel.color_combo.setCurrentText("area")
+    assert not widget.results_panel.color_legend.isHidden()
     area = widget.points_layer.features["area"]
     lo, hi = np.percentile(area, [1, 99])
-    assert widget.legend_lo.text() == f"{lo:.3g}"
-    assert widget.legend_hi.text() == f"{hi:.3g}"
+    assert widget.results_panel.legend_lo.text() == f"{lo:.3g}"
+    assert widget.results_panel.legend_hi.text() == f"{hi:.3g}"
     panel = widget.selection
     panel.add_class("big", "#ff0000")
     rows = np.flatnonzero(area.to_numpy() > 100)
     widget.points_layer.selected_data = set(rows.tolist())
     panel.assign_selection("big")
-    assert widget.color_combo.currentText() == "class"
-    assert widget.color_legend.isHidden()  # categories: no colour bar
-    assert widget.quality_combo.findText("class") >= 0  # offered at once
+    assert widget.results_panel.color_combo.currentText() == "class"
+    assert widget.results_panel.color_legend.isHidden()  # categories: no colour bar
+    assert widget.quality_panel.class_combo.findText("class") >= 0  # offered at once
     worker = widget.sweep(s_values=(0.0, 1.0), n_epochs=5)
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         pass

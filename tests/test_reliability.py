@@ -205,7 +205,7 @@ def test_widget_nan_pixels_leave_out_their_objects(qtbot, make_napari_viewer, ob
     before = snapshot(viewer)
     assert run_and_wait(qtbot, widget) is not None, widget.last_error
     assert widget.last_error is None
-    status = widget.status.text()
+    status = widget.run_panel.status.text()
     pts = widget.points_layer
     ids = pts.features["label"].to_numpy()
     assert len(pts.data) == N_OBJ - 2 and not np.isin([5, 9], ids).any()
@@ -255,7 +255,7 @@ def test_widget_nan_rows_in_a_table_link_the_right_points(qtbot, bare):
     widget.set_input(table_layer="cells", columns=["a", "b", "c"])
     assert run_and_wait(qtbot, widget) is not None
     assert widget.last_error is None
-    status = widget.status.text()
+    status = widget.run_panel.status.text()
     pts = widget.points_layer
     assert len(pts.data) == n - 3 and np.isfinite(pts.data).all()
     out = src.features
@@ -478,7 +478,7 @@ def test_widget_time_lapse_one_point_per_frame_and_label(qtbot, make_napari_view
     widget.set_params(n_epochs=20, n_neighbors=8, update_interval=0.0)
     before = snapshot(viewer)
     widget.set_input(labels="movie", time_axis=0)
-    assert "time" in widget.stack_combo.currentText().lower()
+    assert "time" in widget.input_panel.labels.stack_combo.currentText().lower()
     assert run_and_wait(qtbot, widget) is not None, widget.last_error
     assert widget.last_error is None
     pts = widget.points_layer
@@ -567,7 +567,7 @@ def test_features_huge_label_ids_do_not_crash():
 
 
 def test_widget_integer_bool_float64_layers(qtbot, make_napari_viewer, objects):
-    from napari_cne._qt._linking import SELECTED
+    from napari_cne._qt.targets import SELECTED
 
     labels, image = objects
     viewer = make_napari_viewer()
@@ -579,7 +579,7 @@ def test_widget_integer_bool_float64_layers(qtbot, make_napari_viewer, objects):
     widget.set_params(**FAST)
     before = snapshot(viewer)
     widget.set_input(labels="objects")
-    assert set(widget._checked(widget.images_list)) == {"f64", "u16", "mask"}
+    assert set(widget.input_panel.labels.checked_images()) == {"f64", "u16", "mask"}
     assert run_and_wait(qtbot, widget) is not None, widget.last_error
     assert widget.last_error is None
     pts = widget.points_layer
@@ -713,7 +713,7 @@ def test_widget_stop_mid_run_keeps_consistent_results(qtbot, nv):
     with qtbot.waitSignal(worker.finished, timeout=5_000):
         widget.stop()
     qtbot.waitUntil(lambda: not widget.is_running, timeout=5_000)
-    assert widget.last_error is None and "Stopped" in widget.status.text()
+    assert widget.last_error is None and "Stopped" in widget.run_panel.status.text()
     model = widget.model
     assert model.stopped_early_
     pts = widget.points_layer
@@ -737,7 +737,7 @@ def test_widget_close_viewer_early(qtbot, nv, when):
     worker = widget.run()
     if when == "while measuring":
         qtbot.waitUntil(lambda: worker.is_running, timeout=10_000)
-    job = widget._job
+    job = widget.session.job
     viewer.close()
     assert job.cancelled
     qtbot.wait(50)  # let the scheduled start and the worker run out
@@ -960,10 +960,13 @@ def test_widget_non_ascii_names_run_features_and_csv(
     assert pts.name == f"{NON_ASCII} embedding"
     assert pts.metadata["napari_cne"]["input_layers"] == [NON_ASCII, "DNA ✓ 核"]
     assert "DNA ✓ 核_mean" in pts.features.columns
-    assert NON_ASCII in widget.status.text() or "Done" in widget.status.text()
+    assert (
+        NON_ASCII in widget.run_panel.status.text()
+        or "Done" in widget.run_panel.status.text()
+    )
     src = viewer.layers[NON_ASCII]
     assert {"cne_0", "DNA ✓ 核_mean"} <= set(src.features.columns)
-    widget.color_combo.setCurrentText("DNA ✓ 核_mean")
+    widget.results_panel.color_combo.setCurrentText("DNA ✓ 核_mean")
     assert len({tuple(c) for c in pts.face_color}) > 2
     panel = widget.selection
     panel.add_class("Mitose ✓ 核")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from napari_cne._qt.controls import list_texts
 from napari_cne._qt.widget import SWEEP_S, EmbeddingWidget
 
 from .conftest import dock, jobs_finish
@@ -37,13 +38,13 @@ def test_defaults_pick_labels_and_matching_images(make_napari_viewer, objects):
     viewer.add_labels(labels, name="objects")
     _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
     assert isinstance(widget, EmbeddingWidget)
-    assert widget.labels_combo.currentText() == "objects"
-    assert widget._checked(widget.images_list) == ["cells"]
+    assert widget.input_panel.labels.labels_combo.currentText() == "objects"
+    assert widget.input_panel.labels.checked_images() == ["cells"]
     # layer events update the choices
     viewer.add_labels(labels, name="more objects")
-    assert widget.labels_combo.findText("more objects") >= 0
+    assert widget.input_panel.labels.labels_combo.findText("more objects") >= 0
     viewer.layers.remove("more objects")
-    assert widget.labels_combo.findText("more objects") < 0
+    assert widget.input_panel.labels.labels_combo.findText("more objects") < 0
 
 
 def test_run_writes_points_and_features_with_live_updates(qtbot, viewer_widget):
@@ -93,7 +94,7 @@ def test_stop_aborts_promptly(qtbot, viewer_widget):
         widget.stop()
     assert time.perf_counter() - t0 < 3.0
     assert not widget.is_running
-    assert "Stopped" in widget.status.text()
+    assert "Stopped" in widget.run_panel.status.text()
     assert widget.model is not None  # the partial layout can be continued
     worker = widget.continue_run(5)
     with qtbot.waitSignal(worker.finished, timeout=20_000):
@@ -113,7 +114,7 @@ def test_slider_reoptimises_from_current_layout(qtbot, viewer_widget):
     # several quick slider moves are debounced into one re-optimisation
     with qtbot.waitSignal(widget.run_finished, timeout=30_000) as blocker:
         for v in (0.8, 0.5, 0.0):
-            widget.spectrum.slider.setValue(v)
+            widget.params_panel.spectrum.slider.setValue(v)
     assert blocker.args == ["optimize"]
     qtbot.wait(300)
     assert not widget.is_running
@@ -177,7 +178,7 @@ def test_bad_input_shows_error_and_napari_survives(make_napari_viewer, qtbot):
     _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
     assert widget.run() is None
     assert "no objects" in widget.last_error
-    assert "no objects" in widget.status.text()
+    assert "no objects" in widget.run_panel.status.text()
     assert widget.points_layer is None
     # non-integer "labels" data in table mode with too few rows
     pts = viewer.add_points(np.zeros((2, 2)), features={"a": [1.0, 2.0]})
@@ -229,8 +230,12 @@ def test_table_input_and_fresh_column_names(qtbot, make_napari_viewer):
     viewer = make_napari_viewer()
     pts = viewer.add_points(rng.uniform(0, 100, (n, 2)), features=feats, name="cells")
     _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    assert widget.mode_combo.currentIndex() == 1  # no labels: table mode
-    assert set(widget._checked(widget.columns_list)) == {"a", "b", "c", "cne_0"}
+    assert widget.input_panel.mode_combo.currentIndex() == 1  # no labels: table mode
+    page = widget.input_panel.table
+    # names like ours (cne_0, cne2_1, ...) are never default features
+    # (features.default_columns), but they are offered
+    assert set(page.checked_columns()) == {"a", "b", "c"}
+    assert "cne_0" in list_texts(page.columns_list)
     widget.set_input(table_layer="cells", columns=["a", "b", "c"])
     widget.set_params(**FAST)
     run_and_wait(qtbot, widget)
@@ -241,12 +246,12 @@ def test_table_input_and_fresh_column_names(qtbot, make_napari_viewer):
     assert widget.points_layer.features["label"].tolist() == feats["label"].tolist()
     # every source column travels along, to colour by (categorical ones too)
     assert "kind" in widget.points_layer.features.columns
-    widget.color_combo.setCurrentText("kind")
+    widget.results_panel.color_combo.setCurrentText("kind")
     assert len({tuple(c) for c in widget.points_layer.face_color}) == 2
     # a second run reuses our columns and does not offer them as features
     widget.reset_choices()
     widget.set_input(table_layer="cells")
-    assert "cne2_0" not in widget._checked(widget.columns_list)
+    assert "cne2_0" not in widget.input_panel.table.checked_columns()
     run_and_wait(qtbot, widget)
     assert sum(c.startswith("cne") for c in pts.features.columns) == 3
 
@@ -259,7 +264,7 @@ def test_deleting_embedding_layer_mid_run_stops(qtbot, viewer_widget):
     qtbot.wait(100)
     with qtbot.waitSignal(worker.finished, timeout=5_000):
         viewer.layers.remove(widget.points_layer)
-    assert "deleted" in widget.status.text()
+    assert "deleted" in widget.run_panel.status.text()
     assert "objects embedding" not in [lay.name for lay in viewer.layers]
     assert widget.last_error is None
 
@@ -275,7 +280,7 @@ def test_deleting_source_layers_mid_run(qtbot, viewer_widget):
     with qtbot.waitSignal(worker.finished, timeout=5_000):
         widget.stop()
     assert widget.last_error is None
-    assert widget.labels_combo.count() == 0
+    assert widget.input_panel.labels.labels_combo.count() == 0
     assert len(widget.points_layer.data) == N_OBJ
 
 
@@ -303,7 +308,7 @@ def test_closing_viewer_mid_run_stops_worker(qtbot, viewer_widget):
     widget.set_params(n_epochs=100_000, update_interval=0.05)
     worker = widget.run()
     qtbot.waitUntil(lambda: widget.points_layer is not None, timeout=30_000)
-    job = widget._job
+    job = widget.session.job
     viewer.close()
     assert job.cancelled  # our close hook stopped the engine, not only napari
     qtbot.waitUntil(lambda: not worker.is_running, timeout=5_000)
@@ -356,7 +361,7 @@ def separate(viewer_widget, qtbot):
     viewer, widget = viewer_widget
     widget.set_params(separate_viewer=True)
     yield viewer, widget
-    second = widget._emb.viewer  # (the widget may be deleted already)
+    second = widget.embedding_viewer  # (the widget may be deleted already)
     if second is not None:
         second.close()
     qtbot.wait(50)  # let Qt delete the closed window
@@ -364,7 +369,7 @@ def separate(viewer_widget, qtbot):
 
 def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
     viewer, widget = separate
-    assert widget.separate_viewer.isChecked()
+    assert widget.params_panel.controls["separate_viewer"].isChecked()
     assert widget.get_params()["separate_viewer"] is True
     with pytest.raises(ValueError, match="True or False"):
         widget.set_params(separate_viewer="yes")
@@ -383,7 +388,7 @@ def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
     assert np.allclose(pts.features[["cne_0", "cne_1"]], widget.model.embedding_)
     assert "cne_0" in viewer.layers["objects"].features.columns
     # colouring works there
-    widget.color_combo.setCurrentText("cells_mean")
+    widget.results_panel.color_combo.setCurrentText("cells_mean")
     assert len({tuple(c) for c in pts.face_color}) > 2
     # the point size follows the layout's span
     span = np.ptp(pts.data, axis=0).max()
@@ -392,7 +397,7 @@ def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
     # the slider glide moves the same layer in the same viewer
     widget.set_params(glide_epochs=10)
     with qtbot.waitSignal(widget.run_finished, timeout=30_000):
-        widget.spectrum.slider.setValue(0.0)
+        widget.params_panel.spectrum.slider.setValue(0.0)
     assert widget.embedding_viewer is second and widget.points_layer is pts
     assert np.allclose(pts.data, widget.model.embedding_)
 
@@ -420,7 +425,7 @@ def test_closing_separate_viewer_mid_run_stops_and_recreates(qtbot, separate):
     with qtbot.waitSignal(worker.finished, timeout=5_000):
         second.close()
     qtbot.waitUntil(lambda: not widget.is_running, timeout=5_000)
-    assert "closed" in widget.status.text()
+    assert "closed" in widget.run_panel.status.text()
     assert widget.last_error is None
     assert widget.embedding_viewer is None
     assert widget.model is not None  # the partial layout can be continued
@@ -446,7 +451,7 @@ def test_closing_main_viewer_closes_separate_viewer(qtbot, separate):
     worker = widget.run()
     qtbot.waitUntil(lambda: widget.embedding_viewer is not None, timeout=30_000)
     second = widget.embedding_viewer
-    job = widget._job
+    job = widget.session.job
     viewer.close()
     assert job.cancelled
     assert widget.embedding_viewer is None

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt._linking import SELECTED
-from napari_cne._qt.widget import OTHER_FRAME_ALPHA
+from napari_cne._qt.panels.results import OTHER_FRAME_ALPHA
+from napari_cne._qt.targets import SELECTED
 from tests.conftest import dock as dock_widget
 from tests.conftest import make_objects
 from tests.test_widget import FAST, run_and_wait
@@ -50,7 +50,7 @@ def test_time_lapse_objects_per_frame_with_emphasis(qtbot, make_napari_viewer, m
     src = viewer.add_labels(lab, name="tracks")
     widget = dock(viewer)
     widget.set_input(labels="tracks", time_axis=0)
-    assert widget.stack_combo.currentIndex() == 1
+    assert widget.input_panel.labels.stack_combo.currentIndex() == 1
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
     pts = widget.points_layer
@@ -135,7 +135,7 @@ def test_table_file_linked_to_labels(tmp_path, qtbot, make_napari_viewer, object
     widget.set_input(table_file=path, columns=["a", "b"], link_labels="objects")
     worker = widget.run()
     seen = []
-    worker.yielded.connect(lambda msg: seen.append(widget.status.text()))
+    worker.yielded.connect(lambda msg: seen.append(widget.run_panel.status.text()))
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         pass
     assert widget.last_error is None
@@ -165,7 +165,7 @@ def test_log_columns_are_transformed_before_standardising(
     widget.set_params(log_columns="*_integrated, area")
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
-    ctx = widget._ctx
+    ctx = widget.session.ctx
     col = ctx.used_columns.index("area")
     area = ctx.table["area"].to_numpy()[ctx.kept]
     z = (np.log1p(area) - np.log1p(area).mean()) / np.log1p(area).std()
@@ -208,7 +208,7 @@ def test_one_multichannel_image_gives_features_per_channel(
     viewer.add_image(np.dstack([image] * 3).astype(np.uint8), name="photo", rgb=True)
     viewer.add_labels(labels, name="objects")
     widget = dock(viewer)
-    assert widget._checked(widget.images_list) == ["stain", "photo"]
+    assert widget.input_panel.labels.checked_images() == ["stain", "photo"]
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
     f = widget.points_layer.features

@@ -26,7 +26,7 @@ def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_
     # two well separated populations: far better than a random layout (64
     # objects, 30 epochs: 0.62-0.70 against 0.24 for a random layout)
     assert q["neighbor_preservation"] > 2.5 * q["neighbor_preservation_random"]
-    assert "neighbour preservation@15" in widget.quality_label.text()
+    assert "neighbour preservation@15" in widget.quality_panel.label.text()
 
     meta = widget.points_layer.metadata["napari_cne"]
     prov = meta["provenance"]
@@ -47,13 +47,13 @@ def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_
     panel.assign_selection("big")
     widget.points_layer.selected_data = set(np.flatnonzero(area <= 100).tolist())
     panel.assign_selection("small")
-    widget._refresh_quality_choices(widget.points_layer)
-    widget.quality_combo.setCurrentText("class")
+    widget.quality_panel.refresh_choices(widget.points_layer)
+    widget.quality_panel.class_combo.setCurrentText("class")
     widget.quality = None
     widget.update_quality()
     qtbot.waitUntil(lambda: widget.quality is not None, timeout=20_000)
     assert widget.quality["knn_accuracy"] > 0.9
-    assert "10-NN accuracy" in widget.quality_label.text()
+    assert "10-NN accuracy" in widget.quality_panel.label.text()
 
     # the parameter set round-trips into a fresh widget and into a script
     path = widget.save_parameters(str(tmp_path / "params.json"))
@@ -85,7 +85,7 @@ def test_widget_warms_up_pynndescent_once_in_background(
 ):
     import threading
 
-    from napari_cne._qt import widget as wmod
+    from napari_cne._qt import warmup
     from napari_cne.engine import neighbors
 
     calls = []
@@ -96,11 +96,11 @@ def test_widget_warms_up_pynndescent_once_in_background(
         done.set()
 
     monkeypatch.setattr(neighbors, "warm_up", fake_warm_up)
-    monkeypatch.setitem(wmod._WARM, "started", False)
+    monkeypatch.setitem(warmup.STATE, "started", False)
     monkeypatch.setenv("NAPARI_CNE_WARMUP", "1")
     viewer = make_napari_viewer()
     viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
     qtbot.waitUntil(done.is_set, timeout=10_000)
     assert calls == ["napari-cne pynndescent warm-up"]  # not the GUI thread
-    wmod._warm_up_knn()  # once per process
+    warmup.warm_up_knn()  # once per process
     assert len(calls) == 1

@@ -1,8 +1,15 @@
-"""napari / Qt front end of napari-cne.
+"""napari / Qt front end of napari-cne: the "Neighbor Embedding" dock widget.
 
-Importing this package itself is light; Qt, napari and magicgui are imported
-by the submodules that need them (:mod:`.widget`, :mod:`.demo`).
-:mod:`.export` and :mod:`._layout` need only numpy and matplotlib.
+Start reading at :mod:`.widget` (the dock widget: panels put together, the
+scripting API of docs/scripting.md). The state it shows lives, without Qt,
+in :mod:`.session` (parameters, model, jobs, status) with the parameter
+table in :mod:`.params`; the worker-thread jobs in :mod:`._jobs`; the
+panels in :mod:`.panels`; selection and classes in :mod:`._selection`,
+:mod:`._linking`, :mod:`.targets` and :mod:`._classes`.
+
+Importing this package itself is light; Qt and napari are imported by the
+submodules that need them (:mod:`.session`, :mod:`.params`, :mod:`._jobs`
+and :mod:`.metadata` need neither).
 """
 
 from __future__ import annotations

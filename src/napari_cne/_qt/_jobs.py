@@ -105,9 +105,9 @@ def limit_threads() -> None:
     The engine's parallel kernels (torch intra-op / OpenMP and numba
     ``prange``) synchronise all their threads at every step; when one core is
     busy with napari's GUI thread (and a software-rendered canvas) they stall
-    at each barrier. Measured on a 2-core machine: 10-30x slower fits. numba's
-    setting is per thread (only this worker thread is affected); torch's is
-    process-wide and only ever lowered here.
+    at each barrier, and a fit gets many times slower on a small machine.
+    numba's setting is per thread (only this worker thread is affected);
+    torch's is process-wide and only ever lowered here.
     """
     n = max(1, (os.cpu_count() or 2) - 1)
     import torch
@@ -122,14 +122,14 @@ def limit_threads() -> None:
 
 
 def live_interval(interval: float, n: int) -> float:
-    """Seconds between live updates: the user's setting, stretched for big layouts.
+    """Return the seconds between live updates: the setting, stretched for big n.
 
-    Drawing a new layout costs the GUI thread roughly 10 µs per point here
-    (napari's Points update plus software OpenGL: about 0.7 s at 70 000
-    points on 2 cores). Updating at least ``3e-5 * n`` seconds apart keeps
-    the GUI thread idle two thirds of the time: measured with
-    ``benchmarks/gui_stall.py`` at n = 70 000, event-loop lateness p95 fell
-    from 540 ms (an update every 0.2 s) to the values in docs/performance.md.
+    Drawing a new layout costs the GUI thread time in proportion to the
+    number of points (napari's Points update and the canvas). Updates at
+    least ``3e-5 * n`` seconds apart leave the GUI thread idle most of the
+    time, so the viewer stays responsive during large fits; the measurements
+    behind the factor (``benchmarks/gui_stall.py``) are in
+    docs/performance.md, "GUI responsiveness".
     """
     return max(float(interval), 3e-5 * int(n))
 

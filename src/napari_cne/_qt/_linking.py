@@ -1,206 +1,38 @@
 """Linked brushing between the embedding and the image it came from.
 
-Every embedded object has an integer *key* that names it in the image:
-
-* ``"labels"``: the label id, or for a time-lapse ``frame * n_ids + label``
-  (the same id in two frames is two objects);
-* ``"pixels"``: the flat (C-order) index of the pixel in the spatial grid;
-* ``"rows"``: the row of the source layer's features table (points,
-  shapes, ... whose items are the objects).
-
-A selection is a set of keys, so it belongs to objects, not to coordinates,
-and survives re-running the embedding. In the image it is drawn as an
-*overlay* Labels layer on top of the source (the user's layers are never
-recoloured): selected objects bright, other objects dimmed, classified
-objects in their class colour. Rendering is one lookup-table gather over the
-label image (``render_overlay``): about 15 ms for 100 000 objects on a
-2 500 x 2 500 image, see ``benchmarks/brushing.py``.
-
-:func:`render_overlay` and :class:`Target` are numpy-only; :class:`Linker`
-connects the napari layers and must be used on the GUI thread.
+:class:`Linker` keeps one selection of objects (a set of keys, see
+:mod:`.targets`) in step on both sides: the selected points of the
+embedding layer (with rings around them), and an overlay Labels layer over
+the source image or the selection of a source Points/Shapes layer. Clicking
+an object (Shift-click toggles), painting the pixel overlay or selecting
+source rows selects the matching points. GUI thread only.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from matplotlib.colors import to_rgba
 
-__all__ = ["CLASS0", "DIMMED", "SELECTED", "Linker", "Target", "render_overlay"]
+from .metadata import tag
+from .targets import (
+    SELECTED,
+    Target,
+    current_index,
+    overlay_colormap,
+    overlay_transform,
+    render_overlay,
+)
 
-#: overlay values: 0 transparent, then these, then one per class
-SELECTED, DIMMED, CLASS0 = 1, 2, 3
-SELECTED_RGBA = (1.0, 0.85, 0.0, 1.0)
-DIMMED_RGBA = (0.0, 0.0, 0.0, 0.85)
+__all__ = ["Linker"]
+
 #: magenta: stands out from viridis and the class palette alike
 RING_RGBA = (1.0, 0.1, 0.85, 1.0)
 #: above this many points, the embedding layer's selection is set without
-#: napari's per-point property scan (1.3 s for 100 000 points on 2 cores)
+#: napari's per-point scan of sizes and colours (slow for large selections;
+#: see docs/performance.md)
 FAST_SELECT = 5000
-
-
-@dataclass(eq=False)
-class Target:
-    """Where the embedded objects live in the image.
-
-    Attributes
-    ----------
-    kind : str
-        ``"labels"``, ``"pixels"`` or ``"rows"``.
-    layer : napari layer
-        The source layer (Labels, Image, or a layer with a features table).
-    shape : tuple of int
-        Shape of the label image (labels, time axis included) or of the
-        pixel grid (pixels, channel axis removed); ``()`` for rows.
-    labels : ndarray or None
-        The label image (labels only).
-    time_axis : int or None
-        Axis of ``labels`` that is time (labels only).
-    n_ids : int
-        ``labels.max() + 1``: the key stride per frame.
-    scale, translate : tuple of float, optional
-        World transform of the overlay when it differs from the layer's
-        (pixels of a multichannel image: the channel axis is dropped).
-    """
-
-    kind: str
-    layer: Any
-    shape: tuple[int, ...] = ()
-    labels: np.ndarray | None = None
-    time_axis: int | None = None
-    n_ids: int = 0
-    scale: tuple[float, ...] | None = None  # of the overlay (default: layer's)
-    translate: tuple[float, ...] | None = None
-    ids: np.ndarray | None = None  # sparse ids: the sorted object ids
-    dense: np.ndarray | None = None  # ... and the labels renumbered 1..N
-
-    #: above this largest label id, ids are renumbered for the lookup tables
-    SPARSE_IDS = 2**24
-
-    @classmethod
-    def for_labels(cls, layer, labels: np.ndarray, time_axis: int | None = None):
-        """Target for a label image; renumbers huge or sparse ids internally."""
-        top = int(labels.max()) if labels.size else 0
-        common = {"shape": labels.shape, "labels": labels, "time_axis": time_axis}
-        if top <= cls.SPARSE_IDS:
-            return cls("labels", layer, n_ids=top + 1, **common)
-        from skimage.segmentation import relabel_sequential
-
-        ids = np.unique(labels)
-        ids = ids[ids > 0].astype(np.int64)
-        dense = relabel_sequential(labels)[0]
-        return cls("labels", layer, n_ids=len(ids) + 1, ids=ids, dense=dense, **common)
-
-    def object_keys(self, ids, frames=None) -> np.ndarray:
-        """Keys of objects given their label ids (and frames, time-lapse)."""
-        ids = np.asarray(ids, np.int64)
-        if self.ids is not None:
-            pos = np.searchsorted(self.ids, ids)
-            pos = np.minimum(pos, len(self.ids) - 1)
-            ids = np.where(self.ids[pos] == ids, pos + 1, 0)
-        if self.time_axis is not None:
-            return np.asarray(frames, np.int64) * self.n_ids + ids
-        return ids
-
-    @property
-    def has_image(self) -> bool:
-        """Whether the selection can be drawn as an overlay on an image."""
-        return self.kind in ("labels", "pixels")
-
-    def key_of(self, value, frame: int | None = None) -> int | None:
-        """Key of the object under the cursor (label value), or None."""
-        if value is None:
-            return None
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            return None
-        if value <= 0:
-            return None
-        if self.time_axis is not None and frame is None:
-            return None
-        key = int(self.object_keys([value], None if frame is None else [frame])[0])
-        return key if key % max(self.n_ids, 1) else None
-
-    def frames_of(self, keys: np.ndarray) -> np.ndarray | None:
-        """Frame of every key (time-lapse labels), else None."""
-        if self.kind != "labels" or self.time_axis is None:
-            return None
-        return np.asarray(keys, np.int64) // self.n_ids
-
-
-def render_overlay(
-    target: Target,
-    selected: np.ndarray,
-    class_keys: np.ndarray | None = None,
-    class_codes: np.ndarray | None = None,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """Draw a selection (and classes) as overlay values, one per pixel.
-
-    Parameters
-    ----------
-    target : Target
-        ``"labels"`` or ``"pixels"``.
-    selected : array of int
-        Keys of the selected objects.
-    class_keys, class_codes : arrays of int, optional
-        Classified objects and the index of their class.
-    out : ndarray of uint8, optional
-        Written in place when given (same shape as the image).
-
-    Returns
-    -------
-    ndarray of uint8, shape ``target.shape``
-        0 = transparent, :data:`SELECTED`, :data:`DIMMED` (an unselected,
-        unclassified object while something is selected), ``CLASS0 + code``.
-    """
-    selected = np.asarray(selected, np.int64)
-    if out is None:
-        out = np.zeros(target.shape, np.uint8)
-    if target.kind == "pixels":
-        flat = out.reshape(-1)
-        flat[:] = 0
-        if class_keys is not None and len(class_keys):
-            flat[class_keys] = CLASS0 + np.asarray(class_codes)
-        flat[selected] = SELECTED
-        return out
-    if target.kind != "labels":
-        raise ValueError(f"no overlay for {target.kind!r} targets")
-    n_frames = 1 if target.time_axis is None else target.shape[target.time_axis]
-    lut = np.full((n_frames, target.n_ids), DIMMED if len(selected) else 0, np.uint8)
-    lut[:, 0] = 0
-    flat_lut = lut.reshape(-1)  # index = frame * n_ids + label = the key
-    if class_keys is not None and len(class_keys):
-        flat_lut[class_keys] = CLASS0 + np.asarray(class_codes)
-    flat_lut[selected] = SELECTED
-    image = target.labels if target.dense is None else target.dense
-    if target.time_axis is None:
-        np.take(lut[0], image, out=out)
-    else:
-        labels = np.moveaxis(image, target.time_axis, 0)
-        view = np.moveaxis(out, target.time_axis, 0)
-        for t in range(n_frames):  # per frame: no big temporary index arrays
-            np.take(lut[t], labels[t], out=view[t])
-    return out
-
-
-def overlay_colormap(class_colors: list[str]):
-    """Return the napari colormap of the overlay values (0 transparent)."""
-    from napari.utils.colormaps import DirectLabelColormap
-
-    colors = {
-        None: np.zeros(4),
-        0: np.zeros(4),
-        SELECTED: np.asarray(SELECTED_RGBA),
-        DIMMED: np.asarray(DIMMED_RGBA),
-    }
-    for i, c in enumerate(class_colors):
-        colors[CLASS0 + i] = np.asarray(to_rgba(c))
-    return DirectLabelColormap(color_dict=colors)
 
 
 class Linker:
@@ -243,7 +75,7 @@ class Linker:
         self.points = points
         self.keys = np.asarray(keys, np.int64)
         self._row_of = {int(k): i for i, k in enumerate(self.keys.tolist())}
-        if self.target is not None and not _same_target(self.target, target):
+        if self.target is not None and self.target.identity != target.identity:
             # other objects: the old selection means nothing for them
             self.selected = np.zeros(0, np.int64)
             old, self.overlay = self.overlay, None
@@ -344,7 +176,7 @@ class Linker:
                 border_color=np.asarray([RING_RGBA]),
                 border_width=0.14,
                 border_width_is_relative=True,
-                metadata={"napari_cne": {"kind": "selection", "source": pts.name}},
+                metadata=tag("selection", source=pts.name),
             )
             self.rings = ring
             if active is not None:
@@ -398,7 +230,7 @@ class Linker:
             **overlay_transform(t),
             opacity=0.75,
             colormap=overlay_colormap(self.class_colors),
-            metadata={"napari_cne": {"kind": "selection", "source": src.name}},
+            metadata=tag("selection", source=src.name),
         )
         layer.selected_label = SELECTED
         self.overlay = layer
@@ -478,29 +310,6 @@ class Linker:
         return layer is not None and self.viewer_of(layer) is not None
 
 
-def current_index(viewer, layer, axis: int) -> int | None:
-    """Index along a data axis of ``layer`` at the viewer's current position."""
-    if viewer is None:
-        return None
-    point = np.asarray(viewer.dims.point, float)[-layer.ndim :]
-    data = np.asarray(layer.world_to_data(point), float)
-    n = layer.data.shape[axis]
-    return int(np.clip(np.round(data[axis]), 0, n - 1))
-
-
-def overlay_transform(target: Target) -> dict:
-    """Scale and translate (etc.) that put an overlay on the source layer."""
-    src = target.layer
-    if target.scale is not None:
-        return {"scale": target.scale, "translate": target.translate}
-    return {
-        "scale": src.scale,
-        "translate": src.translate,
-        "rotate": src.rotate,
-        "shear": src.shear,
-    }
-
-
 def _set_selected(points, rows: np.ndarray) -> None:
     """Set a Points layer's selection; big selections skip napari's scan.
 
@@ -516,12 +325,3 @@ def _set_selected(points, rows: np.ndarray) -> None:
         except AttributeError:  # pragma: no cover - napari internals moved
             pass
     points.selected_data = set(rows.tolist())
-
-
-def _same_target(a: Target, b: Target) -> bool:
-    def unwrap(layer):
-        return getattr(layer, "__wrapped__", layer)  # napari's proxies
-
-    return (
-        a.kind == b.kind and unwrap(a.layer) is unwrap(b.layer) and a.shape == b.shape
-    )

@@ -35,39 +35,19 @@ from qtpy.QtWidgets import (
 
 from ..engine.provenance import jsonable
 from ._classes import ClassSet
-from ._linking import Linker, Target, overlay_transform, render_overlay
+from ._linking import Linker
+from .metadata import CLASS_KEY, META_KEY, tag
+from .targets import (
+    Target,
+    key_column,
+    keys_from_table,
+    overlay_transform,
+    render_overlay,
+)
 
-__all__ = ["CLASS_KEY", "SelectionPanel", "keys_from_table"]
+__all__ = ["SelectionPanel"]
 
-#: metadata key on a source layer: the class column we wrote there
-CLASS_KEY = "napari_cne_class_column"
 LASSO_NAME = "lasso (embedding)"
-
-
-def keys_from_table(df: pd.DataFrame, target: Target, id_name: str) -> np.ndarray:
-    """Object key of every row of a table (see :mod:`._linking`).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows = objects; holds ``id_name`` (labels), ``frame`` (time-lapse)
-        or ``pixel`` (pixels).
-    target : Target
-    id_name : str
-        The id column (labels mode).
-
-    Raises
-    ------
-    KeyError
-        When a needed column is missing.
-    """
-    if target.kind == "pixels":
-        return df["pixel"].to_numpy(np.int64)
-    if target.kind == "rows":
-        return np.arange(len(df), dtype=np.int64)
-    ids = df[id_name].to_numpy(np.int64)
-    frames = df["frame"].to_numpy(np.int64) if target.time_axis is not None else None
-    return target.object_keys(ids, frames)
 
 
 def _swatch(color: str) -> QIcon:
@@ -204,7 +184,8 @@ class SelectionPanel(QWidget):
             keys = keys_from_table(points.features, target, id_name)
         # class assignments belong to the objects of one source: keep one
         # set per source (names and colours are shared)
-        old, new = _source_key(self.linker.target), _source_key(target)
+        old = None if self.linker.target is None else self.linker.target.identity
+        new = target.identity
         if old != new:
             self._assignments[old] = self.classes.take_assignments()
             self.classes.put_assignments(self._assignments.pop(new, {}))
@@ -222,7 +203,7 @@ class SelectionPanel(QWidget):
 
     # ----------------------------------------------------------- selection
     def select(self, keys) -> None:
-        """Select objects by key (label id, pixel index, row; see _linking)."""
+        """Select objects by key (label id, pixel index, row; see :mod:`.targets`)."""
         self.linker.select(keys)
 
     def _on_selection(self, keys: np.ndarray) -> None:
@@ -255,7 +236,7 @@ class SelectionPanel(QWidget):
             edge_color="#ffd800",
             face_color=[1.0, 0.85, 0.0, 0.15],
             edge_width=2,
-            metadata={"napari_cne": {"kind": "lasso"}},
+            metadata=tag("lasso"),
         )
         layer.mode = "add_polygon_lasso"
         layer.events.data.connect(self._on_lasso)
@@ -396,7 +377,7 @@ class SelectionPanel(QWidget):
         if len(df) == 0:
             return
         try:
-            keys = keys_from_table(df, t, _key_column(df, self.id_name))
+            keys = keys_from_table(df, t, key_column(df, self.id_name))
         except KeyError:
             return  # rows that cannot be matched to objects: leave them alone
         df = df.copy()
@@ -432,7 +413,7 @@ class SelectionPanel(QWidget):
             data,
             name=f"{name} ({src.name})",
             **overlay_transform(t),
-            metadata={"napari_cne": {"kind": "class", "class": name}},
+            metadata={META_KEY: {"kind": "class", "class": name}},
         )
         return layer
 
@@ -461,7 +442,7 @@ class SelectionPanel(QWidget):
         except ValueError as err:
             show_info(str(err))
             return None
-        meta = self.points.metadata.get("napari_cne", {})
+        meta = self.points.metadata.get(META_KEY, {})
         try:
             df.to_csv(path, index=False)
             if meta.get("provenance"):
@@ -492,18 +473,3 @@ class SelectionPanel(QWidget):
         self.save_btn.setEnabled(linked)
         self.lasso_btn.setEnabled(linked)
         self.clear_btn.setEnabled(bool(n))
-
-
-def _source_key(target: Target | None):
-    """Identity of the objects a target describes (None: nothing yet)."""
-    if target is None:
-        return None
-    layer = getattr(target.layer, "__wrapped__", target.layer)  # napari proxy
-    return (id(layer), target.kind, tuple(target.shape))
-
-
-def _key_column(df: pd.DataFrame, id_name: str) -> str:
-    for c in (id_name, "label", "index"):
-        if c in df.columns:
-            return c
-    raise KeyError(id_name)

@@ -19,15 +19,6 @@ from ..engine.spectrum import describe_s
 
 __all__ = ["SpectrumSlider"]
 
-_TIP = (
-    "Position on the attraction-repulsion spectrum of contrastive neighbor "
-    "embeddings.\n"
-    "0 = t-SNE-like: more repulsion, finer clusters, local detail.\n"
-    "1 = UMAP-like: tighter, better separated clusters, more global layout.\n"
-    "Below 0 and above 1 extrapolate. Moving it re-optimises the current "
-    "embedding from where the points are."
-)
-
 
 class _Ticks(QWidget):
     """Labels under the slider groove: t-SNE at 0, UMAP at 1."""
@@ -68,6 +59,16 @@ class _Ticks(QWidget):
 class SpectrumSlider(QWidget):
     """Float slider for the spectrum position ``s`` with a typed-in value.
 
+    Parameters
+    ----------
+    parent : QWidget, optional
+    minimum, maximum : float
+        The ends of the slider.
+    title : str
+        The label left of the value.
+    tooltip : str
+        Shown on every part of the control.
+
     Signals
     -------
     valueChanged(float)
@@ -80,7 +81,12 @@ class SpectrumSlider(QWidget):
     userChanged = Signal(float)
 
     def __init__(
-        self, parent: QWidget | None = None, minimum: float = -1.0, maximum: float = 2.0
+        self,
+        parent: QWidget | None = None,
+        minimum: float = -1.0,
+        maximum: float = 2.0,
+        title: str = "Spectrum s",
+        tooltip: str = "",
     ):
         super().__init__(parent)
         self._programmatic = False
@@ -90,22 +96,22 @@ class SpectrumSlider(QWidget):
         self.spin.setSingleStep(0.05)
         self.spin.setDecimals(2)
         self.spin.setKeyboardTracking(False)
-        self.spin.setToolTip(_TIP)
+        self.spin.setToolTip(tooltip)
 
         self.slider = QDoubleSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(minimum, maximum)
         self.slider.setSingleStep(0.05)
         self.slider.setPageStep(0.25)
-        self.slider.setToolTip(_TIP)
+        self.slider.setToolTip(tooltip)
 
         self.description = QLabel()
-        self.description.setToolTip(_TIP)
+        self.description.setToolTip(tooltip)
 
-        title = QLabel("Spectrum s")
-        title.setToolTip(_TIP)
+        heading = QLabel(title)
+        heading.setToolTip(tooltip)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
-        head.addWidget(title)
+        head.addWidget(heading)
         head.addWidget(self.spin)
         head.addWidget(self.description, 1)
 

@@ -102,11 +102,14 @@ class EmbeddingViewer(QObject):
 
     Signals
     -------
+    opened(object)
+        A new viewer was created (the ``napari.Viewer``).
     closed()
         The viewer's window is closing (user, script or the main window
         closing). Emitted before its layers are removed by our cleanup.
     """
 
+    opened = Signal(object)
     closed = Signal()
 
     def __init__(self, title: str = "napari-cne embedding", parent=None):
@@ -160,6 +163,7 @@ class EmbeddingViewer(QObject):
         viewer.mouse_wheel_callbacks.append(_user_camera)
         if show and beside is not None:
             _place_beside(qt_window, beside)
+        self.opened.emit(viewer)
         return viewer
 
     def reset_view(self) -> None:

@@ -72,7 +72,8 @@ def main(
         while widget.quality is None and time.perf_counter() - t0 < 20:
             app.processEvents()
             time.sleep(0.01)
-        app.processEvents()
+        for _ in range(5):  # nested layouts settle in a few passes
+            app.processEvents()
         viewer.screenshot(screenshot, canvas_only=False, flash=False)
         viewer.close()
         app.quit()

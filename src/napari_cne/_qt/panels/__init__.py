@@ -1,0 +1,9 @@
+"""The dock widget's panels, one file each, composed by :mod:`..widget`.
+
+Each panel shows part of the :class:`..session.Session` and changes it:
+:mod:`.input` (what to embed), :mod:`.parameters` (the form built from
+:data:`..params.PARAMS`), :mod:`.run` (buttons, progress, status, loss
+curve), :mod:`.results` (the embedding layer, its colours and legend),
+:mod:`.quality` (the readout), :mod:`.sweep` (the spectrum sweep layer and
+its GIF). Selection and classes live in :mod:`.._selection`.
+"""

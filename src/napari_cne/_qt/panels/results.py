@@ -1,0 +1,371 @@
+"""The results panel: the live embedding layer, its colours and legend.
+
+The Points layer ``"<source> embedding"`` is created on a job's first live
+update (beside the image, or in the separate viewer in raw coordinates),
+moved at every update, and at the end of a job gets the final coordinates,
+its features and provenance; the coordinates also go to the source layer
+(:mod:`..outputs`). "Colour by" colours it (and the sweep layer) by any
+column, classes in their own colours, and fades the points of other frames
+of a time-lapse. GUI thread only: called from the slots of worker signals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from napari.utils.notifications import show_info
+from qtpy.QtGui import QImage, QPixmap
+from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...engine.spectrum import describe_s
+from ...render.colors import UNIFORM_COLOR, color_range, column_colors, gradient
+from ...render.layout import layout_span, point_size
+from .._jobs import Context, Job, cancel
+from .._selection import SelectionPanel
+from ..metadata import META_KEY, source_of, tag
+from ..outputs import (
+    COORDS,
+    class_column,
+    points_features,
+    run_metadata,
+    target_of,
+    world,
+    write_source,
+)
+from ..session import Session
+from ..targets import current_index
+from ..viewers import Viewers
+
+__all__ = ["OTHER_FRAME_ALPHA", "REFRAME_FACTOR", "UNIFORM", "ResultsPanel"]
+
+#: the "Colour by" item for one colour
+UNIFORM = "(uniform colour)"
+#: alpha of the points of other frames (time-lapse emphasis of the current one)
+OTHER_FRAME_ALPHA = 0.12
+#: In the separate viewer (raw coordinates), the point size follows the
+#: layout's span, and the camera is re-fitted, once it changed by this factor.
+REFRAME_FACTOR = 1.25
+
+
+class ResultsPanel(QWidget):
+    """The "Colour by" box and its legend; owner of the live embedding layer.
+
+    Parameters
+    ----------
+    session : Session
+    viewers : Viewers
+    selection : SelectionPanel
+        Linked to every new embedding layer; its classes colour the points.
+
+    Attributes
+    ----------
+    layer : napari.layers.Points or None
+        The live embedding layer.
+    sweep_layer : napari.layers.Points or None
+        The spectrum sweep layer (coloured like ``layer``).
+    """
+
+    def __init__(self, session: Session, viewers: Viewers, selection: SelectionPanel):
+        super().__init__()
+        self.session, self.viewers, self.selection = session, viewers, selection
+        self.layer = None
+        self.sweep_layer = None
+        self._frame_span: float | None = None  # separate viewer: size basis
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.color_combo = QComboBox()
+        self.color_combo.setToolTip("Colour the embedding points by a feature")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Colour by"))
+        row.addWidget(self.color_combo, 1)
+        lay.addLayout(row)
+        self.color_legend = QWidget()
+        legend = QHBoxLayout(self.color_legend)
+        legend.setContentsMargins(0, 0, 0, 0)
+        self.legend_lo, self.legend_bar, self.legend_hi = QLabel(), QLabel(), QLabel()
+        legend.addStretch(1)
+        for w in (self.legend_lo, self.legend_bar, self.legend_hi):
+            legend.addWidget(w)
+        self.color_legend.setVisible(False)
+        lay.addWidget(self.color_legend)
+        self.color_combo.currentTextChanged.connect(self.apply_colors)
+
+    # --------------------------------------------------------- live layer
+    def prepare(self, job: Job) -> None:
+        """Decide where a starting job's results go; get the viewers ready.
+
+        A re-optimisation moves the live layer wherever it is; a fit or a
+        sweep follows the "separate viewer" setting.
+        """
+        self.viewers.watch_main()
+        live = self.viewers.of(self.layer)
+        if job.kind == "optimize" and live is not None:
+            job.separate = live is not self.viewers.main
+        else:
+            job.separate = self.session.params["separate_viewer"]
+        if job.kind == "fit":
+            self.viewers.separate.autoframe = True
+        if job.kind == "optimize" and self.layer is not None:
+            self.layer.visible = True
+
+    def show_snapshot(self, job: Job, snap) -> bool:
+        """Move the live layer to a snapshot's layout (False: not shown)."""
+        coords = world(job, snap.embedding)
+        layer = self._live_layer(job, coords)
+        if layer is None:
+            return False
+        if layer.data is not coords:
+            layer.data = coords
+            if job.separate:
+                self._reframe(layer, coords)
+        return True
+
+    def _live_layer(self, job: Job, coords: np.ndarray):
+        """Return the Points layer for this job, created on the first snapshot."""
+        ctx, layer = job.ctx, self.layer
+        where = self.viewers.of(layer)
+        if job.layer_seen and where is None:
+            # the user deleted the layer (or closed its viewer) mid-run: stop
+            # rather than resurrect it
+            self.layer_lost(job)
+            return None
+        target = self.viewers.for_job(job, closed=self.session.closed)
+        if target is None:
+            return None
+        if (
+            where is target
+            and source_of(layer) == ctx.source_name
+            and len(layer.data) == len(coords)
+        ):
+            job.layer_seen = True
+            return layer
+        layer = target.add_points(
+            coords,
+            name=f"{ctx.source_name} embedding",
+            features=points_features(ctx),
+            size=self._first_size(job, coords),
+            border_width=0,
+            face_color=UNIFORM_COLOR,
+            metadata=tag("embedding", source=ctx.source_name),
+        )
+        self.layer = layer
+        job.layer_seen = True
+        self._link(ctx, layer)
+        self.refresh_color_choices(layer)
+        target.reset_view()
+        return layer
+
+    def _first_size(self, job: Job, coords: np.ndarray) -> float:
+        """Point size of a new layer: for its layout's span (separate) or box."""
+        if not job.separate:
+            return point_size(len(coords), job.ctx.box[2])
+        span = layout_span(coords)
+        self._frame_span = span if span > 0 else None
+        return point_size(len(coords), span if span > 0 else 1.0)
+
+    def _reframe(self, layer, coords: np.ndarray) -> None:
+        """Keep the point size (and camera) in step with the layout's span.
+
+        Separate viewer only: raw layouts grow from the initialisation's span
+        to the final one.
+        """
+        span = layout_span(coords)
+        if not span > 0:
+            return
+        old = self._frame_span
+        if old is not None and 1 / REFRAME_FACTOR < span / old < REFRAME_FACTOR:
+            return
+        if old is None:
+            layer.size = point_size(len(coords), span)
+        else:
+            # relative, so that a size the user chose is kept in proportion
+            layer.size = np.asarray(layer.size, dtype=float) * (span / old)
+        self._frame_span = span
+        if self.viewers.separate.autoframe:
+            self.viewers.separate.reset_view()
+
+    def check_layer(self) -> None:
+        """Stop a running fit or re-optimisation whose layer was deleted."""
+        job = self.session.job
+        if (
+            job is not None
+            and job.layer_seen
+            and job.kind != "sweep"
+            and not self.viewers.alive(self.layer)
+        ):
+            self.layer_lost(job)
+
+    def reset_frame(self) -> None:
+        """Forget the span the point size follows (the separate viewer closed)."""
+        self._frame_span = None
+
+    def layer_lost(self, job: Job) -> None:
+        """Stop a job whose layer was deleted (or whose viewer was closed)."""
+        job.layer_lost = True
+        cancel(job)
+        self.session.say(
+            "The embedding viewer was closed or its layer deleted; run stopped."
+            if job.separate
+            else "The embedding layer was deleted; run stopped."
+        )
+
+    def _link(self, ctx: Context, layer) -> None:
+        """Link the new embedding layer to the objects in the source layer."""
+        try:
+            target = target_of(ctx)
+            keys = np.flatnonzero(ctx.kept) if target.kind == "rows" else None
+            self.selection.attach(
+                layer, target, ctx.id_name, class_column(ctx), keys=keys
+            )
+        except (KeyError, ValueError) as err:  # pragma: no cover - safety net
+            show_info(f"selection linking is off for this input: {err}")
+
+    # ------------------------------------------------------------ the end
+    def finish(self, job: Job) -> bool:
+        """Write the results of a fit or re-optimisation that ended.
+
+        The live layer gets the final layout, the raw coordinates and the
+        provenance; the source layer the coordinates. Returns whether the
+        live layer was updated.
+        """
+        model, ctx = job.model, job.ctx
+        Y = getattr(model, "embedding_", None) if model is not None else None
+        if job.error is not None or Y is None or ctx is None or ctx.X is None:
+            if job.error is None:
+                self.session.say("Stopped before the embedding started.")
+            self.session.progress(0, maximum=1)
+            return False
+        if job.kind == "fit":
+            self.session.set_fit(model, ctx)
+        if job.viewer_closed:
+            self.session.say("The embedding viewer was closed; run stopped.")
+            return False
+        if job.layer_lost:
+            self.session.say("The embedding layer was deleted; run stopped.")
+            return False
+        names = write_source(ctx, Y) if self.viewers.contains(ctx.source) else None
+        layer = self._write_layer(job, Y, names)
+        stopped = job.cancelled or bool(getattr(model, "stopped_early_", False))
+        self.session.progress(job.last_epoch if stopped else job.n_epochs)
+        head = (
+            f"Stopped at epoch {job.last_epoch}/{job.n_epochs}:" if stopped else "Done:"
+        )
+        skipped = int((~ctx.kept).sum())
+        self.session.say(
+            f"{head} {len(Y)} objects, s = {model.s_:+.2f} "
+            f"({describe_s(model.s_)}, {model.loss} loss)."
+            + (f" Coordinates in columns {names[0]}, {names[1]}." if names else "")
+            + (f" {skipped} rows with missing values were left out." if skipped else "")
+        )
+        return layer is not None
+
+    def _write_layer(self, job: Job, Y: np.ndarray, names):
+        """Put the final layout, coordinates and metadata on the live layer."""
+        coords = world(job, Y)
+        layer = self._live_layer(job, coords)
+        if layer is None:
+            return None
+        layer.data = coords
+        if job.separate:
+            self._reframe(layer, coords)
+        df = layer.features.copy()
+        df[COORDS[0]], df[COORDS[1]] = Y[:, 0].astype(float), Y[:, 1].astype(float)
+        layer.features = df
+        meta = run_metadata(job, names, self.session.widget_params())
+        layer.metadata = {**layer.metadata, META_KEY: meta}
+        self.apply_colors()
+        return layer
+
+    # ------------------------------------------------------------ colours
+    def refresh_color_choices(self, layer) -> None:
+        """Offer the columns of ``layer`` in "Colour by" (and colour it)."""
+        cols = [c for c in layer.features.columns if c not in COORDS]
+        current = self.color_combo.currentText()
+        if current not in cols:
+            means = [c for c in cols if str(c).endswith("_mean")]
+            current = means[0] if means else UNIFORM
+        self.color_combo.blockSignals(True)
+        self.color_combo.clear()
+        self.color_combo.addItems([UNIFORM, *map(str, cols)])
+        self.color_combo.setCurrentText(current)
+        self.color_combo.blockSignals(False)
+        self.apply_colors()
+
+    def apply_colors(self, *_) -> None:
+        """Colour the embedding layers by the chosen column.
+
+        Classes keep the user's colours; for a time-lapse the points of the
+        frame shown in the image stay opaque and the others fade.
+        """
+        column = self.color_combo.currentText()
+        panel = self.selection
+        is_class = column == panel.class_column
+        mapping = panel.classes.colors if is_class else None
+        frames, now = self._frames()
+        self._show_legend(None)
+        for layer in (self.layer, self.sweep_layer):
+            if not self.viewers.alive(layer):
+                continue
+            df = layer.features
+            values = df[column] if column in df.columns else None
+            keys = panel.linker.keys
+            if is_class and layer is self.sweep_layer and len(keys):
+                # the sweep repeats the objects once per s: same classes
+                reps = len(df) // len(keys)
+                values = pd.Series(np.tile(panel.classes.column(keys), reps))
+            if layer is self.layer:
+                self._show_legend(values)
+            try:
+                rgba = column_colors(values, len(layer.data), mapping=mapping)
+            except (ValueError, TypeError) as err:
+                self.session.fail(f"cannot colour by {column!r}: {err}")
+                return
+            if frames is not None and now is not None and len(frames) > 0:
+                reps = len(rgba) // len(frames)
+                other = np.tile(frames, reps) != now
+                rgba[other, 3] *= OTHER_FRAME_ALPHA
+            layer.face_color = rgba
+
+    def _show_legend(self, values) -> None:
+        """Show a colour bar with its range when points are coloured by a number."""
+        rng = color_range(values)
+        self.color_legend.setVisible(rng is not None)
+        if rng is None:
+            return
+        img = gradient()
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+        self.legend_bar.setPixmap(QPixmap.fromImage(qimg.copy()))
+        self.legend_lo.setText(f"{rng[0]:.3g}")
+        self.legend_hi.setText(f"{rng[1]:.3g}")
+        self.color_legend.setToolTip(
+            f"{values.name}: colours from {rng[0]:.4g} to {rng[1]:.4g} "
+            "(1st to 99th percentile; beyond: end colours)"
+        )
+
+    def _frames(self) -> tuple[np.ndarray | None, int | None]:
+        """Frame of every embedded object and the frame shown (time-lapse)."""
+        t = self.selection.target
+        if t is None or t.time_axis is None or not self.viewers.alive(self.layer):
+            return None, None
+        frames = t.frames_of(self.selection.linker.keys)
+        now = current_index(self.viewers.of(t.layer), t.layer, t.time_axis)
+        return frames, now
+
+    def on_dims_step(self, *_) -> None:
+        """Re-fade the other frames when the dims slider moves (time-lapse)."""
+        t = self.selection.target
+        if t is not None and t.time_axis is not None:
+            self.apply_colors()
+
+    def on_classes_changed(self) -> None:
+        """Show new classes at once (colour by the class column)."""
+        layer = self.layer
+        if not self.viewers.alive(layer):
+            return
+        col = self.selection.class_column
+        if col in layer.features.columns and self.color_combo.findText(col) < 0:
+            self.refresh_color_choices(layer)
+            self.color_combo.setCurrentText(col)  # show the new classes
+        elif self.color_combo.currentText() == col:
+            self.apply_colors()
