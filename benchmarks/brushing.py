@@ -36,7 +36,7 @@ def bench(n: int, repeats: int) -> list[tuple]:
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from napari_cne._qt._selection import SelectionPanel
+    from napari_cne._qt.panels.selection import SelectionPanel
     from napari_cne._qt.targets import Target
 
     rows = []

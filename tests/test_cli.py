@@ -390,19 +390,32 @@ def calls(monkeypatch):
     return seen
 
 
-def test_demo_runs_the_widget_demo_in_a_child_process(capsys, calls, monkeypatch):
-    demo = [sys.executable, "-m", "napari_cne._qt.demo"]
+def test_demo_runs_itself_under_xvfb_without_a_display(capsys, calls, monkeypatch):
+    from napari_cne.cli import napari_demo
+
+    shown = []
+    monkeypatch.setattr(
+        napari_demo, "show_demo", lambda screenshot: shown.append(screenshot)
+    )
     monkeypatch.setattr("shutil.which", lambda name: f"/bin/{name}")
     rc, out, _ = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
-    assert rc == 0 and out == "wrote shot.png\n"
+    assert rc == 0 and out == "wrote shot.png\n" and not shown
     xvfb = ["/bin/xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
-    assert calls[-1] == [*xvfb, *demo, "--screenshot", "shot.png"]
+    again = [sys.executable, "-m", "napari_cne", "demo", "--screenshot", "shot.png"]
+    assert calls[-1] == [*xvfb, *again, "--_in_xvfb"]
+    # in the child, under xvfb: napari runs here and saves the screenshot
+    rc, out, _ = run(capsys, "demo", "--screenshot", "shot.png", "--_in_xvfb")
+    assert rc == 0 and out == "" and shown == ["shot.png"]
+    # a display: napari runs in this process
     monkeypatch.setenv("DISPLAY", ":9")
     rc, out, _ = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
-    assert rc == 0 and out == "" and calls[-1] == demo  # a display: napari runs
-    calls.returncode = 1  # the demo failed: no "wrote"
+    assert rc == 0 and out == "" and shown[-1] is None and len(calls) == 1
     rc, out, _ = run(capsys, "demo", "--screenshot", "x.png")
-    assert rc == 1 and out == "" and calls[-1] == [*demo, "--screenshot", "x.png"]
+    assert rc == 0 and out == "wrote x.png\n" and shown[-1] == "x.png"
+    calls.returncode = 1  # the child failed: no "wrote"
+    monkeypatch.delenv("DISPLAY")
+    rc, out, _ = run(capsys, "demo", "--screenshot-if-headless", "shot.png")
+    assert rc == 1 and out == ""
 
 
 def test_demo_without_display_or_xvfb_says_so(capsys, calls, monkeypatch):

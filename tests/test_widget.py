@@ -464,7 +464,7 @@ def test_window_watcher_waits_for_napari_close_question(qtbot):
     from qtpy.QtCore import QEvent
     from qtpy.QtWidgets import QMainWindow
 
-    from napari_cne._qt._viewer2 import WindowWatcher
+    from napari_cne._qt.embedding_viewer import WindowWatcher
 
     class Ev:  # a stand-in: Qt events from the window system cannot be made
         def __init__(self, etype, spontaneous):

@@ -3,12 +3,12 @@
 Start reading at :mod:`.widget` (the dock widget: panels put together, the
 scripting API of docs/scripting.md). The state it shows lives, without Qt,
 in :mod:`.session` (parameters, model, jobs, status) with the parameter
-table in :mod:`.params`; the worker-thread jobs in :mod:`._jobs`; the
-panels in :mod:`.panels`; selection and classes in :mod:`._selection`,
-:mod:`._linking`, :mod:`.targets` and :mod:`._classes`.
+table in :mod:`.params`; the worker-thread jobs in :mod:`.jobs`; the
+panels in :mod:`.panels` (selection and classes: :mod:`.panels.selection`,
+:mod:`.linking`, :mod:`.targets` and :mod:`.classes`).
 
 Importing this package itself is light; Qt and napari are imported by the
-submodules that need them (:mod:`.session`, :mod:`.params`, :mod:`._jobs`
+submodules that need them (:mod:`.session`, :mod:`.params`, :mod:`.jobs`
 and :mod:`.metadata` need neither).
 """
 

@@ -20,7 +20,7 @@ from napari.utils.notifications import show_info
 from ..engine.provenance import jsonable, provenance
 from ..features import output_columns
 from ..render.layout import fit_box
-from ._jobs import Context, Job
+from .jobs import Context, Job
 from .metadata import CLASS_KEY, WRITTEN_KEY
 from .targets import Target, keys_from_table
 

@@ -1,7 +1,7 @@
 """Runs the session's jobs in napari worker threads, one at a time.
 
 Threading rules: the engine runs only inside the ``thread_worker``
-generators of :mod:`._jobs`, which never touch layers; their messages
+generators of :mod:`.jobs`, which never touch layers; their messages
 arrive here, in slots on the GUI thread, and only here are layers updated
 (through the ``show`` and ``finalize`` hooks). One worker runs at a time
 (:meth:`.session.Session.submit` decides what waits and what is stopped),
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from napari.qt.threading import thread_worker
 from qtpy.QtCore import QObject, QTimer, Signal
 
-from ._jobs import Job
+from .jobs import Job
 from .session import Session
 
 __all__ = ["Runner"]

@@ -20,7 +20,7 @@ from psygnal import Signal
 
 from ..engine.estimator import ContrastiveEmbedding
 from ..engine.provenance import jsonable, load_params
-from ._jobs import Context, Job, cancel
+from .jobs import Context, Job, cancel
 from .params import NAMES, PARAMS, param, resolve
 
 __all__ = ["GLIDE_LR_FACTOR", "Session"]

@@ -151,7 +151,7 @@ class Target:
 
 
 def keys_from_table(df: pd.DataFrame, target: Target, id_name: str) -> np.ndarray:
-    """Object key of every row of a table (see :mod:`._linking`).
+    """Object key of every row of a table (see :mod:`.linking`).
 
     Parameters
     ----------

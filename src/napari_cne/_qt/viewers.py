@@ -13,7 +13,7 @@ import weakref
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QMainWindow, QWidget
 
-from ._viewer2 import EmbeddingViewer, WindowWatcher
+from .embedding_viewer import EmbeddingViewer, WindowWatcher
 from .targets import unwrap
 
 __all__ = ["Viewers"]

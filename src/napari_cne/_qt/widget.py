@@ -20,15 +20,15 @@ from qtpy.QtWidgets import QGroupBox, QVBoxLayout, QWidget
 
 from ..engine.spectrum import SPECTRUM_LOSSES
 from . import warmup
-from ._jobs import USER_ERRORS, Job, fit_gen, optimize_gen, sweep_gen
-from ._selection import SelectionPanel
 from .controls import ask_path, scroll_column
+from .jobs import USER_ERRORS, Job, fit_gen, optimize_gen, sweep_gen
 from .metadata import META_KEY
 from .panels.input import InputPanel
 from .panels.parameters import ParametersPanel
 from .panels.quality import QualityPanel
 from .panels.results import ResultsPanel
 from .panels.run import LossPlot, RunPanel
+from .panels.selection import SelectionPanel
 from .panels.sweep import SWEEP_S, SweepView
 from .params import param
 from .runner import Runner

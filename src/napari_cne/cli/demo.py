@@ -1,10 +1,9 @@
 """``napari-cne demo`` and ``napari-cne demo-engine``.
 
 ``demo`` opens napari with the bundled cells, the dock widget and a live
-embedding. Without a display it runs the same under Xvfb (``xvfb-run``) and
-writes a screenshot of the whole window instead. The command line imports
-neither napari nor the widget package: the demo runs as
-``python -m napari_cne._qt.demo`` in a child process.
+embedding (:mod:`.napari_demo`). Without a display it runs itself again
+under Xvfb (``xvfb-run``) and writes a screenshot of the whole window
+instead.
 
 ``demo-engine`` runs only the engine (no GUI) on the bundled sample, prints a
 summary and, with ``--out``, writes a PNG of the embedding at several
@@ -32,27 +31,29 @@ ENGINE_TITLE = "napari-cne: bundled nuclei along the t-SNE (0) <-> UMAP (1) spec
 def run_demo(args: argparse.Namespace) -> int:
     """Run ``napari-cne demo``; return the exit status.
 
-    The demo itself (:mod:`napari_cne._qt.demo`) runs in a child process,
-    ``python -m napari_cne._qt.demo``, under ``xvfb-run`` when there is no
-    display and ``--screenshot-if-headless`` asks for a picture: the command
-    line imports nothing of the widget package.
+    Without a display, ``--screenshot-if-headless`` runs the same command
+    again under ``xvfb-run`` (a child process) and saves that screenshot.
     """
     headless = not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
-    shot = args.screenshot or (args.screenshot_if_headless if args._in_xvfb else None)
-    cmd = [sys.executable, "-m", "napari_cne._qt.demo"]
     if headless and args.screenshot_if_headless and not args._in_xvfb:
         xvfb = shutil.which("xvfb-run")
         if xvfb is None:
             print("no display and no xvfb-run: install xvfb", file=sys.stderr)
             return EXIT_USAGE
-        cmd = [xvfb, "-a", "-s", "-screen 0 1920x1080x24", *cmd]
         shot = args.screenshot_if_headless
-    if shot:
-        cmd += ["--screenshot", shot]
-    code = subprocess.call(cmd)
-    if shot and code == EXIT_OK:
+        cmd = [xvfb, "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m"]
+        cmd += ["napari_cne", "demo", "--screenshot", shot, "--_in_xvfb"]
+        code = subprocess.call(cmd)
+        if code == EXIT_OK:
+            print(f"wrote {shot}", flush=True)
+        return code
+    from .napari_demo import show_demo
+
+    shot = args.screenshot or (args.screenshot_if_headless if args._in_xvfb else None)
+    show_demo(screenshot=shot)
+    if shot and not args._in_xvfb:
         print(f"wrote {shot}", flush=True)
-    return code
+    return EXIT_OK
 
 
 def run_demo_engine(args: argparse.Namespace) -> int:

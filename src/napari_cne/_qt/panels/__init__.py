@@ -5,5 +5,5 @@ Each panel shows part of the :class:`..session.Session` and changes it:
 :data:`..params.PARAMS`), :mod:`.run` (buttons, progress, status, loss
 curve), :mod:`.results` (the embedding layer, its colours and legend),
 :mod:`.quality` (the readout), :mod:`.sweep` (the spectrum sweep layer and
-its GIF). Selection and classes live in :mod:`.._selection`.
+its GIF) and :mod:`.selection` (linked selection, lasso, named classes).
 """

@@ -11,7 +11,7 @@ from napari.layers import Image, Labels
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QFormLayout, QGroupBox, QStackedWidget
 
-from .._jobs import Context
+from ..jobs import Context
 from ..metadata import kind_of
 from ..viewers import Viewers
 from .input_labels import LabelsPage

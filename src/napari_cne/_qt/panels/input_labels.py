@@ -8,7 +8,6 @@ from qtpy.QtWidgets import QComboBox, QListWidget, QListWidgetItem, QWidget
 
 from ...features import check_labels
 from ...render.layout import box_beside
-from .._jobs import Context
 from ..controls import (
     add_check_item,
     checked,
@@ -18,6 +17,7 @@ from ..controls import (
     set_checked,
     set_items,
 )
+from ..jobs import Context
 from ..viewers import Viewers
 
 __all__ = ["STACK_CHOICES", "LabelsPage", "channel_axis"]

@@ -7,8 +7,8 @@ from napari.layers import Labels
 from qtpy.QtWidgets import QComboBox, QSpinBox, QWidget
 
 from ...render.layout import box_beside
-from .._jobs import Context
 from ..controls import NONE, form_layout, set_items
+from ..jobs import Context
 from ..metadata import is_ours
 from ..viewers import Viewers
 from .input_labels import MAX_CHANNELS

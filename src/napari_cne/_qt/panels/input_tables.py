@@ -19,7 +19,6 @@ from qtpy.QtWidgets import (
 
 from ...features import default_columns, is_numeric, read_table
 from ...render.layout import box_beside
-from .._jobs import Context
 from ..controls import (
     NONE,
     add_check_item,
@@ -31,6 +30,7 @@ from ..controls import (
     set_checked,
     set_items,
 )
+from ..jobs import Context
 from ..metadata import is_ours, our_columns
 from ..viewers import Viewers
 

@@ -29,10 +29,10 @@ from qtpy.QtWidgets import (
 from superqt import QCollapsible
 
 from ...engine.spectrum import SPECTRUM_LOSSES
-from .._spectrum import SpectrumSlider
 from ..controls import ask_path, form_layout
 from ..params import PARAMS, Param, param
 from ..session import Session
+from ..spectrum_slider import SpectrumSlider
 
 __all__ = ["SLIDER_DEBOUNCE_MS", "ParametersPanel"]
 

@@ -20,8 +20,7 @@ from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...engine.spectrum import describe_s
 from ...render.colors import UNIFORM_COLOR, color_range, column_colors, gradient
 from ...render.layout import layout_span, point_size
-from .._jobs import Context, Job, cancel
-from .._selection import SelectionPanel
+from ..jobs import Context, Job, cancel
 from ..metadata import META_KEY, source_of, tag
 from ..outputs import (
     COORDS,
@@ -35,6 +34,7 @@ from ..outputs import (
 from ..session import Session
 from ..targets import current_index
 from ..viewers import Viewers
+from .selection import SelectionPanel
 
 __all__ = ["OTHER_FRAME_ALPHA", "REFRAME_FACTOR", "UNIFORM", "ResultsPanel"]
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ...render.colors import UNIFORM_COLOR
 from ...render.gif import align_layouts, save_sweep_gif
 from ...render.layout import fit_box, layout_span, point_size
-from .._jobs import Job
+from ..jobs import Job
 from ..metadata import META_KEY, source_of
 from ..outputs import COORDS, points_features, sweep_metadata
 from ..session import Session

@@ -33,11 +33,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..engine.provenance import jsonable
-from ._classes import ClassSet
-from ._linking import Linker
-from .metadata import CLASS_KEY, META_KEY, tag
-from .targets import (
+from ...engine.provenance import jsonable
+from ..classes import ClassSet
+from ..linking import Linker
+from ..metadata import CLASS_KEY, META_KEY, tag
+from ..targets import (
     Target,
     key_column,
     keys_from_table,

@@ -2,7 +2,7 @@
 
 Objects are identified by integer keys (a label id, a ``(frame, label)``
 pair folded into one integer, a pixel index or a table row; see
-:mod:`._linking`), so an assignment survives re-running the embedding.
+:mod:`.linking`), so an assignment survives re-running the embedding.
 """
 
 from __future__ import annotations

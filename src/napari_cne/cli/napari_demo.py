@@ -1,20 +1,19 @@
-"""Demo: napari with the bundled sample, the widget docked, a live embedding.
+"""The napari demo: the bundled sample, the dock widget, a live embedding.
 
-Run it with ``python -m napari_cne._qt.demo`` (add ``--screenshot out.png``
-on a machine without a display, e.g. under
-``xvfb-run -a -s "-screen 0 1920x1080x24"``).
+What a user does: napari opens the sample and the plugin's dock widget
+through napari's own plugin manager, and the widget's scripting API starts
+the run (nothing here imports the widget package). Run by ``napari-cne
+demo``; napari and Qt are imported only when it runs.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 
-__all__ = ["main"]
+__all__ = ["show_demo"]
 
 
-def main(
+def show_demo(
     screenshot: str | None = None,
     n_epochs: int = 300,
     *,
@@ -82,16 +81,3 @@ def main(
     QTimer.singleShot(int(timeout * 1000), finish)
     app.exec()
     return screenshot
-
-
-def _cli(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--screenshot", help="save a PNG here and exit")
-    parser.add_argument("--n-epochs", type=int, default=300)
-    parser.add_argument("--s", type=float, default=1.0)
-    args = parser.parse_args(argv)
-    main(args.screenshot, args.n_epochs, s=args.s)
-
-
-if __name__ == "__main__":
-    _cli(sys.argv[1:])
