@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from . import params, threads
-from .neighbors import exact_knn
 from .optimizer import History, Run, Snapshot, Stopped, exclusive, run_epochs
 from .prepare import prepare
 from .spectrum import early_s
@@ -491,34 +490,7 @@ class ContrastiveEmbedding(params.Parameters):
         -------
         ndarray, shape (n_new, n_components)
         """
-        from .transform import check_new_data, place_points
+        from .transform import transform
 
         self._check_fitted()
-        if self._X is None:
-            raise ValueError("transform needs a model fitted on data X, not a graph")
-        Xn = check_new_data(
-            X_new, self._kept_columns, self._n_features_orig, self.n_features_in_
-        )
-        with threads.limited(self.n_jobs_):
-            if self._network is not None:
-                return self._network.transform(Xn).cpu().numpy()
-            return self._place(Xn, int(n_epochs), place_points)
-
-    def _place(self, Xn, n_epochs: int, place_points) -> np.ndarray:
-        k = min(self.n_neighbors_ or 15, self._X.shape[0])
-        ind, _ = exact_knn(self._X, k, self._metric, query=Xn, device=self._device)
-        m = int(self.negative_samples)
-        spec = self._spectrum.at(self.s_)
-        return place_points(
-            self._backend.layout(),
-            ind,
-            self.graph_.tocoo().row,
-            loss=self.loss,
-            spec=spec,
-            nu=self._nce.nu(m) if self._nce is not None else spec.nu,
-            negative_samples=m,
-            learning_rate=self.learning_rate_,
-            n_epochs=n_epochs,
-            seed=self._seed + 1,
-            device=self._device,
-        )
+        return transform(self, X_new, int(n_epochs))

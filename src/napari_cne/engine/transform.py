@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import threads
 from .backends.torch_backend import constants
 from .losses import GRAD_CLIP, pair_forces
+from .neighbors import exact_knn
 from .spectrum import EpochSpec
 from .validation import check_data
 
-__all__ = ["check_new_data", "place_points"]
+__all__ = ["check_new_data", "place_points", "transform"]
 
 
 def check_new_data(X_new, kept_columns, n_features_orig: int, n_features_in: int):
@@ -99,3 +101,37 @@ def place_points(
             grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
             Ynew.add_(grad, alpha=-lr)
     return Ynew.cpu().numpy()
+
+
+def transform(model, X_new, n_epochs: int) -> np.ndarray:
+    """Place the rows of ``X_new`` into the layout of a fitted ``model``.
+
+    See :meth:`napari_cne.ContrastiveEmbedding.transform`.
+    """
+    if model._X is None:
+        raise ValueError("transform needs a model fitted on data X, not a graph")
+    Xn = check_new_data(
+        X_new, model._kept_columns, model._n_features_orig, model.n_features_in_
+    )
+    with threads.limited(model.n_jobs_):
+        if model._network is not None:
+            return model._network.transform(Xn).cpu().numpy()
+        k = min(model.n_neighbors_ or 15, model._X.shape[0])
+        dev = model._device
+        ind, _ = exact_knn(model._X, k, model._metric, query=Xn, device=dev)
+        m = int(model.negative_samples)
+        spec = model._spectrum.at(model.s_)
+        nce = model._nce
+        return place_points(
+            model._backend.layout(),
+            ind,
+            model.graph_.tocoo().row,
+            loss=model.loss,
+            spec=spec,
+            nu=nce.nu(m) if nce is not None else spec.nu,
+            negative_samples=m,
+            learning_rate=model.learning_rate_,
+            n_epochs=n_epochs,
+            seed=model._seed + 1,
+            device=dev,
+        )

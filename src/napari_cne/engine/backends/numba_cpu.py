@@ -11,6 +11,7 @@ windows and the far field's move is added after each
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -84,6 +85,8 @@ class NumbaBackend(Backend):
         self.epochs = 0
         self.near = NearField(near_pairs, self.rng)
         self.far = FarField(bool(far_field) and near_pairs > 0)
+        #: seconds spent per phase of the epochs (for benchmarks/profile_epochs.py)
+        self.phases = dict.fromkeys(("order", "fields", "near", "edges"), 0.0)
 
     @property
     def near_radius(self) -> float | None:
@@ -159,20 +162,27 @@ class NumbaBackend(Backend):
 
         from ..kernels.sgd import sgd_window
 
+        clock = time.perf_counter
+        t0 = clock()
         self._reorder()
         H, T, W, Y = self.H, self.T, self.W, self.Y
         n_edges, width = H.shape[0], self.batch_size
         n_windows = (n_edges + width - 1) // width
         m = self.negative_samples
+        t1 = clock()
         grid, far, near_args, r2, m_draw, visits = self._fields(
             spec, lr, n_edges, n_windows
         )
         found, first = 0, None
+        t2 = clock()
+        t_near = 0.0
         for win, start in enumerate(range(0, n_edges, width)):
             if grid is not None:  # this window's share of the passes
                 lo_v = win * visits // n_windows
                 hi_v = (win + 1) * visits // n_windows
+                t_a = clock()
                 found += self.near.apply(Y, grid, lo_v, hi_v, near_args)
+                t_near += clock() - t_a
             want_loss = start == 0
             loss, d_theta = sgd_window(
                 Y,
@@ -209,4 +219,11 @@ class NumbaBackend(Backend):
                 self.nce.step(d_theta)
         if grid is not None:  # steer the radius towards the target pair count
             self.near.steer(Y, found, visits)
+        t3 = clock()
+        for key, dt in zip(
+            ("order", "fields", "near", "edges"),
+            (t1 - t0, t2 - t1, t_near, t3 - t2 - t_near),
+            strict=True,
+        ):
+            self.phases[key] += dt
         return float(first) / min(width, n_edges)
