@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from napari_cne import ContrastiveEmbedding, knn_graph
 from napari_cne.engine.graph import fuzzy_graph, symmetric_graph
-from napari_cne.engine.neighbors import exact_knn, hnsw_knn, nndescent_knn
+from napari_cne.engine.neighbors import exact_knn, hnsw_knn, ivf_knn, nndescent_knn
 
 from ._data import digits
 
@@ -70,7 +70,7 @@ def test_exact_knn_matches_brute_force_for_all_metrics(search, monkeypatch):
         np.testing.assert_allclose(d, np.take_along_axis(D, ind, 1), atol=1e-4)
 
 
-@pytest.mark.parametrize("search", [hnsw_knn, nndescent_knn])
+@pytest.mark.parametrize("search", [ivf_knn, hnsw_knn, nndescent_knn])
 def test_approximate_graphs_agree_with_exact(search):
     X, _ = digits()
     exact, dexact = exact_knn(X, 15)
@@ -84,10 +84,11 @@ def test_approximate_graphs_agree_with_exact(search):
     np.testing.assert_allclose(dist[:, 0], dexact[:, 0], rtol=1e-4, atol=1e-4)
 
 
-def test_hnsw_does_not_depend_on_the_thread_count():
+@pytest.mark.parametrize("search", [ivf_knn, hnsw_knn])
+def test_approximate_search_does_not_depend_on_the_thread_count(search):
     X, _ = digits()
-    one, _ = hnsw_knn(X, 15, n_jobs=1)
-    two, _ = hnsw_knn(X, 15, n_jobs=2)
+    one, _ = search(X, 15, n_jobs=1)
+    two, _ = search(X, 15, n_jobs=2)
     np.testing.assert_array_equal(one, two)
 
 
@@ -240,16 +241,19 @@ def test_auto_knn_is_exact_where_cheap_and_hnsw_above(monkeypatch):
 
         return search
 
-    for name in ("exact_knn", "hnsw_knn", "nndescent_knn"):
+    for name in ("exact_knn", "ivf_knn", "hnsw_knn", "nndescent_knn"):
         monkeypatch.setattr(neighbors, name, fake(name))
 
     def shaped(n):  # a view of that shape, no memory behind it
         return np.broadcast_to(np.zeros(50, np.float32), (n, 50))
 
-    # with faiss: exact up to 20 000 rows of 50 features, HNSW above
-    assert [neighbors.knn(shaped(n), 15)[2] for n in (4_000, 20_000, 70_000)] == [
+    # with faiss: exact up to 20 000 rows of 50 features, IVF above, HNSW for
+    # the largest
+    sizes = (4_000, 20_000, 70_000, 1_000_000)
+    assert [neighbors.knn(shaped(n), 15)[2] for n in sizes] == [
         "exact",
         "exact",
+        "ivf",
         "hnsw",
     ]
     # without faiss: exact where torch is fast, pynndescent once compiled
@@ -264,6 +268,7 @@ def test_auto_knn_is_exact_where_cheap_and_hnsw_above(monkeypatch):
     assert calls == [
         "exact_knn",
         "exact_knn",
+        "ivf_knn",
         "hnsw_knn",
         "exact_knn",
         "nndescent_knn",

@@ -16,11 +16,13 @@ from napari_cne.engine.neighbors import exact_knn
 from ._data import digits, mnist_pca
 
 
-def _grid(Y, h):
+def _grid(Y, h, deg, eff=None):
+    """The grid arguments of near_field: cell-ordered copies, starts, members..."""
+    eff = deg if eff is None else eff
     lo = Y.min(axis=0).astype(np.float64)
     side = (np.floor((Y.max(axis=0) - lo) / h) + 1).astype(np.int64)
     starts, members = build_grid(Y, h, lo, side)
-    return starts, members, lo, side
+    return Y[members], deg[members], eff[members], starts, members, lo, side
 
 
 def test_grid_finds_exactly_the_pairs_closer_than_h():
@@ -30,7 +32,7 @@ def test_grid_finds_exactly_the_pairs_closer_than_h():
     deg = np.ones(1500, np.float32)
     for h in (0.5, 2.0, 7.0):
         found = near_field(
-            Y.copy(), *_grid(Y, h), h, h, 0, 1500, deg, deg,
+            Y.copy(), *_grid(Y, h, deg), h, h, 0, 1500,
             0.0, 1.0, 1.0, 1.0, 0.0, 4.0, False,
         )  # fmt: skip
         close = d2 < h * h
@@ -54,7 +56,7 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
         total = np.zeros(Y0.shape)
         for r in range(reps):
             Y, H, T, W = Y0.copy(), H0.copy(), T0.copy(), np.ones(E, np.float32)
-            shuffle_windows(H, T, W, E, 0, r)
+            shuffle_windows(H, T, W, np.empty(0, np.float32), E, 0, r)
             sgd_window(
                 Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
                 1e9, False, 1, r2, keep, b, bt,
@@ -64,16 +66,16 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
 
     close = sampled(0.0, 1.0) - sampled(h * h, 0.0)
     deg = np.bincount(H0, minlength=n).astype(np.float32)
-    args = (h, h, 0, n, deg, deg, m / E, wneg, nu, eps, lr, 1e9)
+    args = (h, h, 0, n, m / E, wneg, nu, eps, lr, 1e9)
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, False, b, bt)
+    near_field(Y, *_grid(Y0, h, deg), *args, False, b, bt)
     exact = (Y - Y0) / lr
     assert np.abs(exact).mean() > 0.1  # there is a close-range force to match
     _same_force(close, exact)
 
     # the faded near field and the mesh make up all the drawn negatives do
     Y = Y0.copy()
-    near_field(Y, *_grid(Y0, h), *args, True, b, bt)
+    near_field(Y, *_grid(Y0, h, deg), *args, True, b, bt)
     far = mesh_repulsion(Y0, deg, None, h, nu, eps, 2 * wneg * m / E, b=b, bt=bt)
     both = (Y - Y0) / lr + far
     _same_force(sampled(0.0, 1.0), both)

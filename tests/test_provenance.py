@@ -50,7 +50,7 @@ def test_record_of_a_fitted_model(fitted):
     assert res["device_"] == "cpu" and res["backend_"] in ("numba", "torch")
     assert res["learning_rate_"] == 1.0  # "auto" resolved
     assert isinstance(res["batch_size_"], int) and res["batch_size_"] >= 1
-    assert res["n_neighbors_"] == 15 and res["knn_method_"] in ("exact", "hnsw")
+    assert res["n_neighbors_"] == 15 and res["knn_method_"] in ("exact", "ivf", "hnsw")
     assert res["n_samples_"] == 200 and res["n_components"] == 2
     assert set(res["timings_"]) == {"knn", "init", "optimize"}
     assert "z_bar_" in res and "final_loss" in res

@@ -98,9 +98,9 @@ class ContrastiveEmbedding(params.Parameters):
         Callback cadence in epochs.
     verbose : bool, default False
         Log progress (logger ``"napari_cne"``; printed without a handler).
-    knn_method : {"auto", "exact", "hnsw", "pynndescent"}
-        ``"auto"``: exact search where it is cheap, faiss's HNSW graph
-        otherwise (:mod:`.neighbors`).
+    knn_method : {"auto", "exact", "ivf", "hnsw", "pynndescent"}
+        ``"auto"``: exact search where it is cheap, faiss's IVF index above,
+        its HNSW graph for the largest inputs (:mod:`.neighbors`).
     tsne_z : {"auto", "reference"} or float
         Normaliser of the t-SNE end (:mod:`.spectrum`).
     eps : "auto" or float

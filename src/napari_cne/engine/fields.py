@@ -48,7 +48,11 @@ FAR_FIELD_CLIP = (GRAD_CLIP, 2 * GRAD_CLIP)
 
 
 class Grid(NamedTuple):
-    """One epoch's grid of the near field (:func:`.kernels.grid.build_grid`)."""
+    """One epoch's grid of the near field (:func:`.kernels.grid.build_grid`).
+
+    ``positions`` and ``degrees`` / ``degrees_eff`` hold the points in cell
+    (``members``) order.
+    """
 
     starts: np.ndarray
     members: np.ndarray
@@ -56,6 +60,9 @@ class Grid(NamedTuple):
     side: np.ndarray
     cell: float
     radius: float
+    positions: np.ndarray
+    degrees: np.ndarray
+    degrees_eff: np.ndarray
 
 
 class NearField:
@@ -115,8 +122,11 @@ class NearField:
         )  # the k-th smallest: column 0 is the point itself
         return max(float(np.sqrt(np.median(kth))), 1e-6)
 
-    def grid(self, Y: np.ndarray, near_share: float) -> Grid | None:
-        """Return this epoch's grid (None: the near field is off this epoch)."""
+    def grid(self, Y: np.ndarray, near_share: float, degrees) -> Grid | None:
+        """Return this epoch's grid (None: the near field is off this epoch).
+
+        ``degrees``: the points' ``(deg, deg_eff)`` (:meth:`degrees`).
+        """
         if near_share <= 0.0 or not self.pairs:
             return None
         from .kernels.grid import build_grid
@@ -135,7 +145,10 @@ class NearField:
             g *= 1.5
             side = np.floor(extent / g).astype(np.int64) + 1
         starts, members = build_grid(Y, g, lo, side)
-        return Grid(starts, members, lo, side, g, h)
+        deg, eff = degrees
+        return Grid(
+            starts, members, lo, side, g, h, Y[members], deg[members], eff[members]
+        )
 
     @staticmethod
     def apply(Y, grid: Grid, lo_visit: int, hi_visit: int, args: tuple) -> int:
@@ -152,6 +165,9 @@ class NearField:
             stop = min(hi_visit, (lo_visit // n + 1) * n)
             found += near_field(
                 Y,
+                grid.positions,
+                grid.degrees,
+                grid.degrees_eff,
                 grid.starts,
                 grid.members,
                 grid.lo,

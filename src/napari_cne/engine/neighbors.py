@@ -5,14 +5,16 @@ graph the engine trains on. Three searches:
 
 - exact: faiss's flat index on the CPU (:mod:`.search_faiss`), blocked
   brute force with torch on a GPU or without faiss (:mod:`.search_torch`);
-- ``"hnsw"``: faiss's HNSW graph, approximate (recall about 0.997 at k =
-  15), with no compilation in a new process;
+- ``"ivf"``: faiss's inverted-file index, approximate (recall about 0.995
+  at k = 15), fast up to some hundred thousand rows;
+- ``"hnsw"``: faiss's HNSW graph, approximate, for millions of rows;
 - ``"pynndescent"``: NN-descent, approximate; its first call in a process
   compiles for half a minute.
 
 ``method="auto"`` is exact where the distance computation is cheap
-(``n^2 d`` below a budget), HNSW above; pynndescent only without faiss
-(docs/performance.md has the measurements behind the budgets).
+(``n^2 d`` below a budget), IVF above and HNSW for the largest inputs;
+pynndescent only without faiss (docs/performance.md has the measurements
+behind the budgets).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "drop_self",
     "exact_knn",
     "hnsw_knn",
+    "ivf_knn",
     "knn",
     "knn_graph",
     "nndescent_knn",
@@ -43,7 +46,7 @@ __all__ = [
 ]
 
 METRICS = ("euclidean", "cosine", "correlation", "manhattan")
-KNN_METHODS = ("auto", "exact", "hnsw", "pynndescent")
+KNN_METHODS = ("auto", "exact", "ivf", "hnsw", "pynndescent")
 _ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
 
 #: ``n^2 * d`` up to which ``method="auto"`` searches exactly on the CPU
@@ -53,6 +56,9 @@ EXACT_BUDGET = 2e10
 TORCH_EXACT_BUDGET = 1e9
 #: ... on a GPU (torch), ...
 GPU_EXACT_BUDGET = 2.5e12
+#: rows above which ``method="auto"`` takes HNSW rather than IVF (IVF's cost
+#: grows as n^1.5, HNSW's as n log n)
+IVF_MAX_ROWS = 300_000
 #: ... and, without faiss, while pynndescent is not compiled in this process
 #: (its first call compiles for longer than exact search takes up to here).
 COLD_EXACT_BUDGET = 4e11
@@ -172,6 +178,16 @@ def hnsw_knn(X, k: int, metric: str = "euclidean", *, n_jobs: int | None = None)
     return _finish(ind, dist, metric, True)
 
 
+def ivf_knn(
+    X, k: int, metric: str = "euclidean", *, n_jobs: int | None = None, seed: int = 0
+):
+    """Approximate k nearest neighbours with faiss's IVF index (self removed)."""
+    metric = resolve_metric(metric)
+    Xp = prepare_rows(X, metric)
+    ind, dist = search_faiss.ivf_knn(Xp, k + 1, metric, n_jobs, seed)
+    return _finish(ind, dist, metric, True)
+
+
 def nndescent_knn(
     X: np.ndarray,
     k: int,
@@ -255,7 +271,7 @@ def _auto_method(n: int, d: int, metric: str, device) -> str:
     elif cost <= (EXACT_BUDGET if have_faiss else TORCH_EXACT_BUDGET):
         return "exact"
     if have_faiss:
-        return "hnsw"
+        return "ivf" if n <= IVF_MAX_ROWS else "hnsw"
     if importlib.util.find_spec("pynndescent") is None:
         return "exact"  # slower for huge n, but always available
     if pynndescent_is_warm(metric) or cost > COLD_EXACT_BUDGET:
@@ -279,13 +295,16 @@ def knn(
     -------
     indices, distances : ndarray, shape (n, k)
     method : str
-        ``"exact"``, ``"hnsw"`` or ``"pynndescent"``, whichever was used.
+        ``"exact"``, ``"ivf"``, ``"hnsw"`` or ``"pynndescent"``, whichever ran.
     """
     metric = resolve_metric(metric)
     if method == "auto":
         method = _auto_method(X.shape[0], X.shape[1], metric, device)
     if method == "exact":
         ind, dist = exact_knn(X, k, metric, device=device, n_jobs=n_jobs)
+    elif method == "ivf":
+        seed = 0 if random_state is None else int(random_state)
+        ind, dist = ivf_knn(X, k, metric, n_jobs=n_jobs, seed=seed)
     elif method == "hnsw":
         ind, dist = hnsw_knn(X, k, metric, n_jobs=n_jobs)
     elif method == "pynndescent":

@@ -1,9 +1,11 @@
-"""k nearest neighbours on the CPU with faiss: exact (flat) and HNSW.
+"""k nearest neighbours on the CPU with faiss: exact (flat), IVF and HNSW.
 
 faiss ships compiled code, so there is no just-in-time compilation in a new
 process (pynndescent's first call compiles for half a minute). Its flat
-index is an exact brute force with BLAS; its HNSW graph an approximate
-search whose result does not depend on the number of threads.
+index is an exact brute force with BLAS; the inverted-file index (IVF)
+searches the rows of the few k-means cells nearest to each query; the HNSW
+graph walks a small-world graph. The three give the same result on any
+number of threads (tests/test_inputs.py).
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["faiss_available", "flat_knn", "hnsw_knn"]
+__all__ = ["faiss_available", "flat_knn", "hnsw_knn", "ivf_knn"]
 
 #: HNSW graph degree and build effort; the search effort is at least
 #: ``HNSW_EF_SEARCH`` and twice the neighbours asked for.
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 40, 64
+#: IVF: k-means cells (about the square root of the rows, a power of two),
+#: cells searched per query (a sixteenth of them, at least 16), rows of
+#: the k-means sample per cell and k-means iterations.
+IVF_MIN_CELLS, IVF_MAX_CELLS, IVF_PROBE_SHARE, IVF_MIN_PROBES = 64, 16384, 16, 16
+IVF_SAMPLE_PER_CELL, IVF_ITERATIONS = 64, 10
 
 
 def faiss_available() -> bool:
@@ -85,4 +92,29 @@ def hnsw_knn(X, kk: int, metric: str, n_jobs: int | None = None):
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.add(X)
         index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
+        return _search(index, X, kk, metric)
+
+
+def ivf_knn(X, kk: int, metric: str, n_jobs: int | None = None, seed: int = 0):
+    """Return ``kk`` approximate nearest rows of ``X`` to each of its rows (IVF).
+
+    k-means (seeded) on a sample puts the rows into about ``sqrt(n)``
+    cells; each query searches the rows of its nearest sixteenth of them.
+    """
+    import faiss
+
+    n, d = X.shape
+    cells = 2 ** round(np.log2(max(np.sqrt(n), 1.0)))
+    cells = int(min(max(cells, IVF_MIN_CELLS), IVF_MAX_CELLS, max(n // 39, 1)))
+    sample = min(n, IVF_SAMPLE_PER_CELL * cells)
+    rows = np.random.default_rng(seed).choice(n, sample, replace=False)
+    with _threads(n_jobs):
+        metric_ = _metric(metric)
+        quantizer = faiss.IndexFlat(d, metric_)
+        index = faiss.IndexIVFFlat(quantizer, d, cells, metric_)
+        index.cp.niter = IVF_ITERATIONS
+        index.cp.seed = int(seed)
+        index.train(np.ascontiguousarray(X[np.sort(rows)]))
+        index.add(X)
+        index.nprobe = min(cells, max(IVF_MIN_PROBES, cells // IVF_PROBE_SHARE))
         return _search(index, X, kk, metric)

@@ -81,6 +81,11 @@ class NumbaBackend(Backend):
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
         self.W = np.asarray(weights)[order].astype(np.float32)
+        # W ** p for the edge power p in use, when 0 < p < 1 (a pow per edge
+        # and epoch costs more than the edge's update)
+        self.P = np.empty(0, np.float32)
+        self._p_power = None
+        self._tables: dict = {}  # NEG's force factors, per set of constants
         self.steps = 0
         self.epochs = 0
         self.near = NearField(near_pairs, self.rng)
@@ -101,6 +106,17 @@ class NumbaBackend(Backend):
         """Overwrite the layout in place."""
         self.Y[...] = Y
 
+    def _table(self, spec: EpochSpec) -> np.ndarray:
+        """Return NEG's force table for ``spec`` (built once per set of constants)."""
+        from ..kernels.common import NO_TABLE, force_table
+
+        if self.loss != "neg":
+            return NO_TABLE  # NCE's nu moves every window; others: no table
+        key = (spec.nu, spec.eps, spec.b, spec.blend)
+        if key not in self._tables:
+            self._tables[key] = force_table(*(float(v) for v in key))
+        return self._tables[key]
+
     def _nu(self, spec: EpochSpec) -> float:
         return self.nce.nu(self.negative_samples) if self.nce is not None else spec.nu
 
@@ -108,13 +124,27 @@ class NumbaBackend(Backend):
         # cut the windows somewhere else each epoch, then shuffle inside them
         from ..kernels.sgd import shuffle_windows
 
-        H, T, W = self.H, self.T, self.W
+        H, T, W, P = self.H, self.T, self.W, self.P
         shift = int(self.rng.integers(H.shape[0]))
-        H[:] = np.roll(H, shift)
-        T[:] = np.roll(T, shift)
-        W[:] = np.roll(W, shift)
-        shuffle_windows(H, T, W, self.batch_size, self.seed, self.epochs)
+        for a in (H, T, W, P):
+            a[:] = np.roll(a, shift)
+        shuffle_windows(H, T, W, P, self.batch_size, self.seed, self.epochs)
         self.epochs += 1
+
+    def _participation(self, power: float) -> tuple[np.ndarray, float]:
+        """Return the array the kernels thin the edges by, and its power.
+
+        For ``0 < power < 1`` the probabilities ``W ** power`` are computed
+        once (and shuffled with the edges from then on): the kernel then
+        compares with them directly.
+        """
+        if power in (0.0, 1.0):
+            self.P, self._p_power = np.empty(0, np.float32), None
+            return self.W, power
+        if self._p_power != power:
+            self.P = (self.W**power).astype(np.float32)
+            self._p_power = power
+        return self.P, 1.0
 
     def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
         """Set up this epoch's near and far field.
@@ -123,22 +153,30 @@ class NumbaBackend(Backend):
         field's grid (None: off), the far field's move per window (None:
         off), the rest of the near-field kernel's arguments, the squared
         radius within which drawn negatives keep only the share ``1 -
-        near_share``, the negatives to draw per edge after the first window,
-        and the near field's visits this epoch.
+        near_share``, the negatives drawn per edge after the first window
+        with the share each keeps, and the near field's visits this epoch.
+
+        With the far field the drawn negatives carry only the share ``1 -
+        near_share`` of the repulsion, so fewer are drawn (``m`` times that
+        share, rounded up), each standing for proportionally more: the same
+        expected force at a fraction of the pairs. (The first window draws
+        all ``m``, at the plain share: it also estimates the loss.)
         """
         Y, m = self.Y, self.negative_samples
-        grid = self.near.grid(Y, spec.near_share)
+        keep = 1.0 - spec.near_share
+        n = Y.shape[0]
+        degrees = None
+        if spec.near_share > 0.0 and self.near.pairs:
+            degrees = self.near.degrees(self.H, self.W, n, spec.edge_power)
+        grid = self.near.grid(Y, spec.near_share, degrees)
         if grid is None:
             self.far.forget()
-            return None, None, (), 0.0, m, 0
-        n = Y.shape[0]
-        degrees = self.near.degrees(self.H, self.W, n, spec.edge_power)
+            return None, None, (), 0.0, (m, keep), 0
         passes = self.near.passes(m, n_edges, n)
         # the mesh has the rest of the exact share, applied in equal parts
         # after each window; the drawn negatives keep the share s
         far = self.far.step(Y, spec, degrees, grid.radius, n_edges, m, lr, n_windows)
         near_args = (
-            *degrees,
             spec.near_share * m / (n_edges * passes),
             float(spec.neg_weight),
             float(spec.nu),
@@ -148,13 +186,14 @@ class NumbaBackend(Backend):
             far is not None,
             float(spec.b),
             float(spec.blend),
+            self._table(spec),
         )
-        r2, m_draw = grid.radius**2, m
+        r2, draw = grid.radius**2, (m, keep)
         if far is not None:
             r2 = math.inf  # every drawn negative keeps the share 1 - near
-            if spec.near_share >= 1.0:
-                m_draw = 0  # (but the loss is estimated from window 0)
-        return grid, far, near_args, r2, m_draw, passes * n
+            m_draw = math.ceil(m * keep - 1e-9)
+            draw = (m_draw, keep * m / m_draw if m_draw else 0.0)
+        return grid, far, near_args, r2, draw, passes * n
 
     def epoch(self, lr: float, spec: EpochSpec, exaggeration: float) -> float:
         """Run one epoch; return the loss per edge of its first window."""
@@ -164,16 +203,19 @@ class NumbaBackend(Backend):
 
         clock = time.perf_counter
         t0 = clock()
+        self._participation(spec.edge_power)
         self._reorder()
-        H, T, W, Y = self.H, self.T, self.W, self.Y
+        thin, power = self._participation(spec.edge_power)
+        H, T, Y = self.H, self.T, self.Y
         n_edges, width = H.shape[0], self.batch_size
         n_windows = (n_edges + width - 1) // width
         m = self.negative_samples
         t1 = clock()
-        grid, far, near_args, r2, m_draw, visits = self._fields(
+        grid, far, near_args, r2, (m_draw, keep_draw), visits = self._fields(
             spec, lr, n_edges, n_windows
         )
         found, first = 0, None
+        table = self._table(spec)
         t2 = clock()
         t_near = 0.0
         for win, start in enumerate(range(0, n_edges, width)):
@@ -188,8 +230,8 @@ class NumbaBackend(Backend):
                 Y,
                 H,
                 T,
-                W,
-                float(spec.edge_power),
+                thin,
+                power,
                 start,
                 min(start + width, n_edges),
                 m if want_loss else m_draw,
@@ -206,9 +248,10 @@ class NumbaBackend(Backend):
                 want_loss,
                 numba.get_num_threads(),  # this thread's setting
                 r2,
-                1.0 - spec.near_share,
+                1.0 - spec.near_share if want_loss else keep_draw,
                 float(spec.b),
                 float(spec.blend),
+                table,
             )
             self.steps += 1
             if far is not None:

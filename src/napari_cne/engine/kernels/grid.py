@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .common import FASTMATH, kernel_term
+from .common import FASTMATH, NO_TABLE, kernel_term, lookup
 
 __all__ = ["build_grid", "near_field"]
 
@@ -71,10 +71,20 @@ def build_grid(Y, h, lo, side):
     return starts, members
 
 
+@njit(cache=True, parallel=True)
+def _refresh(Y, Ys, members, lo, hi):
+    # the positions of the members lo..hi - 1, in cell order
+    d = Y.shape[1]
+    for p in prange(lo, hi):
+        i = members[p]
+        for a in range(d):
+            Ys[p, a] = Y[i, a]
+
+
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def near_field(
-    Y, starts, members, lo, side, g, h, plo, phi, deg, deg_eff, cw, wneg, nu, eps, lr,
-    clip, fade, b=1.0, blend=1.0,
+    Y, Ys, Ds, Es, starts, members, lo, side, g, h, plo, phi, cw, wneg, nu, eps, lr,
+    clip, fade, b=1.0, blend=1.0, table=NO_TABLE,
 ):  # fmt: skip
     """Exact NEG repulsion between points closer than ``h``.
 
@@ -82,6 +92,10 @@ def near_field(
 
     ``starts, members, lo, side`` describe a :func:`build_grid` of cell side
     ``g >= h``, so the cells next to a point's own hold all its partners.
+    ``Ys``, ``Ds`` and ``Es`` are the positions and the two degrees of the
+    points in cell (``members``) order, so that a point's candidates are
+    read one after the other; the positions of the cells this call reads
+    are refreshed from ``Y`` first.
 
     What the sampled negatives would do to a pair (i, q) per epoch, in
     expectation: i is a head ``deg_eff[i]`` times and draws q with
@@ -93,7 +107,8 @@ def near_field(
     again from ``q``'s side), by its summed force, clipped per coordinate.
 
     ``b, blend``: the kernel's exponent and its weight, as in the drawn
-    negatives (:func:`.common.kernel_term`).
+    negatives (:func:`.common.kernel_term`); ``table``: NEG's force factors
+    for these constants (:func:`.common.force_table`, ``NO_TABLE``: exact).
 
     ``fade``: the pair force fades out towards ``h`` with the switch
     ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
@@ -105,48 +120,65 @@ def near_field(
         Pairs closer than ``h`` found (the caller steers ``h`` with it).
     """
     f32 = np.float32
-    one, two = f32(1.0), f32(2.0)
+    one, two, zero = f32(1.0), f32(2.0), f32(0.0)
     nu, eps, lr, clip, cw = f32(nu), f32(eps), f32(lr), f32(clip), f32(cw)
     wneg, b, blend = f32(wneg), f32(b), f32(blend)
     h2 = f32(h) * f32(h)
+    inv_h2 = one / h2
     d = Y.shape[1]
     s0 = side[0]
     s1 = side[1] if d > 1 else 1
     s2 = side[2] if d > 2 else 1
+    n_cells = starts.shape[0] - 1
+    # the cells of members plo .. phi - 1, and those next to them
+    c_first = np.searchsorted(starts, plo, side="right") - 1
+    c_last = np.searchsorted(starts, phi - 1, side="right") - 1
+    reach = s1 * s2 + s2 + 1
+    lo_c, hi_c = max(c_first - reach, 0), min(c_last + reach + 1, n_cells)
+    _refresh(Y, Ys, members, starts[lo_c], starts[hi_c])
     found = np.zeros(phi - plo, dtype=np.int64)
+    tabled = table.shape[1] > 0
     for p_i in prange(plo, phi):
+        # scalars, not small arrays: an array per point is a heap allocation
         i = members[p_i]
-        x = np.zeros(3, dtype=np.float32)
-        k = np.zeros(3, dtype=np.int64)
-        for a in range(d):
-            x[a] = Y[i, a]
-            k[a] = _axis_cell(x[a], lo[a], g, side[a])
-        f = np.zeros(3, dtype=np.float32)
+        x0 = Ys[p_i, 0]
+        x1 = Ys[p_i, 1] if d > 1 else zero
+        x2 = Ys[p_i, 2] if d > 2 else zero
+        k0 = _axis_cell(x0, lo[0], g, s0)
+        k1 = _axis_cell(x1, lo[1], g, s1) if d > 1 else 0
+        k2 = _axis_cell(x2, lo[2], g, s2) if d > 2 else 0
+        f0 = f1 = f2 = zero
         cnt = 0
-        di, ei = deg[i], deg_eff[i]
-        for c0 in range(max(k[0] - 1, 0), min(k[0] + 2, s0)):
-            for c1 in range(max(k[1] - 1, 0), min(k[1] + 2, s1)):
-                for c2 in range(max(k[2] - 1, 0), min(k[2] + 2, s2)):
+        di, ei = Ds[p_i], Es[p_i]
+        for c0 in range(max(k0 - 1, 0), min(k0 + 2, s0)):
+            for c1 in range(max(k1 - 1, 0), min(k1 + 2, s1)):
+                for c2 in range(max(k2 - 1, 0), min(k2 + 2, s2)):
                     c = (c0 * s1 + c1) * s2 + c2
                     for p in range(starts[c], starts[c + 1]):
-                        q = members[p]
-                        dist = f32(0.0)
-                        for a in range(d):
-                            t = x[a] - Y[q, a]
-                            dist += t * t
-                        if dist >= h2 or q == i:
+                        t0 = x0 - Ys[p, 0]
+                        t1 = x1 - Ys[p, 1] if d > 1 else zero
+                        t2 = x2 - Ys[p, 2] if d > 2 else zero
+                        dist = t0 * t0 + t1 * t1 + t2 * t2
+                        if dist >= h2 or p == p_i:
                             continue
                         cnt += 1
-                        times = cw * (ei * deg[q] + deg_eff[q] * di)
+                        times = cw * (ei * Ds[p] + Es[p] * di)
                         gf = two * wneg * times
-                        pb, db = kernel_term(dist, b, blend)
-                        gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
+                        if tabled:
+                            gf *= -lookup(table, 1, dist)
+                        else:
+                            pb, db = kernel_term(dist, b, blend)
+                            gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
                         if fade:
-                            sw = one - dist / h2
+                            sw = one - dist * inv_h2
                             gf *= sw * sw
-                        for a in range(d):
-                            f[a] += gf * (x[a] - Y[q, a])
+                        f0 += gf * t0
+                        f1 += gf * t1
+                        f2 += gf * t2
         found[p_i - plo] = cnt
-        for a in range(d):
-            Y[i, a] += lr * min(max(f[a], -clip), clip)
+        Y[i, 0] += lr * min(max(f0, -clip), clip)
+        if d > 1:
+            Y[i, 1] += lr * min(max(f1, -clip), clip)
+        if d > 2:
+            Y[i, 2] += lr * min(max(f2, -clip), clip)
     return found.sum()

@@ -33,7 +33,7 @@ from numba import njit, prange, uint64
 from ..losses import CLAMP_HIGH as HI
 from ..losses import CLAMP_LOW as LO
 from ..losses import INFONCE_TEMPERATURE as INFONCE_T
-from .common import FASTMATH, GOLDEN, below, kernel_term, mix
+from .common import FASTMATH, GOLDEN, NO_TABLE, below, kernel_term, lookup, mix
 
 __all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
 
@@ -42,14 +42,17 @@ LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
 
 @njit(cache=True, parallel=True)
-def shuffle_windows(H, T, W, width, seed, epoch):
+def shuffle_windows(H, T, W, P, width, seed, epoch):
     """Shuffle the edge arrays in place within each window of ``width`` edges.
 
-    The caller rotates the arrays by a random offset first, so the windows
-    are cut somewhere else every epoch and edges keep mixing across them;
-    with one full permutation before the first epoch this gives every batch
-    a fresh random set of edges at the cost of cache-local swaps.
+    ``P`` (the edges' participation probabilities, or an empty array) is
+    shuffled with ``H``, ``T`` and ``W``. The caller rotates the arrays by a
+    random offset first, so the windows are cut somewhere else every epoch
+    and edges keep mixing across them; with one full permutation before the
+    first epoch this gives every batch a fresh random set of edges at the
+    cost of cache-local swaps.
     """
+    with_p = P.shape[0] > 0
     E = H.shape[0]
     n_win = (E + width - 1) // width
     for w in prange(n_win):
@@ -62,6 +65,8 @@ def shuffle_windows(H, T, W, width, seed, epoch):
             H[a], H[r] = H[r], H[a]
             T[a], T[r] = T[r], T[a]
             W[a], W[r] = W[r], W[a]
+            if with_p:
+                P[a], P[r] = P[r], P[a]
 
 
 @njit(cache=True, inline="always")
@@ -126,12 +131,14 @@ def _move_head(Y, i, h0, h1, h2, clip, lr):
 @njit(cache=True, fastmath=FASTMATH)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss, r2, near_keep, b, blend,
+    want_loss, r2, near_keep, b, blend, table,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
 
     NEG and NCE use the kernel ``1 / (eps + (1 - blend) d2 + blend d2**b)``
-    (:func:`_kpow`).
+    (:func:`.common.kernel_term`). NEG reads its force factors from
+    ``table`` (:func:`.common.force_table`) when one is given, except while
+    it computes the loss.
 
     Negatives closer to the head than ``sqrt(r2)`` keep the weight
     ``near_keep * wneg``: the rest of their repulsion is computed exactly by
@@ -153,6 +160,7 @@ def _edges(
     span = uint64(2 * width - 1) if width > 1 else uint64(1)
     loss = 0.0
     dth = 0.0
+    tabled = code == 0 and table.shape[1] > 0 and not want_loss
     for e in range(lo, hi):
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
         if _skip(key, W[e], wpow):
@@ -166,7 +174,9 @@ def _edges(
         e1 = x1 - Y[j, 1] if d > 1 else one - one
         e2 = x2 - Y[j, 2] if d > 2 else one - one
         d2 = e0 * e0 + e1 * e1 + e2 * e2
-        if code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
+        if tabled:
+            gp = exag * lookup(table, 0, d2)
+        elif code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
             pb, db = kernel_term(d2, b, blend)
             a = nu * (pb + eps)
             gp = exag * nu * db / (one + a)
@@ -196,7 +206,11 @@ def _edges(
             a2 = x2 - Y[q, 2] if d > 2 else one - one
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
-            if code <= 1:
+            if tabled:
+                if wk == 0:
+                    continue
+                gk = wk * lookup(table, 1, dist)
+            elif code <= 1:
                 pb, db = kernel_term(dist, b, blend)
                 a = nu * (pb + eps)
                 if want_loss:  # the full weight: the rest is computed exactly
@@ -281,7 +295,7 @@ def _edges_infonce(
 @njit(cache=True, parallel=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
-    clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0,
+    clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0, table=NO_TABLE,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
@@ -322,6 +336,9 @@ def sgd_window(
     b, blend : float
         NEG / NCE: kernel exponent and its weight, ``q = 1 / (eps + (1 - blend)
         d2 + blend d2**b)``.
+    table : float32 array (2, L)
+        NEG: the force factors for these constants
+        (:func:`.common.force_table`); ``NO_TABLE``: computed exactly.
 
     Returns
     -------
@@ -348,6 +365,6 @@ def sgd_window(
         else:
             losses[c], dths[c] = _edges(
                 Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
-                exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend,
+                exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend, table,
             )  # fmt: skip
     return losses.sum(), dths.sum()
