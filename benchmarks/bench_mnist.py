@@ -24,19 +24,16 @@ See ``benchmarks/README.md`` for what each column means.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from importlib import metadata
-from importlib.util import find_spec
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve()
@@ -44,35 +41,27 @@ HERE = SCRIPT.parent
 REPO_ROOT = HERE.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "mnist.npz"
 RESULTS_DIR = HERE / "results"
+sys.path.insert(0, str(HERE))
+
+from peers import DISTRIBUTION, METHODS, MODULE, OURS, make_runner  # noqa: E402
+from report import (  # noqa: E402
+    cold_table,
+    installed,
+    paths_table,
+    ratio_table,
+    results_table,
+    summarize,
+    target_lines,
+    thread_table,
+)
 
 N_PCA = 50
-OURS = ("cne_s0", "cne_s05", "cne_s1")
-#: Spectrum position of each of our methods.
-S_OF = {"cne_s0": 0.0, "cne_s05": 0.5, "cne_s1": 1.0}
-PEERS = ("umap", "opentsne", "cne_ref_s0", "cne_ref_s1")
-METHODS = OURS + PEERS
 COLD_METHODS = ("cne_s1", "umap")
-
-#: Top-level module each method needs (checked with ``find_spec`` first).
-MODULE = {
-    "cne_s0": "napari_cne",
-    "cne_s05": "napari_cne",
-    "cne_s1": "napari_cne",
-    "umap": "umap",
-    "opentsne": "openTSNE",
-    "cne_ref_s0": "cne",
-    "cne_ref_s1": "cne",
-}
-#: Distribution names, for the version record and the "pip install" hint.
-DISTRIBUTION = {
-    "napari_cne": "napari-cne",
-    "umap": "umap-learn",
-    "openTSNE": "openTSNE",
-    "cne": "contrastive-ne",
-}
 #: Warm-up size; umap needs >= 4096 points to take its NNDescent path.
-WARMUP_N = {"umap": 5000}
+WARMUP_N = {"umap": 5000, "umap_seed": 5000}
 WARMUP_N_DEFAULT = 2000
+#: The first, small fit of mode "second" (a notebook user's first try).
+SECOND_FIT_N = 5000
 
 THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -83,11 +72,12 @@ THREAD_VARS = (
 
 #: What "kNN s" and "optim s" measure for each method (printed under the table).
 PHASE_NOTES = {
-    "cne": "cne_s*: `timings_['knn']` (exact/pynndescent kNN graph) and "
+    "cne": "cne_s*: `timings_['knn']` (exact/IVF kNN graph) and "
     "`timings_['optimize']` (SGD epochs); `timings_['init']` is in total only.",
     "umap": "umap: `umap.umap_.nearest_neighbors` (NNDescent) and "
     "`optimize_layout_euclidean` (SGD epochs); fuzzy simplicial set and spectral "
-    "init are in total only.",
+    "init are in total only. umap_seed: the same with random_state=0, which "
+    "turns umap-learn's parallel optimisation off.",
     "opentsne": "opentsne: kNN index `build()` (Annoy) and `TSNEEmbedding.optimize` "
     "(early exaggeration + main phase); perplexity calibration and PCA init are "
     "in total only.",
@@ -146,182 +136,6 @@ def prepare_data(data_path: Path, n: int, cache_dir: Path) -> tuple[Path, Path]:
 # ---------------------------------------------------------------------------
 
 
-class _Stopwatch:
-    """Accumulate wall time spent inside selected functions of a peer library.
-
-    The peers' public ``fit`` is called unchanged; we only replace a few of
-    their internal functions by timing wrappers (in the child process only)
-    so that the kNN and optimisation phases can be reported separately.
-    Nested or recursive calls under the same key are counted once.
-    """
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self._depth: dict[str, int] = {}
-
-    def wrap(self, owner, name: str, key: str) -> None:
-        """Replace ``owner.name`` by a wrapper that times it under ``key``."""
-        original = getattr(owner, name)
-        watch = self
-
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            depth = watch._depth.get(key, 0)
-            watch._depth[key] = depth + 1
-            t0 = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                watch._depth[key] = depth
-                if depth == 0:
-                    dt = time.perf_counter() - t0
-                    watch.seconds[key] = watch.seconds.get(key, 0.0) + dt
-                    watch.calls[key] = watch.calls.get(key, 0) + 1
-
-        setattr(owner, name, timed)
-
-    def reset(self) -> None:
-        """Forget all accumulated times."""
-        self.seconds.clear()
-        self.calls.clear()
-
-    def get(self, key: str) -> float | None:
-        """Seconds accumulated under ``key``, or ``None`` if never called."""
-        return self.seconds[key] if self.calls.get(key) else None
-
-
-class _Runner:
-    """One method: ``fit(X) -> Y`` and the phase split of the last fit."""
-
-    def __init__(self, threads: int) -> None:
-        self.threads = threads
-        self.watch = _Stopwatch()
-
-    def fit(self, X):
-        raise NotImplementedError
-
-    def phases(self, total: float) -> dict[str, float | None]:
-        """Return ``{"knn": s, "init": s, "optimize": s}`` (``None`` if unknown)."""
-        return {
-            "knn": self.watch.get("knn"),
-            "init": self.watch.get("init"),
-            "optimize": self.watch.get("optimize"),
-        }
-
-
-def _set_torch_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-class _Ours(_Runner):
-    def __init__(self, threads: int, s: float) -> None:
-        super().__init__(threads)
-        from napari_cne import ContrastiveEmbedding
-
-        _set_torch_threads(threads)
-        self._cls = ContrastiveEmbedding
-        self.s = s
-        self.model = None
-
-    def fit(self, X):
-        self.model = self._cls(s=self.s, loss="neg", random_state=0, verbose=False)
-        return self.model.fit_transform(X)
-
-    def phases(self, total: float) -> dict[str, float | None]:
-        t = self.model.timings_
-        return {"knn": t["knn"], "init": t["init"], "optimize": t["optimize"]}
-
-    def extra(self) -> dict:
-        m = self.model
-        # `device_` is documented but (at the time of writing) not set by the
-        # engine; fall back to the resolved private attribute.
-        device = getattr(m, "device_", getattr(m, "_device", None))
-        return {"device": str(device), "knn_method": getattr(m, "knn_method_", None)}
-
-
-class _Umap(_Runner):
-    def __init__(self, threads: int) -> None:
-        super().__init__(threads)
-        import umap
-        import umap.umap_
-
-        # UMAP.fit and simplicial_set_embedding look these names up in
-        # umap.umap_'s globals, so wrapping them there times every call.
-        self.watch.wrap(umap.umap_, "nearest_neighbors", "knn")
-        self.watch.wrap(umap.umap_, "optimize_layout_euclidean", "optimize")
-        self._cls = umap.UMAP
-
-    def fit(self, X):
-        return self._cls(n_jobs=self.threads).fit_transform(X)
-
-
-class _OpenTSNE(_Runner):
-    def __init__(self, threads: int) -> None:
-        super().__init__(threads)
-        import openTSNE
-        import openTSNE.nearest_neighbors as onn
-        import openTSNE.tsne
-
-        todo = [onn.KNNIndex]
-        while todo:
-            cls = todo.pop()
-            todo.extend(cls.__subclasses__())
-            if "build" in vars(cls):
-                self.watch.wrap(cls, "build", "knn")
-        self.watch.wrap(openTSNE.tsne.TSNEEmbedding, "optimize", "optimize")
-        self._cls = openTSNE.TSNE
-
-    def fit(self, X):
-        import numpy as np
-
-        tsne = self._cls(n_jobs=self.threads, random_state=0)
-        return np.asarray(tsne.fit(X))
-
-
-class _CneRef(_Runner):
-    def __init__(self, threads: int, s: float) -> None:
-        super().__init__(threads)
-        # contrastive-ne 0.4.0 declares torchvision and pykeops as dependencies
-        # but never imports torchvision, and imports pykeops only inside fit when
-        # CUDA is available (falling back to Annoy on ImportError). So a plain
-        # `pip install --no-deps contrastive-ne annoy` imports fine; no stub.
-        import cne
-        import cne._cne
-        import cne.cne
-
-        _set_torch_threads(threads)
-        self.watch.wrap(cne.cne.ContrastiveEmbedding, "fit", "optimize")
-        # cne._cne.PCA is scikit-learn's PCA class (its PCA init); it is
-        # patched in this child process only.
-        self.watch.wrap(cne._cne.PCA, "fit_transform", "init")
-        self._cls = cne.CNE
-        self.s = s
-
-    def fit(self, X):
-        return self._cls(loss_mode="neg", s=self.s, seed=0).fit_transform(X)
-
-    def phases(self, total: float) -> dict[str, float | None]:
-        out = super().phases(total)
-        if out["optimize"] is not None:
-            out["knn"] = total - out["optimize"] - (out["init"] or 0.0)
-        return out
-
-
-def _make_runner(method: str, threads: int) -> _Runner:
-    if method in S_OF:
-        return _Ours(threads, s=S_OF[method])
-    if method == "umap":
-        return _Umap(threads)
-    if method == "opentsne":
-        return _OpenTSNE(threads)
-    if method in ("cne_ref_s0", "cne_ref_s1"):
-        return _CneRef(threads, s=float(method[-1]))
-    raise ValueError(f"unknown method {method!r}")
-
-
 def _peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux and in bytes on macOS
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -334,8 +148,10 @@ def run_child(spec: dict) -> dict:
     Parameters
     ----------
     spec : dict
-        ``method``, ``n``, ``repeat``, ``threads``, ``cold`` and the paths
-        ``x`` and ``y`` of the cached data.
+        ``method``, ``n``, ``repeat``, ``threads``, ``mode`` (``"cold"``:
+        the first fit of a fresh process; ``"second"``: after a small first
+        fit, without ``warm_up()``; ``"warm"``: after a warm-up fit and
+        ``warm_up()``) and the paths ``x`` and ``y`` of the cached data.
 
     Returns
     -------
@@ -346,30 +162,34 @@ def run_child(spec: dict) -> dict:
     import numpy as np
 
     method, threads = spec["method"], spec["threads"]
-    out = {k: spec[k] for k in ("method", "n", "repeat", "threads", "cold")}
+    out = {k: spec[k] for k in ("method", "n", "repeat", "threads", "mode")}
     X = np.load(spec["x"])
     labels = np.load(spec["y"])
 
     t0 = time.perf_counter()
     try:
-        runner = _make_runner(method, threads)
+        runner = make_runner(method, threads)
     except ImportError as exc:
         out.update(status="not installed", error=f"{type(exc).__name__}: {exc}")
         return out
     out["import_s"] = time.perf_counter() - t0
 
-    if not spec["cold"]:
+    mode = spec["mode"]
+    if mode == "warm":  # (c): a warm-up fit, and warm_up() for ours
         n_warm = min(WARMUP_N.get(method, WARMUP_N_DEFAULT), X.shape[0])
         t0 = time.perf_counter()
         runner.fit(X[:n_warm])
-        if method.startswith("cne_s"):
-            # our small warm-up fit uses exact kNN; the timed fit may use
-            # pynndescent (large n), whose numba code compiles on first use
-            from napari_cne.engine.neighbors import warm_up
+        if method in OURS:
+            from napari_cne import warm_up
 
             warm_up()
         out["warmup_s"] = time.perf_counter() - t0
         out["warmup_n"] = n_warm
+        runner.watch.reset()
+    elif mode == "second":  # (b): a small first fit, as a notebook user tries
+        t0 = time.perf_counter()
+        runner.fit(X[: min(SECOND_FIT_N, X.shape[0])])
+        out["warmup_s"] = time.perf_counter() - t0
         runner.watch.reset()
 
     t0 = time.perf_counter()
@@ -389,7 +209,7 @@ def run_child(spec: dict) -> dict:
     if not np.all(np.isfinite(Y)):
         out["status"] = "non-finite embedding"
         return out
-    if spec["cold"]:
+    if spec["mode"] != "warm":
         return out
 
     # metrics after the RSS reading, identical code for every method
@@ -458,7 +278,7 @@ def spawn(spec: dict, timeout: float | None) -> dict:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            record = {k: spec[k] for k in ("method", "n", "repeat", "cold")}
+            record = {k: spec[k] for k in ("method", "n", "repeat", "mode", "threads")}
             stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else ""
             record.update(status="timeout", error=_tail(stderr or ""))
             return record
@@ -466,7 +286,7 @@ def spawn(spec: dict, timeout: float | None) -> dict:
         if proc.returncode == 0 and result_path.exists():
             record = json.loads(result_path.read_text())
         else:
-            record = {k: spec[k] for k in ("method", "n", "repeat", "cold")}
+            record = {k: spec[k] for k in ("method", "n", "repeat", "mode", "threads")}
             record.update(
                 status="failed",
                 returncode=proc.returncode,
@@ -510,7 +330,7 @@ def _meta(args: argparse.Namespace, methods: list[str], ns: list[int]) -> dict:
     return {
         "date": datetime.now().isoformat(timespec="seconds"),
         "argv": sys.argv[1:],
-        "mode": "cold" if args.cold else "warm",
+        "mode": "cold" if args.cold else ("warm+paths" if args.paths else "warm"),
         "methods": methods,
         "n": ns,
         "repeats": args.repeats,
@@ -524,184 +344,19 @@ def _meta(args: argparse.Namespace, methods: list[str], ns: list[int]) -> dict:
     }
 
 
-def _installed(method: str) -> bool:
-    return find_spec(MODULE[method]) is not None
-
-
-def _median(records: list[dict], key: str) -> float | None:
-    vals = [r[key] for r in records if r.get(key) is not None]
-    return statistics.median(vals) if vals else None
-
-
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _markdown(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |"]
-    lines.append("|" + "|".join("---" for _ in headers) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _status_of(records: list[dict]) -> str:
-    """Why a (method, n) cell has no successful run."""
-    if not records:
-        return "not run"
-    statuses = {r["status"] for r in records}
-    if statuses == {"not installed"}:
-        return "not installed"
-    return "/".join(sorted(statuses))
-
-
-def summarize(runs: list[dict], methods: list[str], ns: list[int]) -> list[dict]:
-    """Medians over repeats for each (method, n).
-
-    Parameters
-    ----------
-    runs : list of dict
-        Raw records from :func:`spawn`.
-    methods, ns : list
-        Order of the rows.
-
-    Returns
-    -------
-    list of dict
-        One entry per (n, method) with ``reps`` successful repeats, the
-        medians of the numeric fields and a ``status`` string.
-    """
-    keys = (
-        "total_s",
-        "knn_s",
-        "init_s",
-        "optim_s",
-        "peak_rss_mb",
-        "knn_acc",
-        "np15",
-        "centroid_spearman",
-        "warmup_s",
-        "import_s",
-        "process_wall_s",
-    )
-    out = []
-    for n in ns:
-        for method in methods:
-            mine = [r for r in runs if r["method"] == method and r["n"] == n]
-            ok = [r for r in mine if r["status"] == "ok"]
-            row = {"method": method, "n": n, "reps": len(ok)}
-            row["status"] = "ok" if ok else _status_of(mine)
-            for key in keys:
-                row[key] = _median(ok, key)
-            if ok and "process_wall_s" in ok[0]:
-                row["first_process_wall_s"] = ok[0]["process_wall_s"]
-            out.append(row)
-    return out
-
-
-def results_table(summary: list[dict]) -> str:
-    """Markdown table of the warm benchmark (one row per method and n)."""
-    headers = [
-        "method",
-        "n",
-        "reps",
-        "total s (median)",
-        "kNN s",
-        "optim s",
-        "peak RSS MB",
-        "10-NN acc",
-        "NP@15",
-        "centroid Spearman",
-        "warm-up s",
-    ]
-    rows = []
-    for s in summary:
-        if s["reps"] == 0:
-            rows.append([s["method"], str(s["n"]), "0", s["status"]] + ["-"] * 7)
-            continue
-        rows.append(
-            [
-                s["method"],
-                str(s["n"]),
-                str(s["reps"]),
-                _fmt(s["total_s"], 2),
-                _fmt(s["knn_s"], 2),
-                _fmt(s["optim_s"], 2),
-                _fmt(s["peak_rss_mb"], 0),
-                _fmt(s["knn_acc"], 3),
-                _fmt(s["np15"], 3),
-                _fmt(s["centroid_spearman"], 3),
-                _fmt(s["warmup_s"], 2),
-            ]
-        )
-    return _markdown(headers, rows)
-
-
-def ratio_table(summary: list[dict], methods: list[str], ns: list[int]) -> str:
-    """Markdown table of our median total time divided by each peer's."""
-    ours = [m for m in methods if m in OURS]
-    peers = [m for m in methods if m in PEERS]
-    if not ours or not peers:
-        return ""
-    total = {(s["method"], s["n"]): s["total_s"] for s in summary}
-    headers = ["n", "ours"] + [f"ours / {p}" for p in peers]
-    rows = []
-    for n in ns:
-        for m in ours:
-            row = [str(n), m]
-            for p in peers:
-                a, b = total.get((m, n)), total.get((p, n))
-                row.append("-" if a is None or not b else f"{a / b:.2f}")
-            rows.append(row)
-    return _markdown(headers, rows)
-
-
-def cold_table(summary: list[dict]) -> str:
-    """Markdown table of the cold-start runs."""
-    headers = [
-        "method",
-        "n",
-        "reps",
-        "wall s from process start (median)",
-        "first run s",
-        "import s",
-        "fit s",
-        "kNN s",
-        "optim s",
-        "peak RSS MB",
-    ]
-    rows = []
-    for s in summary:
-        if s["reps"] == 0:
-            rows.append([s["method"], str(s["n"]), "0", s["status"]] + ["-"] * 6)
-            continue
-        rows.append(
-            [
-                s["method"],
-                str(s["n"]),
-                str(s["reps"]),
-                _fmt(s["process_wall_s"], 2),
-                _fmt(s.get("first_process_wall_s"), 2),
-                _fmt(s["import_s"], 2),
-                _fmt(s["total_s"], 2),
-                _fmt(s["knn_s"], 2),
-                _fmt(s["optim_s"], 2),
-                _fmt(s["peak_rss_mb"], 0),
-            ]
-        )
-    return _markdown(headers, rows)
-
-
 def _phase_notes(methods: list[str]) -> str:
     groups = []
     for m in methods:
         g = "cne" if m in OURS else ("cne_ref" if m.startswith("cne_ref") else m)
+        g = "umap" if g == "umap_seed" else g
         if g not in groups:
             groups.append(g)
     return "\n".join(f"- {PHASE_NOTES[g]}" for g in groups)
 
 
 def _progress(rec: dict) -> None:
-    head = f"[{rec['method']} n={rec['n']} rep={rec['repeat']}]"
+    head = f"[{rec['method']} n={rec['n']} rep={rec['repeat']} {rec.get('mode')}"
+    head += f" {rec.get('threads')} thr]"
     if rec["status"] != "ok":
         msg = rec.get("error", "").strip().splitlines()
         print(f"{head} {rec['status']}: {msg[-1] if msg else ''}", file=sys.stderr)
@@ -734,7 +389,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"some of {' '.join(METHODS)} (default: all; with --cold: cne_s1 umap)",
     )
     p.add_argument("--repeats", type=int, default=3, help="(default: 3)")
-    p.add_argument("--threads", type=int, default=2, help="(default: 2)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[2],
+        help="thread counts (default: 2); with several, the peers run at the "
+        "largest and ours at each (the thread-scaling table)",
+    )
     p.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help=f"(default: {DEFAULT_DATA})"
     )
@@ -753,6 +415,12 @@ def _parser() -> argparse.ArgumentParser:
         help="first embedding in a fresh process, imports included, no warm-up",
     )
     p.add_argument(
+        "--paths",
+        action="store_true",
+        help="also time what a user gets, for cne_s1 and umap at the largest n: "
+        "(a) a fresh process, (b) a second fit without warm_up()",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=3600.0,
@@ -762,26 +430,58 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _plan(args, methods: list[str], ns: list[int]) -> list[dict]:
+    """Every (n, repeat, mode, threads, method) to run, repeats outermost."""
+    top = max(args.threads)
+    plan = []
+    for n in ns:
+        for rep in range(args.repeats):
+            for method in methods:
+                counts = args.threads if method in OURS else [top]
+                modes = ["cold"] if args.cold else ["warm"]
+                if args.paths and n == max(ns) and method in ("cne_s1", "umap"):
+                    modes += ["cold", "second"]
+                for mode in modes:
+                    for threads in counts if mode == "warm" else [top]:
+                        base = {"method": method, "n": n, "repeat": rep}
+                        plan.append(dict(base, mode=mode, threads=threads))
+    return plan
+
+
+def _print_report(summary: list[dict], args, methods: list[str], ns) -> None:
+    top = max(args.threads)
+    if args.cold:
+        print(f"## Cold start, MNIST PCA-{N_PCA}, {top} thread(s)\n")
+        print(cold_table(summary))
+    else:
+        print(f"## MNIST PCA-{N_PCA}, {top} thread(s), medians over repeats\n")
+        print(results_table(summary, top))
+        ratios = ratio_table(summary, top)
+        if ratios:
+            print("\n### Median total time, ours / peer (below 1: we are faster)\n")
+            print(ratios)
+        threads = thread_table(summary)
+        if threads:
+            print("\n### Our optimisation by thread count\n")
+            print(threads)
+        paths = paths_table(summary, top)
+        if paths:
+            print("\n### What a user gets: fresh process, second fit, warm\n")
+            print(paths)
+        print(f"\n### Targets (n = {max(ns)}, {top} threads)\n")
+        print("\n".join(target_lines(summary, max(ns), top)))
+    print("\nPhases:\n" + _phase_notes(methods))
+    print(f"\nRaw results: {args.out}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark from the command line.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Process exit code.
-    """
+    """Run the benchmark from the command line; return the exit code."""
     args = _parser().parse_args(argv)
     if args.child is not None:
         spec = json.loads(args.child)
         record = run_child(spec)
         Path(spec["result"]).write_text(json.dumps(record))
         return 0
-
     if args.quick:
         args.n, args.repeats = [5000], 1
     methods = args.methods or list(COLD_METHODS if args.cold else METHODS)
@@ -794,50 +494,28 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.exists():
         print(f"data file not found: {args.data} (use --data)", file=sys.stderr)
         return 2
-
     report = {"meta": _meta(args, methods, ns), "runs": []}
     runs = report["runs"]
-    missing = {m for m in methods if not _installed(m)}
+    missing = {m for m in methods if not installed(m)}
     for m in sorted(missing):
         dist = DISTRIBUTION.get(MODULE[m], MODULE[m])
         print(f"{m}: not installed (pip install {dist})", file=sys.stderr)
-
-    for n in ns:
-        x_path, y_path = prepare_data(args.data, n, RESULTS_DIR)
-        # repeats in the outer loop, so slow drift of the machine's load
-        # affects all methods alike
-        for rep in range(args.repeats):
-            for method in methods:
-                base = {"method": method, "n": n, "repeat": rep, "cold": args.cold}
-                if method in missing:
-                    if rep == 0:
-                        runs.append(dict(base, status="not installed"))
-                    continue
-                spec = dict(base, threads=args.threads, x=str(x_path), y=str(y_path))
-                rec = spawn(spec, args.timeout)
-                runs.append(rec)
-                _progress(rec)
-                if rec["status"] == "not installed":
-                    missing.add(method)
-                args.out.write_text(json.dumps(report, indent=1))
-
-    summary = summarize(runs, methods, ns)
-    report["summary"] = summary
+    paths = {n: prepare_data(args.data, n, RESULTS_DIR) for n in ns}
+    for item in _plan(args, methods, ns):
+        if item["method"] in missing:
+            if item["repeat"] == 0:
+                runs.append(dict(item, status="not installed"))
+            continue
+        x_path, y_path = paths[item["n"]]
+        rec = spawn(dict(item, x=str(x_path), y=str(y_path)), args.timeout)
+        runs.append(rec)
+        _progress(rec)
+        if rec["status"] == "not installed":
+            missing.add(item["method"])
+        args.out.write_text(json.dumps(report, indent=1))
+    report["summary"] = summary = summarize(runs)
     args.out.write_text(json.dumps(report, indent=1))
-
-    threads = f"{args.threads} thread(s)"
-    if args.cold:
-        print(f"## Cold start, MNIST PCA-{N_PCA}, {threads}\n")
-        print(cold_table(summary))
-    else:
-        print(f"## MNIST PCA-{N_PCA}, {threads}, medians over repeats\n")
-        print(results_table(summary))
-        ratios = ratio_table(summary, methods, ns)
-        if ratios:
-            print("\n### Median total time, ours / peer (below 1: we are faster)\n")
-            print(ratios)
-    print("\nPhases:\n" + _phase_notes(methods))
-    print(f"\nRaw results: {args.out}")
+    _print_report(summary, args, methods, ns)
     return 0
 
 

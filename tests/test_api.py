@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from napari_cne import ContrastiveEmbedding, Snapshot
 from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
@@ -267,3 +268,26 @@ def test_a_deep_copy_is_independent_and_can_continue():
     assert not np.array_equal(c.embedding_, before)
     np.testing.assert_array_equal(m.embedding_, before)
     np.testing.assert_array_equal(m._backend.layout(), before)
+
+
+def test_n_jobs_follows_scikit_learn():
+    import numba
+
+    from napari_cne.engine.threads import available_cores, resolve_n_jobs
+
+    top = numba.config.NUMBA_NUM_THREADS
+    assert resolve_n_jobs(-1) == min(available_cores(), top)
+    assert resolve_n_jobs(None) == resolve_n_jobs(-1)
+    assert resolve_n_jobs(-2) == max(1, min(available_cores() - 1, top))
+    assert resolve_n_jobs(-1000) == 1  # at least one thread, as joblib
+    assert resolve_n_jobs(1) == 1
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            resolve_n_jobs(bad)
+    X, _ = small()
+    m = ContrastiveEmbedding(n_epochs=2, n_jobs=1).fit(X)
+    assert m.n_jobs_ == 1 and m.get_params()["n_jobs"] == 1
+    # a run leaves the caller's thread settings as they were
+    before = numba.get_num_threads(), torch.get_num_threads()
+    ContrastiveEmbedding(n_epochs=2, n_jobs=1).fit(X)
+    assert (numba.get_num_threads(), torch.get_num_threads()) == before

@@ -530,3 +530,17 @@ def test_quality_rejects_bad_input():
     # tiny data: k shrinks to n - 1 and says so
     Z = np.random.default_rng(0).normal(size=(6, 2))
     assert quality_report(Z, Z, k=15)["k"] == 5
+
+
+def test_n_jobs_flag(capsys, tmp_path):
+    data = tmp_path / "x.npy"
+    np.save(data, np.random.default_rng(0).normal(size=(60, 4)))
+    out = tmp_path / "y.npy"
+    rc, _, err = run(
+        capsys, "embed", data, "-o", out, "--n-jobs", "1", "--n-epochs", "3"
+    )
+    assert rc == 0, err
+    rec = sidecar(out)
+    assert rec["params"]["n_jobs"] == 1 and rec["resolved"]["n_jobs_"] == 1
+    rc, out_, err = run(capsys, "embed", data, "-o", out, "--n-jobs", "0")
+    assert_one_line_error(rc, out_, err, "--n-jobs", "0 threads")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import napari_cne
 from napari_cne import ContrastiveEmbedding
@@ -18,9 +19,10 @@ def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_
     viewer.add_image(image, name="cells")
     viewer.add_labels(labels, name="objects")
     _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
-    widget.set_params(**FAST, random_state=3)
+    widget.set_params(**FAST, random_state=3, n_jobs=1)
     run_and_wait(qtbot, widget)
     qtbot.waitUntil(lambda: widget.quality is not None, timeout=20_000)
+    assert widget.model.n_jobs == 1 and widget.model.n_jobs_ == 1
     q = widget.quality
     assert q["n"] == 64 and q["k"] == 15 and q["knn_accuracy"] is None
     # two well separated populations: far better than a random layout (64
@@ -34,7 +36,7 @@ def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_
     assert prov["params"]["n_epochs"] == 30 and prov["seed"] == 3
     assert prov["inputs"] == ["objects", "cells"]
     assert "cells_mean" in prov["columns"] and prov["elapsed_s"] > 0
-    assert prov["resolved"]["device_"] == "cpu"
+    assert prov["resolved"]["device_"] == "cpu" and prov["resolved"]["n_jobs_"] == 1
     assert meta["quality"]["neighbor_preservation"] == q["neighbor_preservation"]
     json.dumps(meta)  # all of it is JSON
 
@@ -59,11 +61,12 @@ def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_
     path = widget.save_parameters(str(tmp_path / "params.json"))
     kwargs = load_params(path)
     assert kwargs["random_state"] == 3 and kwargs["n_neighbors"] == 10
+    assert kwargs["n_jobs"] == 1
     ContrastiveEmbedding(**kwargs)  # a valid estimator
-    widget.set_params(n_neighbors=25, random_state=7, glide_epochs=5)
+    widget.set_params(n_neighbors=25, random_state=7, glide_epochs=5, n_jobs=-1)
     applied = widget.load_parameters(path)
     p = widget.get_params()
-    assert p["n_neighbors"] == 10 and p["random_state"] == 3
+    assert p["n_neighbors"] == 10 and p["random_state"] == 3 and p["n_jobs"] == 1
     assert p["glide_epochs"] == 60 and applied["n_epochs"] == 30
 
 
@@ -104,3 +107,13 @@ def test_widget_warms_up_pynndescent_once_in_background(
     assert calls == ["napari-cne pynndescent warm-up"]  # not the GUI thread
     warmup.warm_up_knn()  # once per process
     assert len(calls) == 1
+
+
+def test_widget_threads_default_to_all_but_one_core(make_napari_viewer):
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
+    assert widget.get_params()["n_jobs"] == -2  # napari keeps a core
+    with pytest.raises(ValueError, match="n_jobs"):
+        widget.set_params(n_jobs=0)
+    widget.set_params(n_jobs=3)
+    assert widget.get_params()["n_jobs"] == 3

@@ -8,7 +8,6 @@ messages that the widget turns into layer updates in the GUI thread.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,6 @@ __all__ = [
     "Job",
     "cancel",
     "fit_gen",
-    "limit_threads",
     "optimize_gen",
     "prepare_input",
     "sweep_gen",
@@ -99,28 +97,6 @@ class Job:
     viewer_closed: bool = False  # stopped because that viewer was closed
 
 
-def limit_threads() -> None:
-    """Leave one core to the GUI thread (called in the worker thread).
-
-    The engine's parallel kernels (torch intra-op / OpenMP and numba
-    ``prange``) synchronise all their threads at every step; when one core is
-    busy with napari's GUI thread (and a software-rendered canvas) they stall
-    at each barrier, and a fit gets many times slower on a small machine.
-    numba's setting is per thread (only this worker thread is affected);
-    torch's is process-wide and only ever lowered here.
-    """
-    n = max(1, (os.cpu_count() or 2) - 1)
-    import torch
-
-    if torch.get_num_threads() > n:
-        torch.set_num_threads(n)
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba comes with pynndescent
-        return
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-
-
 def live_interval(interval: float, n: int) -> float:
     """Return the seconds between live updates: the setting, stretched for big n.
 
@@ -180,7 +156,6 @@ def fit_gen(job: Job):
     """Worker: measure, then fit, yielding ``(token, kind, payload)``."""
     if job.cancelled:
         return
-    limit_threads()
     try:
         prepare_input(job.ctx)
         yield job.token, "ready", None
@@ -198,7 +173,6 @@ def optimize_gen(job: Job):
     """Worker: warm-started re-optimisation of the fitted model."""
     if job.cancelled:
         return
-    limit_threads()
     try:
         if job.model is None:
             raise ValueError("run an embedding first")
@@ -222,7 +196,6 @@ def sweep_gen(job: Job):
     """
     if job.cancelled:
         return
-    limit_threads()
     try:
         if job.ctx is None or job.ctx.X is None or not job.params:
             raise ValueError("run an embedding first")

@@ -199,6 +199,16 @@ def _round(value: float, decimals: int) -> float:
     return float(Decimal(value).quantize(step, rounding=ROUND_HALF_UP))
 
 
+def _n_jobs(value):
+    """``n_jobs`` from a control or a script: an integer other than 0."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value:
+        return int(value)
+    raise ValueError(
+        f"n_jobs must be -1 (all cores), -2 (all but one), ... or a number of "
+        f"threads, not 0; got {value!r}"
+    )
+
+
 # fmt: off
 PARAMS: tuple[Param, ...] = (
     Param(
@@ -237,6 +247,13 @@ PARAMS: tuple[Param, ...] = (
         "Seed of the run; 'random' (the lowest value) draws a new one each run",
         range=(-1, 2**31 - 1), special=("random", None), aliases=("seed",),
         convert=int,
+    ),
+    Param(
+        "n_jobs", "CPU threads", "int", -2,
+        "Threads of the optimisation and the kNN search: -1 all cores,\n"
+        "-2 all but one (the default: napari keeps a core and stays\n"
+        "responsive), or a number of threads",
+        range=(-64, 1024), convert=_n_jobs,
     ),
     Param(
         "device", "Device", "choice", "auto",

@@ -63,6 +63,7 @@ _FLAG_PARAMS = {
     "metric": "metric",
     "seed": "random_state",
     "device": "device",
+    "n_jobs": "n_jobs",
 }
 
 

@@ -70,6 +70,20 @@ def _n_epochs(text: str):
     return _positive_int(text, "a positive integer or 'auto'")
 
 
+def _n_jobs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer; got {text!r}"
+        ) from None
+    if v == 0:
+        raise argparse.ArgumentTypeError(
+            "0 threads: use -1 for all cores, -2 for all but one, or a number"
+        )
+    return v
+
+
 def _seed(text: str):
     if text.lower() == "none":
         return None
@@ -150,6 +164,8 @@ def _add_embedding_options(p: argparse.ArgumentParser) -> None:
         ("--seed", {"type": _seed, "metavar": "SEED"},
          "random seed, or 'none' for a random one (default 0)"),
         ("--device", {"metavar": "DEV"}, "auto, cpu, cuda or cuda:N (default auto)"),
+        ("--n-jobs", {"type": _n_jobs, "metavar": "N"},
+         "CPU threads: -1 all cores (default), -2 all but one, or a number"),
         ("--params", {"metavar": "JSON"},
          "parameter set (a save_params file or an OUTPUT.json provenance)"),
     ]  # fmt: skip

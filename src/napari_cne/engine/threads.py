@@ -36,13 +36,14 @@ def _numba_max() -> int | None:
 def resolve_n_jobs(n_jobs) -> int:
     """Return the threads for ``n_jobs`` (scikit-learn's convention).
 
-    ``-1`` (or None): all cores; ``-2``: all but one, and so on; a positive
-    number is used as given, up to numba's limit (``NUMBA_NUM_THREADS``).
+    ``-1`` (or None): all cores; ``-2``: all but one, and so on, but at
+    least one (as joblib reads it); a positive number is used as given, up
+    to numba's limit (``NUMBA_NUM_THREADS``).
 
     Raises
     ------
     ValueError
-        For 0, a non-integer, or fewer than one thread left.
+        For 0 or a non-integer.
     """
     if n_jobs is None:
         n_jobs = -1
@@ -51,10 +52,7 @@ def resolve_n_jobs(n_jobs) -> int:
             "n_jobs must be a non-zero integer: -1 for all cores, -2 for all but "
             f"one, or a number of threads; got {n_jobs!r}"
         )
-    cores = available_cores()
-    n = n_jobs if n_jobs > 0 else cores + 1 + n_jobs
-    if n < 1:
-        raise ValueError(f"n_jobs={n_jobs} leaves no thread on {cores} cores")
+    n = n_jobs if n_jobs > 0 else max(1, available_cores() + 1 + n_jobs)
     top = _numba_max()
     return min(n, top) if top else n
 
