@@ -8,6 +8,7 @@ magicgui, or the feature, render, command-line and widget layers above it
 from .estimator import ContrastiveEmbedding
 from .neighbors import knn_graph, warm_up
 from .optimizer import Snapshot
+from .persistence import load_model, save_model
 from .spectrum import infonce_rho, neg_nu, z_bar
 from .sweep import iter_spectrum_sweep, spectrum_sweep
 
@@ -17,7 +18,9 @@ __all__ = [
     "infonce_rho",
     "iter_spectrum_sweep",
     "knn_graph",
+    "load_model",
     "neg_nu",
+    "save_model",
     "spectrum_sweep",
     "warm_up",
     "z_bar",

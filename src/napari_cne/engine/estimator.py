@@ -471,20 +471,22 @@ class ContrastiveEmbedding(params.Parameters):
         """
         self._stop_requested = True
 
-    def transform(self, X_new, n_epochs: int = 100) -> np.ndarray:
-        """Embed new points into the fitted layout.
-
-        Parametric models run the network. Otherwise each new point starts
-        at the mean position of its ``n_neighbors`` nearest training points
-        and is optimised against the fixed training layout with the fitted
-        loss and spectrum (the training layout does not move;
-        :func:`.transform.place_points`).
+    def transform(self, X_new, n_epochs: int = 100, method: str = "auto") -> np.ndarray:
+        """Embed new points into the fitted layout (:mod:`.transform`).
 
         Parameters
         ----------
         X_new : array-like, shape (n_new, n_features)
         n_epochs : int
-            Optimisation epochs for the non-parametric placement.
+            Optimisation epochs for ``method="optimize"``.
+        method : {"auto", "network", "optimize", "interpolate"}
+            ``"network"``: run the parametric model's network; ``"optimize"``:
+            start at the mean of the nearest training points and optimise
+            against the fixed training layout with the fitted loss and
+            spectrum; ``"interpolate"``: the distance-weighted mean of the
+            nearest training points' positions (one kNN search, fast for
+            millions of rows). ``"auto"``: the network when there is one,
+            else ``"optimize"``.
 
         Returns
         -------
@@ -493,4 +495,4 @@ class ContrastiveEmbedding(params.Parameters):
         from .transform import transform
 
         self._check_fitted()
-        return transform(self, X_new, int(n_epochs))
+        return transform(self, X_new, int(n_epochs), method)

@@ -25,7 +25,7 @@ from .neighbors import knn, resolve_metric
 from .parametric import ParametricNetwork
 from .spectrum import SpectrumMap
 
-__all__ = ["Setup", "prepare"]
+__all__ = ["Setup", "make_backend", "prepare"]
 
 
 @dataclass
@@ -102,7 +102,7 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     Y0 = initial_layout(p["init"], data[0], A, p["n_components"], rng)
     timings["init"] = time.perf_counter() - t0
     nce = NceNormaliser() if p["loss"] == "nce" else None
-    backend, network = _backend(p, A, Y0, data[0], seed, device, batch, nce)
+    backend, network = make_backend(p, A, Y0, data[0], seed, device, batch, nce)
     spectrum = SpectrumMap(
         loss=p["loss"],
         n=n,
@@ -164,7 +164,7 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
     return graph_from_knn(ind, dist, n, p["edge_weights"]), k, method
 
 
-def _backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
+def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
     """Return the backend that runs the epochs (and the network, if any)."""
     from .backends.numba_cpu import NumbaBackend
     from .backends.torch_backend import TorchBackend

@@ -1,8 +1,14 @@
 """Placing new points into a fitted layout (``ContrastiveEmbedding.transform``).
 
-A parametric model runs its network (:mod:`.parametric`); otherwise
-:func:`place_points` optimises each new point against the fixed training
-layout.
+Three ways, by ``method``:
+
+- ``"network"``: a parametric model runs its network (:mod:`.parametric`);
+- ``"optimize"``: :func:`place_points` starts each new point at its
+  nearest training points and optimises it against the fixed layout;
+- ``"interpolate"``: :func:`interpolate_points` puts it at the
+  distance-weighted mean of its nearest training points' positions, in
+  one kNN search: fast enough for every pixel of a large image, chunk by
+  chunk.
 """
 
 from __future__ import annotations
@@ -17,7 +23,17 @@ from .neighbors import exact_knn
 from .spectrum import EpochSpec
 from .validation import check_data
 
-__all__ = ["check_new_data", "place_points", "transform"]
+__all__ = [
+    "TRANSFORM_METHODS",
+    "check_new_data",
+    "interpolate_points",
+    "place_points",
+    "transform",
+]
+
+TRANSFORM_METHODS = ("auto", "network", "optimize", "interpolate")
+#: neighbours whose positions ``"interpolate"`` averages
+INTERPOLATE_K = 10
 
 
 def check_new_data(X_new, kept_columns, n_features_orig: int, n_features_in: int):
@@ -103,35 +119,85 @@ def place_points(
     return Ynew.cpu().numpy()
 
 
-def transform(model, X_new, n_epochs: int) -> np.ndarray:
+def interpolate_points(
+    X_train, Y_train, X_new, k: int = INTERPOLATE_K, metric: str = "euclidean",
+    n_jobs: int | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Return each new row's position: the weighted mean of its nearest ones'.
+
+    The ``k`` nearest training rows (exact search) are weighted by ``1 /
+    (d + d_1 / 10 + 1e-12)``, ``d_1`` the nearest one's distance: a row that
+    coincides with a training row lands on it, one between several lands
+    between them.
+
+    Parameters
+    ----------
+    X_train, Y_train : ndarray (n, d) and (n, n_components)
+        The fitted data and layout.
+    X_new : ndarray (m, d)
+    k : int
+    metric : str
+    n_jobs : int, optional
+
+    Returns
+    -------
+    ndarray of float32, shape (m, n_components)
+    """
+    k = int(min(k, X_train.shape[0]))
+    ind, dist = exact_knn(X_train, k, metric, query=X_new, n_jobs=n_jobs)
+    dist = dist.astype(np.float64)
+    w = 1.0 / (dist + dist[:, :1] / 10.0 + 1e-12)
+    w /= w.sum(axis=1, keepdims=True)
+    Y = np.asarray(Y_train, np.float64)
+    return np.einsum("mk,mkc->mc", w, Y[ind]).astype(np.float32)
+
+
+def transform(model, X_new, n_epochs: int, method: str = "auto") -> np.ndarray:
     """Place the rows of ``X_new`` into the layout of a fitted ``model``.
 
     See :meth:`napari_cne.ContrastiveEmbedding.transform`.
     """
+    if method not in TRANSFORM_METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(TRANSFORM_METHODS)}; got {method!r}"
+        )
     if model._X is None:
         raise ValueError("transform needs a model fitted on data X, not a graph")
+    if method == "network" and model._network is None:
+        raise ValueError("method='network' needs a parametric model")
     Xn = check_new_data(
         X_new, model._kept_columns, model._n_features_orig, model.n_features_in_
     )
+    if method == "auto":
+        method = "network" if model._network is not None else "optimize"
     with threads.limited(model.n_jobs_):
-        if model._network is not None:
+        if method == "network":
             return model._network.transform(Xn).cpu().numpy()
-        k = min(model.n_neighbors_ or 15, model._X.shape[0])
-        dev = model._device
-        ind, _ = exact_knn(model._X, k, model._metric, query=Xn, device=dev)
-        m = int(model.negative_samples)
-        spec = model._spectrum.at(model.s_)
-        nce = model._nce
-        return place_points(
-            model._backend.layout(),
-            ind,
-            model.graph_.tocoo().row,
-            loss=model.loss,
-            spec=spec,
-            nu=nce.nu(m) if nce is not None else spec.nu,
-            negative_samples=m,
-            learning_rate=model.learning_rate_,
-            n_epochs=n_epochs,
-            seed=model._seed + 1,
-            device=dev,
-        )
+        if method == "interpolate":
+            return interpolate_points(
+                model._X, model.embedding_, Xn, metric=model._metric,
+                n_jobs=model.n_jobs_,
+            )  # fmt: skip
+        return _optimize(model, Xn, n_epochs)
+
+
+def _optimize(model, Xn, n_epochs: int) -> np.ndarray:
+    k = min(model.n_neighbors_ or 15, model._X.shape[0])
+    dev = model._device
+    ind, _ = exact_knn(model._X, k, model._metric, query=Xn, device=dev)
+    m = int(model.negative_samples)
+    spec = model._spectrum.at(model.s_)
+    nce = model._nce
+    return place_points(
+        model._backend.layout(),
+        ind,
+        model.graph_.tocoo().row,
+        loss=model.loss,
+        spec=spec,
+        nu=nce.nu(m) if nce is not None else spec.nu,
+        negative_samples=m,
+        learning_rate=model.learning_rate_,
+        n_epochs=n_epochs,
+        seed=model._seed + 1,
+        device=dev,
+    )

@@ -24,6 +24,7 @@ Examples
 >>> X, kept, used = feature_matrix(df, log=["area"])
 """
 
+from .matrix import FeatureScaling, feature_matrix, fit_feature_matrix
 from .objects import (
     INTENSITY_STATS,
     SHAPE_FEATURES,
@@ -35,7 +36,6 @@ from .pixels import pixel_features, pixel_mask, pixel_rows
 from .tables import (
     ID_COLUMNS,
     default_columns,
-    feature_matrix,
     is_numeric,
     log_columns,
     output_columns,
@@ -43,6 +43,7 @@ from .tables import (
 )
 
 __all__ = [
+    "FeatureScaling",
     "ID_COLUMNS",
     "INTENSITY_STATS",
     "SHAPE_FEATURES",
@@ -50,6 +51,7 @@ __all__ = [
     "check_labels",
     "default_columns",
     "feature_matrix",
+    "fit_feature_matrix",
     "is_numeric",
     "log_columns",
     "object_features",

@@ -1,0 +1,139 @@
+"""Many fields of view in one table: one row per object of every source.
+
+Each source (a label image with its intensity images: a well, a field, a
+file) is measured by :func:`~.objects.object_features`; the tables are
+stacked with a ``source`` column first, so every object keeps where it came
+from (``source``, ``label``, and ``frame`` for a time-lapse). The sources
+may run as tasks of a dask.distributed cluster (``client``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .arrays import materialize
+from .objects import object_features
+
+__all__ = ["SOURCE_COLUMN", "split_channels", "sources_features"]
+
+#: the column that names each object's source
+SOURCE_COLUMN = "source"
+
+
+def split_channels(image, labels_shape: tuple, name: str = "") -> dict:
+    """Split a multichannel image into one array per channel (``ch0``, ...).
+
+    The channel axis is the first one (at most 64 channels) or the last one
+    (RGB-like); an image of the labels' shape is one channel.
+    """
+    shape = tuple(np.shape(image))
+    if shape == tuple(labels_shape):
+        return {name or "intensity": image}
+    prefix = f"{name}_" if name else ""
+    if len(shape) == len(labels_shape) + 1:
+        if shape[1:] == tuple(labels_shape) and shape[0] <= 64:
+            return {f"{prefix}ch{i}": image[i] for i in range(shape[0])}
+        if shape[:-1] == tuple(labels_shape):
+            return {f"{prefix}ch{i}": image[..., i] for i in range(shape[-1])}
+    raise ValueError(
+        f"image {name!r} of shape {shape} does not match labels of shape "
+        f"{tuple(labels_shape)} (nor with one channel axis more)"
+    )
+
+
+def _load(value):
+    """Read a path (numpy in memory), or compute a lazy array."""
+    from pathlib import Path
+
+    if isinstance(value, (str, Path)):
+        from .images import read_image
+
+        value = read_image(value, lazy=False)
+    return materialize(value)
+
+
+def _measure_one(name: str, labels, images: Mapping, time_axis, spacing):
+    """Return the table of one source, with its ``source`` column first."""
+    lab = _load(labels)
+    chans = {}
+    for ch_name, img in images.items():
+        chans.update(split_channels(_load(img), lab.shape, ch_name))
+    table = object_features(lab, chans, spacing, time_axis=time_axis)
+    table.insert(0, SOURCE_COLUMN, name)
+    return table
+
+
+def _check_channels(tables: Sequence[pd.DataFrame], names: Sequence[str]) -> None:
+    first = list(tables[0].columns)
+    for name, t in zip(names[1:], tables[1:], strict=True):
+        if list(t.columns) != first:
+            extra = sorted(set(t.columns) ^ set(first))
+            raise ValueError(
+                f"source {name!r} has other features than {names[0]!r} "
+                f"(differing columns: {extra}); give every source the same "
+                "channels, named alike"
+            )
+
+
+def sources_features(
+    sources: Sequence,
+    *,
+    time_axis: int | None = None,
+    spacing=None,
+    client=None,
+) -> pd.DataFrame:
+    """Measure every object of every source: one table, a ``source`` column first.
+
+    Parameters
+    ----------
+    sources : sequence of :class:`~.images.Source` or (name, labels, images)
+        ``labels`` and the ``images`` values are arrays (numpy or lazy) or
+        file paths; ``images`` maps channel names to images (a multichannel
+        image is split into ``<name>_ch0``, ...).
+    time_axis : int, optional
+        As for :func:`~.objects.object_features`.
+    spacing : optional
+        Pixel size, the same for every source.
+    client : dask.distributed.Client, optional
+        Measure the sources as tasks on its cluster (the files are read by
+        the workers); without it, one after the other here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source``, ``label`` (``frame``), then the features; the sources in
+        the order given.
+
+    Raises
+    ------
+    ValueError
+        For no sources, two with one name, or sources with different
+        channels (the message names them).
+    """
+    items = [
+        (s.name, s.labels, s.images) if hasattr(s, "labels") else tuple(s)
+        for s in sources
+    ]
+    if not items:
+        raise ValueError("no sources to measure")
+    names = [str(n) for n, _, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"source names must differ; got {names}")
+    if client is None:
+        tables = [
+            _measure_one(n, lab, imgs, time_axis, spacing) for n, lab, imgs in items
+        ]
+    else:
+        futures = [
+            client.submit(_measure_one, n, lab, dict(imgs), time_axis, spacing,
+                          pure=False)
+            for n, lab, imgs in items
+        ]  # fmt: skip
+        tables = client.gather(futures)
+    _check_channels(tables, names)
+    out = pd.concat(tables, ignore_index=True)
+    out[SOURCE_COLUMN] = pd.Categorical(out[SOURCE_COLUMN], categories=names)
+    return out

@@ -1,0 +1,286 @@
+"""Real microscopy scale: files, many sources, every pixel, lazy data, a cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_cne import ContrastiveEmbedding, load_model, save_model
+from napari_cne.data import load_human_mitosis
+from napari_cne.features import fit_feature_matrix, object_features, pixel_features
+from napari_cne.features.images import find_sources, image_levels, read_image
+from napari_cne.features.matrix import FeatureScaling
+from napari_cne.features.pixel_map import map_pixels, memory_needed, pixel_mapper
+from napari_cne.features.pixel_sample import pixel_sample
+from napari_cne.features.sources import sources_features, split_channels
+
+
+def _sample_image(rng=None) -> np.ndarray:
+    """A 3-channel (c, y, x) image built from the bundled sample's DNA channel."""
+    dna, _ = load_human_mitosis()
+    dna = dna.astype(np.float32) / max(float(dna.max()), 1.0)
+    smooth = (dna + np.roll(dna, 1, 0) + np.roll(dna, 1, 1)) / 3
+    return np.stack([dna, smooth, 1 - dna]).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def fitted_pixels():
+    img = _sample_image()
+    table = pixel_sample(img, 0, max_pixels=1500, random_state=0)
+    X, kept, scaling = fit_feature_matrix(table, ["ch0", "ch1", "ch2"])
+    model = ContrastiveEmbedding(n_epochs=60, random_state=0, n_jobs=1).fit(X)
+    return img, table, scaling, model
+
+
+# -- feature scaling, transform, saved models ---------------------------------
+
+
+def test_feature_scaling_remakes_the_fitted_matrix_from_raw_rows():
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame({"a": rng.random(50) * 100, "b": rng.normal(size=50)})
+    t.loc[3, "b"] = np.nan
+    with pytest.warns(UserWarning, match="1 of 50 rows"):
+        X, kept, scaling = fit_feature_matrix(t, ["a", "b"], log=["a"])
+    assert kept.sum() == 49 and X.shape == (49, 2)
+    again = FeatureScaling.from_dict(scaling.to_dict()).transform(t[kept])
+    np.testing.assert_allclose(again, X, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="no column"):
+        scaling.transform(t[["a"]])
+
+
+def test_interpolating_transform_puts_a_copy_of_a_point_at_its_place(fitted_pixels):
+    _, _, _, model = fitted_pixels
+    X = model._X[:40]
+    Y = model.transform(X + 1e-4, method="interpolate")
+    far = model.transform(X + 1e-4, method="optimize", n_epochs=30)
+    spread = np.ptp(model.embedding_, axis=0).max()
+    assert np.abs(Y - model.embedding_[:40]).max() < 0.02 * spread
+    assert Y.shape == far.shape == (40, 2)
+    with pytest.raises(ValueError, match="method"):
+        model.transform(X, method="nearest")
+
+
+def test_a_saved_model_loads_and_places_rows_as_the_original(tmp_path, fitted_pixels):
+    _, _, scaling, model = fitted_pixels
+    path = save_model(model, tmp_path / "m.pt", extra={"scaling": scaling.to_dict()})
+    assert path.with_name("m.pt.json").exists()
+    back = load_model(path)
+    np.testing.assert_array_equal(back.embedding_, model.embedding_)
+    X = model._X[:25] * 1.01
+    np.testing.assert_array_equal(
+        back.transform(X, method="interpolate"),
+        model.transform(X, method="interpolate"),
+    )
+    assert (
+        FeatureScaling.from_dict(back.saved_extra_["scaling"]).columns
+        == scaling.columns
+    )
+
+
+def test_load_model_refuses_a_pickled_object(tmp_path):
+    from pathlib import PurePosixPath
+
+    import torch
+
+    bad = tmp_path / "evil.pt"  # any class is code run at loading: refused
+    torch.save({"format": "napari-cne/model", "obj": PurePosixPath("x")}, bad)
+    with pytest.raises(ValueError, match="not a saved napari-cne model"):
+        load_model(bad)
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(ValueError, match="not a saved napari-cne model"):
+        load_model(tmp_path / "text.pt")
+
+
+def test_a_parametric_model_saves_its_network(tmp_path):
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(0, 1, (150, 4)), rng.normal(6, 1, (150, 4))])
+    model = ContrastiveEmbedding(parametric=True, n_epochs=20, random_state=0).fit(
+        X.astype(np.float32)
+    )
+    back = load_model(save_model(model, tmp_path / "p.pt"))
+    new = X[:10].astype(np.float32) + 0.1
+    np.testing.assert_allclose(back.transform(new), model.transform(new), atol=1e-5)
+
+
+# -- files and many sources ---------------------------------------------------
+
+
+def test_read_image_reads_tiff_npy_and_ome_zarr_lazily(tmp_path):
+    import tifffile
+    import zarr
+
+    img = _sample_image()[0]
+    tifffile.imwrite(tmp_path / "a.tif", img)
+    np.save(tmp_path / "a.npy", img)
+    assert isinstance(read_image(tmp_path / "a.tif"), np.ndarray)
+    lazy = read_image(tmp_path / "a.tif", lazy=True)
+    assert hasattr(lazy, "dask")
+    np.testing.assert_array_equal(lazy.compute(), img)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.npy", lazy=True), img)
+    root = zarr.open_group(str(tmp_path / "p.zarr"), mode="w")
+    root.create_array("0", data=img, chunks=(64, 64))
+    root.create_array("1", data=img[::2, ::2], chunks=(64, 64))
+    root.attrs["multiscales"] = [{"datasets": [{"path": "0"}, {"path": "1"}]}]
+    levels = image_levels(tmp_path / "p.zarr")
+    assert [lv.shape for lv in levels] == [img.shape, img[::2, ::2].shape]
+    np.testing.assert_array_equal(read_image(tmp_path / "p.zarr").compute(), img)
+    with pytest.raises(ValueError, match="cannot read"):
+        (tmp_path / "a.png").write_bytes(b"x")
+        read_image(tmp_path / "a.png")
+
+
+def _write_fields(folder, n=3):
+    """Three fields of view cut from the bundled sample: labels + 2 channels."""
+    import tifffile
+
+    dna, labels = load_human_mitosis()
+    h = dna.shape[0] // n
+    for i in range(n):
+        cut = slice(i * h, (i + 1) * h)
+        tifffile.imwrite(folder / f"well{i}_labels.tif", labels[cut])
+        tifffile.imwrite(folder / f"well{i}_dna.tif", dna[cut])
+        tifffile.imwrite(folder / f"well{i}_inv.tif", dna.max() - dna[cut])
+    return dna, labels, h
+
+
+def test_find_sources_pairs_files_and_lists_the_folder_when_nothing_matches(tmp_path):
+    _write_fields(tmp_path)
+    found = find_sources(tmp_path, "*_labels.tif", channels={"DNA": "*_dna.tif"})
+    assert [s.name for s in found] == ["well0", "well1", "well2"]
+    assert found[1].images["DNA"].name == "well1_dna.tif"
+    with pytest.raises(ValueError, match=r"matches '\*_mask.tif'.*well0_dna.tif"):
+        find_sources(tmp_path, "*_mask.tif")
+    (tmp_path / "well2_dna.tif").unlink()
+    with pytest.raises(ValueError, match="field 'well2'"):
+        find_sources(tmp_path, "*_labels.tif", channels={"DNA": "*_dna.tif"})
+    with pytest.raises(ValueError, match="exactly one"):
+        find_sources(tmp_path, "labels.tif")
+
+
+def test_sources_features_stacks_every_field_with_its_source(tmp_path):
+    dna, labels, h = _write_fields(tmp_path)
+    srcs = find_sources(
+        tmp_path, "*_labels.tif", channels={"DNA": "*_dna.tif", "inv": "*_inv.tif"}
+    )
+    table = sources_features(srcs)
+    assert list(table.columns[:2]) == ["source", "label"]
+    one = object_features(
+        labels[h : 2 * h], {"DNA": dna[h : 2 * h], "inv": dna.max() - dna[h : 2 * h]}
+    )
+    part = table[table.source == "well1"].drop(columns="source").reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, one, check_dtype=False)
+    assert set(table.source.cat.categories) == {"well0", "well1", "well2"}
+
+
+def test_sources_with_other_channels_and_mismatched_shapes_are_named(tmp_path):
+    dna, labels = load_human_mitosis()
+    a = ("A", labels, {"DNA": dna})
+    b = ("B", labels, {"RNA": dna})
+    with pytest.raises(ValueError, match="source 'B' has other features than 'A'"):
+        sources_features([a, b])
+    with pytest.raises(ValueError, match="image 'DNA' of shape"):
+        split_channels(dna[:10], labels.shape, "DNA")
+    with pytest.raises(ValueError, match="must differ"):
+        sources_features([a, a])
+
+
+# -- lazy images and every pixel ----------------------------------------------
+
+
+def test_a_lazy_image_gives_the_same_sample_as_in_memory():
+    import dask.array as da
+
+    img = _sample_image()
+    eager = pixel_features(img, 0, max_pixels=800, random_state=3)
+    lazy = pixel_sample(
+        da.from_array(img, chunks=(3, 64, 64)), 0, max_pixels=800, random_state=3
+    )
+    pd.testing.assert_frame_equal(lazy, eager, check_dtype=False)
+
+
+def test_a_pyramid_is_sampled_at_its_coarsest_sufficient_level():
+    import dask.array as da
+
+    img = _sample_image()
+    levels = [
+        da.from_array(img),
+        da.from_array(img[:, ::2, ::2]),
+        da.from_array(img[:, ::8, ::8]),
+    ]
+    n_mid = img[0, ::2, ::2].size
+    table = pixel_sample(levels, 0, max_pixels=n_mid // 4, random_state=0)
+    assert (table["level"] == 1).all()
+    # positions are the finest level's: the values are those pixels' values
+    np.testing.assert_array_equal(table["ch0"], img[0, table["y"], table["x"]])
+    assert table["y"].max() < img.shape[1] and (table["y"] % 2 == 0).all()
+
+
+def test_every_pixel_gets_coordinates_the_same_from_numpy_dask_and_zarr(
+    tmp_path, fitted_pixels
+):
+    import dask.array as da
+
+    img, table, scaling, model = fitted_pixels
+    mapper = pixel_mapper(model, scaling, method="interpolate")
+    full = map_pixels(img, mapper, tile_pixels=4096)
+    assert full.complete and full.done == full.total > 4
+    assert np.isfinite(full.coords).all() and full.coords.shape == (2, *img.shape[1:])
+    # the fitted pixels land where the fit put them
+    ys, xs = table["y"].to_numpy(), table["x"].to_numpy()
+    got = full.coords[:, ys, xs].T
+    spread = np.ptp(model.embedding_, axis=0).max()
+    assert np.median(np.abs(got - model.embedding_).max(axis=1)) < 0.01 * spread
+    lazy = map_pixels(
+        da.from_array(img, chunks=(3, 100, 100)),
+        mapper,
+        out=tmp_path / "c.zarr",
+        tile_pixels=4096,
+    )
+    np.testing.assert_allclose(np.asarray(lazy.coords[:]), full.coords, atol=1e-5)
+    assert memory_needed(img.shape[1:], 2) == full.coords.nbytes
+
+
+def test_a_mask_and_a_stop_leave_unplaced_pixels_nan(fitted_pixels):
+    img, _, scaling, model = fitted_pixels
+    mapper = pixel_mapper(model, scaling)
+    mask = np.zeros(img.shape[1:], bool)
+    mask[:50] = True
+    masked = map_pixels(img, mapper, mask=mask, tile_pixels=4096)
+    assert np.isfinite(masked.coords[:, mask]).all()
+    assert np.isnan(masked.coords[:, ~mask]).all()
+    seen = []
+    stopped = map_pixels(
+        img,
+        mapper,
+        tile_pixels=4096,
+        progress=lambda d, t: seen.append((d, t)),
+        should_stop=lambda: len(seen) >= 2,
+    )
+    assert not stopped.complete and stopped.done == 2 < stopped.total
+    assert seen == [(1, stopped.total), (2, stopped.total)]
+    assert 0 < np.isfinite(stopped.coords[0]).mean() < 0.5
+    with pytest.raises(ValueError, match="mask has shape"):
+        map_pixels(img, mapper, mask=mask[:10])
+
+
+def test_a_local_cluster_gives_the_single_process_results(tmp_path, fitted_pixels):
+    """dask.distributed with 2 workers: the same pixels and the same objects."""
+    from distributed import Client, LocalCluster
+
+    img, _, scaling, model = fitted_pixels
+    mapper = pixel_mapper(model, scaling, method="interpolate")
+    here = map_pixels(img, mapper, tile_pixels=8192)
+    dna, labels, _ = _write_fields(tmp_path)
+    srcs = find_sources(tmp_path, "*_labels.tif", channels={"DNA": "*_dna.tif"})
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        there = map_pixels(img, mapper, tile_pixels=8192, client=client)
+        table = sources_features(srcs, client=client)
+    assert there.complete
+    np.testing.assert_array_equal(there.coords, here.coords)
+    pd.testing.assert_frame_equal(table, sources_features(srcs))
