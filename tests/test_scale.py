@@ -284,3 +284,21 @@ def test_a_local_cluster_gives_the_single_process_results(tmp_path, fitted_pixel
     assert there.complete
     np.testing.assert_array_equal(there.coords, here.coords)
     pd.testing.assert_frame_equal(table, sources_features(srcs))
+
+
+def test_position_colours_keep_neighbours_alike_and_far_points_apart():
+    from napari_cne.render import position_colors, position_image
+
+    Y = np.array([[0, 0], [0.01, 0], [1, 1], [-1, -1], [np.nan, 0]], float)
+    Y = np.concatenate([Y, np.random.default_rng(0).uniform(-1, 1, (200, 2))])
+    rgba = position_colors(Y)
+    assert rgba.shape == (205, 4) and (rgba >= 0).all() and (rgba <= 1).all()
+    assert np.abs(rgba[0] - rgba[1]).max() < 0.03
+    assert np.abs(rgba[2, :3] - rgba[3, :3]).max() > 0.3
+    assert rgba[4, 3] == 0 and (rgba[:4, 3] == 1).all()
+    coords = np.stack([Y[:200, 0].reshape(10, 20), Y[:200, 1].reshape(10, 20)])
+    img = position_image(coords, rows=3)
+    assert img.shape == (10, 20, 4) and img.dtype == np.uint8
+    np.testing.assert_array_equal(img[0, 4], np.zeros(4))  # the NaN pixel
+    with pytest.raises(ValueError, match=r"\(n, 2\) or \(n, 3\)"):
+        position_colors(np.zeros((3, 4)))
