@@ -17,8 +17,11 @@ import pandas as pd
 
 from ..engine.estimator import ContrastiveEmbedding
 from ..engine.sweep import iter_spectrum_sweep
-from ..features import feature_matrix, log_columns, object_features, pixel_features
+from ..features import fit_feature_matrix, log_columns, object_features
+from ..features.pixel_sample import pixel_sample
+from ..features.sources import SOURCE_COLUMN, sources_features
 from ..render.layout import Box
+from .cluster import LazyClient
 
 __all__ = [
     "USER_ERRORS",
@@ -39,7 +42,7 @@ USER_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
 class Context:
     """What is being embedded, captured in the GUI thread at Run."""
 
-    mode: str  # "labels", "table", "pixels" or "file"
+    mode: str  # "labels", "sources", "table", "pixels" or "file"
     source: Any  # layer whose features receive the coordinates
     source_name: str
     input_layers: list[str]
@@ -62,10 +65,15 @@ class Context:
     columns: list[str] | None = None  # feature columns (table mode: chosen)
     id_name: str = "label"
     target: Any = None  # where the objects live in the image (GUI thread)
+    parts: list = field(default_factory=list)  # sources: one labels Context each
+    channel_map: dict = field(default_factory=dict)  # sources: channel -> images
+    every_pixel: bool = False  # pixels: place every pixel after the fit
+    tile_pixels: int = 0  # pixels: tile size of that (0: the default)
     # filled in the worker by prepare_input
     X: np.ndarray | None = None
     kept: np.ndarray | None = None  # bool mask over table rows
     used_columns: list[str] = field(default_factory=list)
+    scaling: Any = None  # the FeatureScaling that made X
 
 
 @dataclass(eq=False)
@@ -95,6 +103,9 @@ class Job:
     separate: bool = False  # results shown in the separate embedding viewer
     t0: float = 0.0  # perf_counter at start
     viewer_closed: bool = False  # stopped because that viewer was closed
+    client: LazyClient = field(default_factory=LazyClient)  # the dask cluster
+    pixel_map: Any = None  # every pixel placed (so far): a PixelMap
+    phase: str = ""  # "map" while every pixel is placed
 
 
 def live_interval(interval: float, n: int) -> float:
@@ -110,16 +121,34 @@ def live_interval(interval: float, n: int) -> float:
     return max(float(interval), 3e-5 * int(n))
 
 
-def prepare_input(ctx: Context) -> None:
-    """Measure features (labels mode) and build the matrix; worker thread."""
+def prepare_input(ctx: Context, client: LazyClient | None = None) -> None:
+    """Measure features and build the matrix; worker thread.
+
+    Labels: :func:`~napari_cne.features.object_features`; several Labels
+    layers: :func:`~napari_cne.features.sources.sources_features` (on the
+    dask cluster of ``client`` when there is one); pixels: the subsample of
+    :func:`~napari_cne.features.pixel_sample.pixel_sample`, read chunk by
+    chunk from a lazy or multiscale image.
+    """
+    ids = ("label", "frame", SOURCE_COLUMN)
     if ctx.mode == "labels":
         table = object_features(
             ctx.labels_data, ctx.images, spacing=ctx.spacing, time_axis=ctx.time_axis
         )
         ctx.table = table
-        ctx.columns = [c for c in table.columns if c not in ("label", "frame")]
+        ctx.columns = [c for c in table.columns if c not in ids]
+    elif ctx.mode == "sources":
+        sources = [(p.source_name, p.labels_data, p.images) for p in ctx.parts]
+        table = sources_features(
+            sources,
+            time_axis=ctx.time_axis,
+            spacing=ctx.spacing,
+            client=None if client is None else client.get(),
+        )
+        ctx.table = table
+        ctx.columns = [c for c in table.columns if c not in ids]
     elif ctx.mode == "pixels":
-        ctx.table = pixel_features(
+        ctx.table = pixel_sample(
             ctx.pixel_data,
             ctx.channel_axis,
             channel_names=ctx.channel_names,
@@ -129,13 +158,27 @@ def prepare_input(ctx: Context) -> None:
     with warnings.catch_warnings():
         # rows left out for missing values are reported in the status line
         warnings.simplefilter("ignore", UserWarning)
-        X, kept, used = feature_matrix(
+        X, kept, scaling = fit_feature_matrix(
             ctx.table,
             ctx.columns,
             standardize=ctx.standardize,
             log=log_columns(ctx.columns, ctx.log_patterns),
         )
-    ctx.X, ctx.kept, ctx.used_columns = X, kept, used
+    ctx.X, ctx.kept, ctx.scaling = X, kept, scaling
+    ctx.used_columns = list(scaling.columns)
+    if ctx.mode == "sources":
+        split_sources(ctx)
+
+
+def split_sources(ctx: Context) -> None:
+    """Give every source's Context its rows of the measured table."""
+    codes = ctx.table[SOURCE_COLUMN].cat.codes.to_numpy()
+    for i, part in enumerate(ctx.parts):
+        rows = codes == i
+        part.table = ctx.table.loc[rows].drop(columns=SOURCE_COLUMN)
+        part.table = part.table.reset_index(drop=True)
+        part.kept = ctx.kept[rows]
+        part.columns, part.used_columns = ctx.columns, ctx.used_columns
 
 
 def _relay(job: Job, it, kind: str):
@@ -153,11 +196,16 @@ def _relay(job: Job, it, kind: str):
 
 
 def fit_gen(job: Job):
-    """Worker: measure, then fit, yielding ``(token, kind, payload)``."""
+    """Worker: measure, fit, then (pixels) place every pixel.
+
+    Yields ``(token, kind, payload)`` messages.
+    """
     if job.cancelled:
         return
     try:
-        prepare_input(job.ctx)
+        if job.ctx.every_pixel:
+            job.client.get()  # a cluster for the pixels: fail before the fit
+        prepare_input(job.ctx, job.client)
         yield job.token, "ready", None
         if job.cancelled:
             return
@@ -165,6 +213,10 @@ def fit_gen(job: Job):
             job.ctx.X, min_interval=live_interval(job.interval, len(job.ctx.X))
         )
         yield from _relay(job, it, "snap")
+        if job.ctx.every_pixel and not job.cancelled:
+            from .every_pixel import place_every_pixel
+
+            yield from place_every_pixel(job)
     except USER_ERRORS as err:
         yield job.token, "error", str(err)
 
@@ -212,9 +264,13 @@ def sweep_gen(job: Job):
 
 
 def cancel(job: Job) -> None:
-    """Ask a job to stop as soon as possible (any thread state)."""
+    """Ask a job to stop as soon as possible (any thread state).
+
+    While every pixel is placed the worker is not aborted: it stops after
+    the tile at hand and hands over what it placed, marked partial.
+    """
     job.cancelled = True
     if job.model is not None:
         job.model.stop()
-    if job.worker is not None:
+    if job.worker is not None and job.phase != "map":
         job.worker.quit()

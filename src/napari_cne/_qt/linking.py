@@ -5,17 +5,21 @@
 embedding layer (with rings around them), and an overlay Labels layer over
 the source image or the selection of a source Points/Shapes layer. Clicking
 an object (Shift-click toggles), painting the pixel overlay or selecting
-source rows selects the matching points. GUI thread only.
+source rows selects the matching points. With several Labels layers
+embedded together (:class:`.sources.SourcesTarget`) every one of them gets
+its own overlay and its clicks. GUI thread only.
 """
 
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from .metadata import tag
+from .sources import local_keys, parts_of
 from .targets import (
     SELECTED,
     Target,
@@ -23,6 +27,7 @@ from .targets import (
     overlay_colormap,
     overlay_transform,
     render_overlay,
+    unwrap,
 )
 
 __all__ = ["Linker"]
@@ -58,7 +63,7 @@ class Linker:
         self.points = None
         self.keys = np.zeros(0, np.int64)
         self.target: Target | None = None
-        self.overlay = None
+        self.overlays: dict[int, Any] = {}  # source index -> overlay layer
         self.rings = None  # Points layer: rings around the selected points
         self.selected = np.zeros(0, np.int64)
         self.classes_keys = np.zeros(0, np.int64)
@@ -78,19 +83,22 @@ class Linker:
         if self.target is not None and self.target.identity != target.identity:
             # other objects: the old selection means nothing for them
             self.selected = np.zeros(0, np.int64)
-            old, self.overlay = self.overlay, None
-            viewer = self.viewer_of(old) if old is not None else None
-            if viewer is not None:
-                viewer.layers.remove(old)
+            old, self.overlays = self.overlays, {}
+            for layer in old.values():
+                viewer = self.viewer_of(layer)
+                if viewer is not None:
+                    viewer.layers.remove(layer)
         self.target = target
         self._connect(
             points.selected_data.events.items_changed, self._on_points_selected
         )
         self._connect(points.events.data, self._show_rings)
         layer = target.layer
-        if target.kind == "labels":
-            self._connect(layer.events.selected_label, self._on_selected_label)
-            self._add_click(layer)
+        if target.kind in ("labels", "sources"):
+            for i, (part, _) in enumerate(parts_of(target)):
+                on_label = partial(self._on_selected_label, i)
+                self._connect(part.layer.events.selected_label, on_label)
+                self._add_click(part.layer)
         elif target.kind == "rows" and hasattr(layer, "selected_data"):
             self._connect(
                 layer.selected_data.events.items_changed, self._on_rows_selected
@@ -103,11 +111,17 @@ class Linker:
             with contextlib.suppress(Exception):
                 emitter.disconnect(cb)
         self._connected = []
-        for layer in (getattr(self.target, "layer", None), self.overlay):
+        layers = [part.layer for part, _ in parts_of(self.target)]
+        for layer in (*layers, *self.overlays.values()):
             if layer is not None:
                 with contextlib.suppress(ValueError):
                     layer.mouse_drag_callbacks.remove(self._on_click)
         self.points = None
+
+    @property
+    def overlay(self):
+        """The overlay over the (first) source image, or None."""
+        return self.overlays.get(0)
 
     def _connect(self, emitter, cb) -> None:
         emitter.connect(cb)
@@ -197,28 +211,27 @@ class Linker:
         self._draw_overlay()
 
     def _draw_overlay(self) -> None:
-        t = self.target
         nothing = not len(self.selected) and not len(self.classes_keys)
-        if nothing and not self._alive(self.overlay):
-            return  # do not create an overlay just to show nothing
-        layer = self._overlay_layer()
-        if layer is None:
-            return
-        if layer.data.shape == t.shape and layer.data.dtype == np.uint8:
-            render_overlay(
-                t, self.selected, self.classes_keys, self.classes_codes, out=layer.data
-            )
-            layer.refresh()
-        else:
-            layer.data = render_overlay(
-                t, self.selected, self.classes_keys, self.classes_codes
-            )
-        layer.colormap = overlay_colormap(self.class_colors)
+        for i, (part, _) in enumerate(parts_of(self.target)):
+            if nothing and not self._alive(self.overlays.get(i)):
+                continue  # do not create an overlay just to show nothing
+            layer = self._overlay_layer(i, part)
+            if layer is None:
+                continue
+            # every source shows its own objects; a selection elsewhere dims it
+            selected = local_keys(self.target, i, self.selected)
+            ck, cc = local_keys(self.target, i, self.classes_keys, self.classes_codes)
+            dim = bool(len(self.selected)) and not len(selected)
+            if layer.data.shape == part.shape and layer.data.dtype == np.uint8:
+                render_overlay(part, selected, ck, cc, out=layer.data, dim=dim)
+                layer.refresh()
+            else:
+                layer.data = render_overlay(part, selected, ck, cc, dim=dim)
+            layer.colormap = overlay_colormap(self.class_colors)
 
-    def _overlay_layer(self):
-        if self._alive(self.overlay):
-            return self.overlay
-        t = self.target
+    def _overlay_layer(self, i: int, t: Target):
+        if self._alive(self.overlays.get(i)):
+            return self.overlays[i]
         viewer = self.viewer_of(t.layer)
         if viewer is None:
             return None
@@ -233,7 +246,7 @@ class Linker:
             metadata=tag("selection", source=src.name),
         )
         layer.selected_label = SELECTED
-        self.overlay = layer
+        self.overlays[i] = layer
         if t.kind == "labels":
             self._add_click(layer)
         else:  # pixels: painting the overlay selects the painted pixels
@@ -257,12 +270,13 @@ class Linker:
         rows = np.fromiter(self.target.layer.selected_data, np.int64)
         self.select(rows, origin="source")
 
-    def _on_selected_label(self, event=None) -> None:
-        layer = self.target.layer
+    def _on_selected_label(self, i: int = 0, event=None) -> None:
+        part, offset = parts_of(self.target)[i]
+        layer = part.layer
         if self._applying or layer.mode not in ("pan_zoom", "pick"):
             return
-        key = self.target.key_of(layer.selected_label, self._frame())
-        self.select([] if key is None else [key], origin="source")
+        key = part.key_of(layer.selected_label, self._frame(part))
+        self.select([] if key is None else [key + offset], origin="source")
 
     def _on_paint(self, event=None) -> None:
         if self._applying or not self._alive(self.overlay):
@@ -281,7 +295,10 @@ class Linker:
                 return  # a drag pans the view
         finally:
             self._applying = False
-        src = self.target.layer
+        part, offset = self._part_of(layer)
+        if part is None:
+            return
+        src = part.layer
         value = src.get_value(
             event.position,
             world=True,
@@ -290,7 +307,8 @@ class Linker:
         )
         if isinstance(value, tuple):  # multiscale: (level, value)
             value = value[-1]
-        key = self.target.key_of(value, self._frame())
+        key = part.key_of(value, self._frame(part))
+        key = None if key is None else key + offset
         if "Shift" in event.modifiers:
             current = set(self.selected.tolist())
             if key is not None:
@@ -300,8 +318,16 @@ class Linker:
             self.select([] if key is None else [key], origin="source")
 
     # ------------------------------------------------------------ helpers
-    def _frame(self) -> int | None:
-        t = self.target
+    def _part_of(self, layer) -> tuple[Target | None, int]:
+        """Return the source (and its key offset) a clicked layer or overlay shows."""
+        for i, (part, offset) in enumerate(parts_of(self.target)):
+            if unwrap(layer) in (unwrap(part.layer), unwrap(self.overlays.get(i))):
+                return part, offset
+        parts = parts_of(self.target)
+        return parts[0] if len(parts) == 1 else (None, 0)
+
+    def _frame(self, t: Target | None = None) -> int | None:
+        t = self.target if t is None else t
         if t is None or t.time_axis is None:
             return None
         return current_index(self.viewer_of(t.layer), t.layer, t.time_axis)

@@ -10,7 +10,9 @@ tables only; no Qt. Called on the GUI thread.
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,18 +27,28 @@ from .metadata import CLASS_KEY, WRITTEN_KEY
 from .targets import Target, keys_from_table
 
 __all__ = [
+    "ALL_COORDS",
     "COORDS",
     "class_column",
+    "coord_names",
     "points_features",
     "run_metadata",
     "sweep_metadata",
     "target_of",
     "world",
     "write_source",
+    "write_table",
 ]
 
 #: the raw coordinates in the embedding layer's features
 COORDS = ["cne_0", "cne_1"]
+#: ... of a 3-D embedding too
+ALL_COORDS = ["cne_0", "cne_1", "cne_2"]
+
+
+def coord_names(n: int) -> list[str]:
+    """Return the names of the raw coordinates of an ``n``-D embedding."""
+    return [f"cne_{i}" for i in range(n)]
 
 
 def world(job: Job, Y: np.ndarray) -> np.ndarray:
@@ -46,19 +58,24 @@ def world(job: Job, Y: np.ndarray) -> np.ndarray:
     return fit_box(Y, job.ctx.box)
 
 
-def points_features(ctx: Context, Y: np.ndarray | None = None) -> pd.DataFrame:
+def points_features(
+    ctx: Context, Y: np.ndarray | None = None, n_components: int = 2
+) -> pd.DataFrame:
     """Return the embedding layer's table: id, every input column, ``cne_0/1``.
 
     All of the input's columns travel along (to colour by any of them,
-    categorical ones included); ``Y=None`` leaves the coordinates NaN.
+    categorical ones included, e.g. the ``source`` of many Labels layers);
+    ``Y=None`` leaves the ``n_components`` coordinates NaN.
     """
     rows = ctx.table.loc[ctx.kept].reset_index(drop=True)
-    keep = [c for c in rows.columns if c not in (ctx.id_name, *COORDS)]
+    keep = [c for c in rows.columns if c not in (ctx.id_name, *ALL_COORDS)]
     # a column selection keeps the dtypes (categorical columns included)
     df = rows[[ctx.id_name, *keep]].copy()
-    Y = np.full((len(df), 2), np.nan) if Y is None else np.asarray(Y, float)
-    df[COORDS[0]] = Y[:, 0]
-    df[COORDS[1]] = Y[:, 1]
+    if Y is None:
+        Y = np.full((len(df), n_components), np.nan)
+    Y = np.asarray(Y, float)
+    for j, name in enumerate(coord_names(Y.shape[1])):
+        df[name] = Y[:, j]
     return df
 
 
@@ -66,7 +83,12 @@ def target_of(ctx: Context) -> Target:
     """Where the objects of ``ctx`` live in the image (made once per input)."""
     if ctx.target is None:
         src = ctx.source
-        if ctx.mode == "labels":
+        if ctx.mode == "sources":
+            from .sources import SourcesTarget
+
+            parts = [target_of(part) for part in ctx.parts]
+            ctx.target = SourcesTarget(parts, [p.source_name for p in ctx.parts])
+        elif ctx.mode == "labels":
             ctx.target = Target.for_labels(src, ctx.labels_data, ctx.time_axis)
         elif ctx.mode == "pixels":
             ctx.target = Target(
@@ -89,11 +111,13 @@ def target_of(ctx: Context) -> Target:
 
 def class_column(ctx: Context) -> str:
     """Return the class column: the one we wrote before, or a free name."""
-    src = ctx.source
-    ours = getattr(src, "metadata", {}).get(CLASS_KEY)
+    layers = [p.source for p in ctx.parts] if ctx.parts else [ctx.source]
+    ours = getattr(layers[0], "metadata", {}).get(CLASS_KEY)
     if ours:
         return ours
-    taken = set(ctx.table.columns) | set(getattr(src, "features", {}).keys())
+    taken = set(ctx.table.columns)
+    for layer in layers:
+        taken |= set(getattr(layer, "features", {}).keys())
     return next(c for c in ("class", "cne_class", "cne_class_2") if c not in taken)
 
 
@@ -118,6 +142,7 @@ def run_metadata(job: Job, names: list[str] | None, widget: dict) -> dict:
         "columns": list(ctx.used_columns),
         "standardize": ctx.standardize,
         "n_objects": int(ctx.kept.sum()),
+        **_input_details(ctx),
         "s": float(model.s_),
         "loss": model.loss,
         "output_columns": list(names) if names else None,
@@ -136,6 +161,17 @@ def run_metadata(job: Job, names: list[str] | None, widget: dict) -> dict:
             },
         ),
     }
+
+
+def _input_details(ctx: Context) -> dict:
+    """Return what a many-sources or every-pixel input adds to the metadata."""
+    out = {}
+    if ctx.mode == "sources":
+        out["sources"] = [p.source_name for p in ctx.parts]
+        out["channels"] = {k: list(v) for k, v in ctx.channel_map.items()}
+    if ctx.mode == "pixels":
+        out["every_pixel"] = bool(ctx.every_pixel)
+    return out
 
 
 def sweep_metadata(job: Job, s_done: list[float]) -> dict:
@@ -159,29 +195,38 @@ def sweep_metadata(job: Job, s_done: list[float]) -> dict:
     }
 
 
-def write_source(ctx: Context, Y: np.ndarray) -> list[str] | None:
+def write_source(ctx: Context, Y: np.ndarray, alive=None) -> list[str] | None:
     """Write the coordinates into the source layer's features table.
 
-    Only for inputs whose rows are the source layer's objects (labels and
-    layer tables, not pixels or files). The table is re-assigned, so
-    ``events.features`` fires; user columns are never overwritten. Returns
-    the two column names, or None when nothing was written.
+    Only for inputs whose rows are the source layer's objects (labels,
+    several Labels layers (each gets its own rows) and layer tables, not
+    pixels or files). The table is re-assigned, so ``events.features``
+    fires; user columns are never overwritten. ``alive(layer)``: whether a
+    source layer is still there (default: all are). Returns the column
+    names (of the first source), or None when nothing was written.
     """
+    Y = np.asarray(Y, float)
+    if ctx.mode == "sources":
+        codes = ctx.table["source"].cat.codes.to_numpy()[ctx.kept]
+        written = [
+            write_source(part, Y[codes == i], alive) for i, part in enumerate(ctx.parts)
+        ]
+        return next((w for w in written if w), None)
     layer = ctx.source
-    if ctx.mode in ("pixels", "file"):
+    if ctx.mode in ("pixels", "file") or (alive is not None and not alive(layer)):
         return None  # no features table, or not the user's own rows
     df = layer.features.copy()
     prev = layer.metadata.get(WRITTEN_KEY)
-    if prev is not None and len(prev) == 2:
-        names = [str(prev[0]), str(prev[1])]
+    if prev is not None and len(prev) == Y.shape[1]:
+        names = [str(v) for v in prev]
     else:
-        names = output_columns(df.columns)
-    values = _source_rows(ctx, df, np.asarray(Y, float))
+        names = output_columns(df.columns, Y.shape[1])
+    values = _source_rows(ctx, df, Y)
     if values is None:
         return None
     df, vals = values
-    df[names[0]] = vals[:, 0]
-    df[names[1]] = vals[:, 1]
+    for j, name in enumerate(names):
+        df[name] = vals[:, j]
     layer.features = df
     layer.metadata = {**layer.metadata, WRITTEN_KEY: names}
     return names
@@ -201,7 +246,7 @@ def _source_rows(ctx: Context, df: pd.DataFrame, Y: np.ndarray):
                 "written to its features"
             )
             return None
-        full = np.full((len(ctx.kept), 2), np.nan)
+        full = np.full((len(ctx.kept), Y.shape[1]), np.nan)
         full[ctx.kept] = Y
         return df, full
     if df.shape[1] == 0 or len(df) == 0:  # labels without a table: make one
@@ -224,7 +269,24 @@ def _source_rows(ctx: Context, df: pd.DataFrame, Y: np.ndarray):
             "labels; coordinates were not written there"
         )
         return None
-    vals = np.full((len(df), 2), np.nan)
+    vals = np.full((len(df), Y.shape[1]), np.nan)
     ok = rows.notna().to_numpy()
     vals[ok] = Y[rows[ok].astype(int).to_numpy()]
     return df, vals
+
+
+def write_table(path, df: pd.DataFrame, meta: dict) -> None:
+    """Write an embedding's table as CSV, its provenance beside it (``.json``).
+
+    Raises
+    ------
+    OSError
+        When a file cannot be written.
+    """
+    df.to_csv(path, index=False)
+    if meta.get("provenance"):
+        # what produced the coordinates, beside the table
+        record = {**meta["provenance"], "quality": meta.get("quality")}
+        Path(f"{path}.json").write_text(
+            json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
+        )

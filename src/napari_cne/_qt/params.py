@@ -104,7 +104,8 @@ class Param:
         Other names ``set_params`` accepts.
     convert : callable, optional
         Applied to a number before it is checked (``s`` takes anything
-        ``float`` takes, ``random_state`` anything ``int`` takes).
+        ``float`` takes, ``random_state`` anything ``int`` takes); for a
+        ``"choice"``, applied to the chosen item (``n_components``: ``int``).
     """
 
     name: str
@@ -159,7 +160,7 @@ class Param:
                 raise ValueError(
                     f"{self.name} must be one of {list(self.options)}; got {value!r}"
                 )
-            return str(value)
+            return self.convert(str(value)) if self.convert else str(value)
         if self.kind == "bool":
             if not isinstance(value, (bool, np.bool_, int, np.integer)):
                 raise ValueError(f"{self.name} must be True or False; got {value!r}")
@@ -282,6 +283,35 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "early_exaggeration", "Early exaggeration", "bool", True,
         "Run the first third of a fit at max(s, 1) (neg and infonce losses)",
+    ),
+    Param(
+        "exaggeration", "Exaggeration", "float", 1.0,
+        "Factor on the attraction after the early phase: above 1 pulls\n"
+        "neighbours closer (tighter, more separated clusters)",
+        range=(0.1, 100.0), step=0.5,
+    ),
+    Param(
+        "n_components", "Embedding dimensions", "choice", 2,
+        "2: a flat map beside the image (lasso works).\n"
+        "3: a 3-D point cloud, shown in a separate viewer in 3-D display\n"
+        "(drag to rotate); select by clicking objects, the Points layer's\n"
+        "select tool or classes (no lasso in 3-D); no spectrum sweep.",
+        choices=("2", "3"), convert=int,
+    ),
+    Param(
+        "parametric", "Parametric (a network maps features to the layout)",
+        "bool", False,
+        "Train a small neural network from features to coordinates (torch)\n"
+        "instead of free coordinates: new objects or pixels are placed by\n"
+        "the network ('Place every pixel' uses it). Slower to fit.",
+    ),
+    Param(
+        "scheduler", "Dask scheduler", "text", "",
+        "Empty: measure and place pixels with local threads.\n"
+        "An address (e.g. tcp://10.0.0.5:8786): measure many sources and\n"
+        "place every pixel as tasks of that dask.distributed cluster\n"
+        "(connected when needed, closed after the run).",
+        engine=False, placeholder="local threads",
     ),
     Param(
         "glide_epochs", "Slider epochs", "int", 60,

@@ -149,6 +149,10 @@ class Runner(QObject):
                 f"Sweep: s = {job.s_values[i]:+.2f} done "
                 f"({len(job.results)}/{len(job.s_values)})"
             )
+        elif kind == "map":
+            done, total = payload
+            session.progress(done, maximum=total, fmt="every pixel: %v / %m tiles")
+            session.say(f"Placing every pixel… {100 * done // max(total, 1)}%")
         elif kind == "error":
             job.error = payload
             session.fail(payload)
@@ -168,6 +172,7 @@ class Runner(QObject):
             with contextlib.suppress(Exception):
                 job.engine_iter.close()
         session.end()
+        job.client.close()  # the dask cluster's connection, if one was made
         self._release(job)
         self._finalize(job)
         following = session.next_job()

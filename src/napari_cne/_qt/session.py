@@ -20,6 +20,8 @@ from psygnal import Signal
 
 from ..engine.estimator import ContrastiveEmbedding
 from ..engine.provenance import jsonable, load_params
+from ..engine.spectrum import SPECTRUM_LOSSES
+from .cluster import LazyClient
 from .jobs import Context, Job, cancel
 from .params import NAMES, PARAMS, param, resolve
 
@@ -239,6 +241,7 @@ class Session:
             s=p["s"],
             interval=p["update_interval"],
             model=self.make_model(),
+            client=LazyClient(p["scheduler"]),
         )
 
     def glide_job(self, n_epochs: int | None = None) -> Job:
@@ -274,6 +277,15 @@ class Session:
             s=p["s"],
             interval=p["update_interval"],
         )
+
+    def sweep_problem(self) -> str | None:
+        """Return why a spectrum sweep cannot run now (None: it can)."""
+        loss = self.params["loss"]
+        if loss not in SPECTRUM_LOSSES:
+            return f"loss {loss!r} ignores s; a sweep needs 'neg' or 'infonce'"
+        if getattr(self.model, "n_components", 2) != 2:
+            return "the spectrum sweep shows 2-D embeddings; set dimensions to 2"
+        return None
 
     def sweep_job(self, s_values: tuple[float, ...], n_epochs: int | None) -> Job:
         """Return a job that sweeps a copy of the model along ``s_values``."""

@@ -6,7 +6,9 @@ Every embedded object has an integer *key* that names it in the image:
   (the same id in two frames is two objects);
 * ``"pixels"``: the flat (C-order) index of the pixel in the spatial grid;
 * ``"rows"``: the row of the source layer's features table (points,
-  shapes, ... whose items are the objects).
+  shapes, ... whose items are the objects);
+* ``"sources"``: several Labels layers, each one's keys shifted by an
+  offset (:class:`.sources.SourcesTarget`).
 
 A selection is a set of keys, so it belongs to objects, not to coordinates,
 and survives re-running the embedding. In the image it is drawn as an
@@ -169,6 +171,8 @@ def keys_from_table(df: pd.DataFrame, target: Target, id_name: str) -> np.ndarra
     """
     if target.kind == "pixels":
         return df["pixel"].to_numpy(np.int64)
+    if target.kind == "sources":  # several Labels layers (.sources)
+        return target.keys_of_table(df, id_name)
     if target.kind == "rows":
         return np.arange(len(df), dtype=np.int64)
     ids = df[id_name].to_numpy(np.int64)
@@ -190,6 +194,7 @@ def render_overlay(
     class_keys: np.ndarray | None = None,
     class_codes: np.ndarray | None = None,
     out: np.ndarray | None = None,
+    dim: bool = False,
 ) -> np.ndarray:
     """Draw a selection (and classes) as overlay values, one per pixel.
 
@@ -203,6 +208,9 @@ def render_overlay(
         Classified objects and the index of their class.
     out : ndarray of uint8, optional
         Written in place when given (same shape as the image).
+    dim : bool
+        Dim the unselected objects even when none of them is selected (a
+        selection in another source of the same embedding).
 
     Returns
     -------
@@ -223,7 +231,8 @@ def render_overlay(
     if target.kind != "labels":
         raise ValueError(f"no overlay for {target.kind!r} targets")
     n_frames = 1 if target.time_axis is None else target.shape[target.time_axis]
-    lut = np.full((n_frames, target.n_ids), DIMMED if len(selected) else 0, np.uint8)
+    fill = DIMMED if len(selected) or dim else 0
+    lut = np.full((n_frames, target.n_ids), fill, np.uint8)
     lut[:, 0] = 0
     flat_lut = lut.reshape(-1)  # index = frame * n_ids + label = the key
     if class_keys is not None and len(class_keys):

@@ -262,6 +262,7 @@ class EmbeddingWidget(QWidget):
             ctx = self.input_panel.context(
                 standardize=session.params["standardize"],
                 log_patterns=session.log_patterns(),
+                n_components=session.params["n_components"],
             )
         except USER_ERRORS as err:
             session.fail(str(err))
@@ -331,11 +332,9 @@ class EmbeddingWidget(QWidget):
             return None
         if not self._has_model("run an embedding first, then sweep the spectrum"):
             return None
-        loss = self.session.params["loss"]
-        if loss not in SPECTRUM_LOSSES:
-            self.session.fail(
-                f"loss {loss!r} ignores s; a sweep needs 'neg' or 'infonce'"
-            )
+        problem = self.session.sweep_problem()
+        if problem is not None:
+            self.session.fail(problem)
             return None
         job = self.session.sweep_job(s_values, n_epochs)
         return self.runner.submit(job, sweep_gen, replace=False)

@@ -12,7 +12,7 @@ from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QFormLayout, QGroupBox, QStackedWidget
 
 from ..jobs import Context
-from ..metadata import kind_of
+from ..metadata import is_ours, kind_of
 from ..viewers import Viewers
 from .input_labels import LabelsPage
 from .input_pixels import PixelsPage
@@ -71,11 +71,14 @@ class InputPanel(QGroupBox):
         labels = [
             lay.name
             for lay in layers
-            if isinstance(lay, Labels) and kind_of(lay) != "selection"
+            if isinstance(lay, Labels)
+            and kind_of(lay) not in ("selection", "lasso_pixels")
         ]
         tables = [lay.name for lay in table_layers(layers)]
+        # multiscale images too: pixels are sampled from a pyramid level; not
+        # our every-pixel results
         images = [
-            lay.name for lay in layers if isinstance(lay, Image) and not lay.multiscale
+            lay.name for lay in layers if isinstance(lay, Image) and not is_ours(lay)
         ]
         for page in self.pages:
             page.set_choices(labels=labels, tables=tables, images=images)
@@ -96,6 +99,7 @@ class InputPanel(QGroupBox):
         channel_axis: int | None = None,
         mask=None,
         max_pixels: int | None = None,
+        every_pixel: bool | None = None,
         table_file=None,
         link_labels=None,
     ) -> None:
@@ -105,10 +109,15 @@ class InputPanel(QGroupBox):
 
         Parameters
         ----------
-        labels : Labels layer or str, optional
+        labels : Labels layer or str, or a list of them, optional
             Objects to embed; ``images`` (layers or names, same shape) are
             measured inside them. ``images=None`` uses every matching image.
-        images : list of Image layers or str, optional
+            Several Labels layers are embedded together (one table with a
+            ``source`` column): each is measured in the given images that
+            fit its shape (and its place in the world, when several fit).
+        images : list of Image layers or str, or dict, optional
+            For several Labels layers also ``{labels: [images]}``, the
+            images of each one explicitly.
         table_layer : layer or str, optional
             A layer whose ``features`` table is embedded.
         columns : list of str, optional
@@ -126,6 +135,9 @@ class InputPanel(QGroupBox):
             Only pixels inside its objects.
         max_pixels : int, optional
             Subsample to at most this many pixels.
+        every_pixel : bool, optional
+            After the fit, place every pixel (in the mask) and add the
+            coordinate and position-colour layers ("Place every pixel").
         table_file : str or path, optional
             A .csv/.tsv/.parquet/.npy file of one row per object.
         link_labels : Labels layer or str, optional
@@ -149,11 +161,20 @@ class InputPanel(QGroupBox):
             page.choose(table_file, columns, link_labels)
         elif image is not None:
             page = self.pixels
-            page.choose(self.viewers.name_of(image), channel_axis, mask, max_pixels)
+            page.choose(
+                self.viewers.name_of(image), channel_axis, mask, max_pixels, every_pixel
+            )
         elif labels is not None:
             page = self.labels
-            name = self.viewers.name_of(labels)
-            if images is not None:
+            many = isinstance(labels, (list, tuple))
+            name = [self.viewers.name_of(x) for x in labels] if many else labels
+            name = name if many else self.viewers.name_of(labels)
+            if isinstance(images, dict):
+                images = {
+                    self.viewers.name_of(k): [self.viewers.name_of(im) for im in v]
+                    for k, v in images.items()
+                }
+            elif images is not None:
                 images = [self.viewers.name_of(im) for im in images]
             page.choose(name, images, time_axis)
         else:
@@ -162,7 +183,10 @@ class InputPanel(QGroupBox):
         self._mode_user_set = True
         self.mode_combo.setCurrentIndex(self.pages.index(page))
 
-    def context(self, *, standardize: bool, log_patterns: list[str]) -> Context:
+    def context(
+        self, *, standardize: bool, log_patterns: list[str], n_components: int = 2
+    ) -> Context:
         """Capture the chosen input for a run (ValueError if it is incomplete)."""
         page = self.pages[self.mode_combo.currentIndex()]
-        return page.context(standardize=standardize, log_patterns=log_patterns)
+        more = {"n_components": n_components} if page is self.pixels else {}
+        return page.context(standardize=standardize, log_patterns=log_patterns, **more)

@@ -1,13 +1,22 @@
-"""Input page "Image pixels": one point per pixel (voxel) of an image."""
+"""Input page "Image pixels": one point per pixel (voxel) of an image.
+
+The fit's pixels are a seeded subsample, read chunk by chunk from a lazy
+(dask, Zarr) image or at the coarsest sufficient level of a multiscale
+one (:func:`napari_cne.features.pixel_sample.pixel_sample`): the layer's
+data are never read whole here. "Place every pixel" then places all of
+them after the fit (:mod:`..every_pixel`, tile by tile), once the memory
+check says the results fit.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from napari.layers import Labels
-from qtpy.QtWidgets import QComboBox, QSpinBox, QWidget
+from qtpy.QtWidgets import QCheckBox, QComboBox, QSpinBox, QWidget
 
 from ...render.layout import box_beside
 from ..controls import NONE, form_layout, set_items
+from ..every_pixel import memory_problem
 from ..jobs import Context
 from ..metadata import is_ours
 from ..viewers import Viewers
@@ -23,7 +32,16 @@ def _axis_text(axis: int, n: int) -> str:
 
 
 class PixelsPage(QWidget):
-    """The image, its channel axis, an optional mask and the subsample size."""
+    """The image, its channel axis, an optional mask and the subsample size.
+
+    Attributes
+    ----------
+    every_pixel : QCheckBox
+        "Place every pixel" after the fit (off by default).
+    tile_pixels : int
+        Pixels per tile when placing every pixel (0: the default of
+        :func:`napari_cne.features.pixel_map.map_pixels`, 262 144).
+    """
 
     title = "Image pixels"
     help = "Image pixels: one point per pixel of a multichannel image."
@@ -53,6 +71,17 @@ class PixelsPage(QWidget):
         form.addRow("Channels", self.channel_axis_combo)
         form.addRow("Mask", self.mask_combo)
         form.addRow("Max pixels", self.max_pixels)
+        self.every_pixel = QCheckBox("Place every pixel")
+        self.every_pixel.setToolTip(
+            "After the fit on the subsample, place every pixel (in the mask)\n"
+            "tile by tile: new layers '<image> cne_0', 'cne_1' (coordinates)\n"
+            "and '<image> position colours' (each pixel in the colour of its\n"
+            "place in the embedding) over the image; a lasso then lights up\n"
+            "every pixel inside it. Off by default: it reads the whole image\n"
+            "and adds image-sized layers (about 13 bytes per pixel)."
+        )
+        form.addRow(self.every_pixel)
+        self.tile_pixels = 0
         self.image_combo.currentIndexChanged.connect(self.refresh)
 
     def set_choices(self, images: list[str], **_) -> None:
@@ -109,8 +138,10 @@ class PixelsPage(QWidget):
             del shape[axis]
         return tuple(shape)
 
-    def choose(self, name: str, channel_axis, mask, max_pixels) -> None:
+    def choose(self, name: str, channel_axis, mask, max_pixels, every=None) -> None:
         """Choose the image ``name``, its channel axis, a mask and the subsample.
+
+        ``every``: tick (or untick) "Place every pixel" (None: leave it).
 
         Raises
         ------
@@ -139,9 +170,19 @@ class PixelsPage(QWidget):
         self.mask_combo.setCurrentText(m)
         if max_pixels is not None:
             self.max_pixels.setValue(int(max_pixels))
+        if every is not None:
+            self.every_pixel.setChecked(bool(every))
 
-    def context(self, **common) -> Context:
-        """Capture the chosen image, channels, mask and subsample size."""
+    def context(self, n_components: int = 2, **common) -> Context:
+        """Capture the chosen image, channels, mask and subsample size.
+
+        Raises
+        ------
+        ValueError
+            For an image that is not 2-D or 3-D per channel, or when every
+            pixel is to be placed and its ``n_components`` coordinates would
+            not fit into memory.
+        """
         img = self._image()
         if img is None:
             raise ValueError("choose an Image layer whose pixels to embed")
@@ -158,13 +199,19 @@ class PixelsPage(QWidget):
         if axis is not None and not img.rgb:
             del scale[axis], translate[axis]
         names = self._channel_names(img, axis)
+        every = self.every_pixel.isChecked()
+        if every and (problem := memory_problem(shape, n_components)) is not None:
+            raise ValueError(problem)
+        data = list(img.data) if img.multiscale else img.data
         return Context(
             mode="pixels",
             source=img,
             source_name=img.name,
             input_layers=[img.name] + ([mask_layer.name] if mask_layer else []),
             box=box_beside(img.extent.world),
-            pixel_data=img.data,
+            pixel_data=data,
+            every_pixel=every,
+            tile_pixels=int(self.tile_pixels),
             channel_axis=axis,
             channel_names=names,
             mask=mask,

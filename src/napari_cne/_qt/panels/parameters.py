@@ -79,7 +79,8 @@ def read_control(control: QWidget, row: Param):
             return row.special[1]
         return int(value) if row.kind == "int" else float(value)
     if row.kind == "choice":
-        return control.currentText()
+        text = control.currentText()
+        return row.convert(text) if row.convert else text
     if row.kind == "bool":
         return control.isChecked()
     return control.text().strip()
@@ -90,7 +91,7 @@ def write_control(control: QWidget, row: Param, value) -> None:
     if row.kind in ("int", "float"):
         control.setValue(control.minimum() if row.is_special(value) else value)
     elif row.kind == "choice":
-        control.setCurrentIndex(control.findText(value))
+        control.setCurrentIndex(control.findText(str(value)))
     elif row.kind == "bool":
         control.setChecked(bool(value))
     else:

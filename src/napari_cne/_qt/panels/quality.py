@@ -17,7 +17,7 @@ from ...engine.metrics import format_quality, quality_report
 from ...features import ID_COLUMNS
 from ..controls import NONE, set_items
 from ..metadata import set_meta
-from ..outputs import COORDS
+from ..outputs import ALL_COORDS
 from ..session import Session
 from ..viewers import Viewers
 
@@ -30,7 +30,7 @@ MAX_INT_CLASSES = 50
 def _is_class_column(df: pd.DataFrame, c) -> bool:
     col = df[c]
     return (
-        c not in COORDS
+        c not in ALL_COORDS
         and (
             isinstance(col.dtype, pd.CategoricalDtype)
             or col.dtype == object
@@ -129,7 +129,8 @@ class QualityPanel(QWidget):
         ctx = self.session.ctx
         if not self.viewers.alive(layer) or ctx is None or ctx.X is None:
             return None
-        Y = layer.features[COORDS].to_numpy(float)
+        coords = [c for c in ALL_COORDS if c in layer.features.columns]
+        Y = layer.features[coords].to_numpy(float)
         if len(Y) != len(ctx.X) or not np.isfinite(Y).all():
             return None
         column = self.class_combo.currentText()

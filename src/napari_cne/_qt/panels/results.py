@@ -23,8 +23,9 @@ from ...render.layout import layout_span, point_size
 from ..jobs import Context, Job, cancel
 from ..metadata import META_KEY, source_of, tag
 from ..outputs import (
-    COORDS,
+    ALL_COORDS,
     class_column,
+    coord_names,
     points_features,
     run_metadata,
     target_of,
@@ -34,9 +35,16 @@ from ..outputs import (
 from ..session import Session
 from ..targets import current_index
 from ..viewers import Viewers
+from .pixel_map import PixelMapView
 from .selection import SelectionPanel
 
-__all__ = ["OTHER_FRAME_ALPHA", "REFRAME_FACTOR", "UNIFORM", "ResultsPanel"]
+__all__ = [
+    "OTHER_FRAME_ALPHA",
+    "REFRAME_FACTOR",
+    "THREE_D_NOTE",
+    "UNIFORM",
+    "ResultsPanel",
+]
 
 #: the "Colour by" item for one colour
 UNIFORM = "(uniform colour)"
@@ -45,6 +53,12 @@ OTHER_FRAME_ALPHA = 0.12
 #: In the separate viewer (raw coordinates), the point size follows the
 #: layout's span, and the camera is re-fitted, once it changed by this factor.
 REFRAME_FACTOR = 1.25
+#: what the status line adds after a 3-D embedding
+THREE_D_NOTE = (
+    " 3-D: shown in the separate viewer in 3-D display (drag to rotate);"
+    " select by clicking objects, with the Points select tool or by class"
+    " (no lasso in 3-D)."
+)
 
 
 class ResultsPanel(QWidget):
@@ -70,6 +84,7 @@ class ResultsPanel(QWidget):
         self.session, self.viewers, self.selection = session, viewers, selection
         self.layer = None
         self.sweep_layer = None
+        self.pixel_map = PixelMapView(session, viewers, selection)
         self._frame_span: float | None = None  # separate viewer: size basis
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -102,7 +117,10 @@ class ResultsPanel(QWidget):
         if job.kind == "optimize" and live is not None:
             job.separate = live is not self.viewers.main
         else:
-            job.separate = self.session.params["separate_viewer"]
+            # a 3-D embedding is a point cloud of its own: the separate viewer
+            job.separate = self.session.params["separate_viewer"] or (
+                getattr(job.model, "n_components", 2) == 3
+            )
         if job.kind == "fit":
             self.viewers.separate.autoframe = True
         if job.kind == "optimize" and self.layer is not None:
@@ -135,14 +153,14 @@ class ResultsPanel(QWidget):
         if (
             where is target
             and source_of(layer) == ctx.source_name
-            and len(layer.data) == len(coords)
+            and np.shape(layer.data) == coords.shape
         ):
             job.layer_seen = True
             return layer
         layer = target.add_points(
             coords,
             name=f"{ctx.source_name} embedding",
-            features=points_features(ctx),
+            features=points_features(ctx, n_components=coords.shape[1]),
             size=self._first_size(job, coords),
             border_width=0,
             face_color=UNIFORM_COLOR,
@@ -152,6 +170,8 @@ class ResultsPanel(QWidget):
         job.layer_seen = True
         self._link(ctx, layer)
         self.refresh_color_choices(layer)
+        if job.separate:  # a 3-D embedding: a point cloud to rotate
+            target.dims.ndisplay = 3 if coords.shape[1] == 3 else 2
         target.reset_view()
         return layer
 
@@ -243,9 +263,11 @@ class ResultsPanel(QWidget):
         if job.layer_lost:
             self.session.say("The embedding layer was deleted; run stopped.")
             return False
-        names = write_source(ctx, Y) if self.viewers.contains(ctx.source) else None
+        names = write_source(ctx, Y, self.viewers.contains)
         layer = self._write_layer(job, Y, names)
-        stopped = job.cancelled or bool(getattr(model, "stopped_early_", False))
+        # stopped while placing every pixel: the fit itself was complete
+        cut = job.cancelled and job.phase != "map"
+        stopped = cut or bool(getattr(model, "stopped_early_", False))
         self.session.progress(job.last_epoch if stopped else job.n_epochs)
         head = (
             f"Stopped at epoch {job.last_epoch}/{job.n_epochs}:" if stopped else "Done:"
@@ -256,7 +278,10 @@ class ResultsPanel(QWidget):
             f"({describe_s(model.s_)}, {model.loss} loss)."
             + (f" Coordinates in columns {names[0]}, {names[1]}." if names else "")
             + (f" {skipped} rows with missing values were left out." if skipped else "")
+            + (THREE_D_NOTE if Y.shape[1] == 3 else "")
         )
+        if job.kind == "fit" and ctx.every_pixel:
+            self.pixel_map.finish(job)
         return layer is not None
 
     def _write_layer(self, job: Job, Y: np.ndarray, names):
@@ -269,7 +294,8 @@ class ResultsPanel(QWidget):
         if job.separate:
             self._reframe(layer, coords)
         df = layer.features.copy()
-        df[COORDS[0]], df[COORDS[1]] = Y[:, 0].astype(float), Y[:, 1].astype(float)
+        for j, name in enumerate(coord_names(Y.shape[1])):
+            df[name] = Y[:, j].astype(float)
         layer.features = df
         meta = run_metadata(job, names, self.session.widget_params())
         layer.metadata = {**layer.metadata, META_KEY: meta}
@@ -279,7 +305,7 @@ class ResultsPanel(QWidget):
     # ------------------------------------------------------------ colours
     def refresh_color_choices(self, layer) -> None:
         """Offer the columns of ``layer`` in "Colour by" (and colour it)."""
-        cols = [c for c in layer.features.columns if c not in COORDS]
+        cols = [c for c in layer.features.columns if c not in ALL_COORDS]
         current = self.color_combo.currentText()
         if current not in cols:
             means = [c for c in cols if str(c).endswith("_mean")]

@@ -10,7 +10,6 @@ layer or the whole table as CSV. GUI thread only.
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +32,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...engine.provenance import jsonable
 from ..classes import ClassSet
 from ..linking import Linker
 from ..metadata import CLASS_KEY, META_KEY, tag
+from ..outputs import write_table
+from ..sources import local_keys, parts_of
 from ..targets import (
     Target,
     key_column,
@@ -70,10 +70,14 @@ class SelectionPanel(QWidget):
         The selected keys (ndarray of int64) after every change.
     classes_changed()
         After classes were created, removed, recoloured or assigned.
+    polygon_selected(object)
+        After :meth:`select_polygon` (a lasso outline), with its vertices
+        (world ``y, x``); every-pixel maps light up the pixels inside.
     """
 
     selection_changed = Signal(object)
     classes_changed = Signal()
+    polygon_selected = Signal(object)
 
     def __init__(self, viewer_of, parent: QWidget | None = None):
         super().__init__(parent)
@@ -179,7 +183,10 @@ class SelectionPanel(QWidget):
         """
         self.id_name = id_name
         self.class_column = class_column
-        self.source_name = getattr(target.layer, "name", None)
+        names = getattr(target, "names", None)  # several Labels layers
+        self.source_name = (
+            " + ".join(names) if names else getattr(target.layer, "name", None)
+        )
         if keys is None:
             keys = keys_from_table(points.features, target, id_name)
         # class assignments belong to the objects of one source: keep one
@@ -218,6 +225,13 @@ class SelectionPanel(QWidget):
             self.lasso_btn.setChecked(on)
             self.lasso_btn.blockSignals(False)
         viewer = self._viewer_of(self.points)
+        if on and viewer is not None and np.shape(self.points.data)[1] != 2:
+            show_info(
+                "the lasso works on 2-D embeddings; in 3-D select by clicking "
+                "objects, with the Points layer's select tool, or by class"
+            )
+            self.set_lasso(False)
+            return
         if not on or viewer is None:
             layer, self.lasso_layer = self.lasso_layer, None
             v = self._viewer_of(layer)
@@ -270,10 +284,13 @@ class SelectionPanel(QWidget):
         if not self._alive(pts):
             return np.zeros(0, np.int64)
         # our embedding layers have the identity transform: data = world
+        if np.shape(pts.data)[1] != 2:
+            raise ValueError("select_polygon needs a 2-D embedding")
         xy = np.asarray(pts.data, float)[:, -2:]
         inside = MplPath(np.asarray(polygon, float)).contains_points(xy)
         keys = self.linker.keys[np.flatnonzero(inside)]
         self.select(keys)
+        self.polygon_selected.emit(np.asarray(polygon, float))
         return keys
 
     # ------------------------------------------------------------- classes
@@ -370,28 +387,34 @@ class SelectionPanel(QWidget):
         return self._alive(pts) and self.class_column in pts.features.columns
 
     def _write_source(self) -> None:
-        t = self.target
-        if t is None or not self._alive(t.layer) or not hasattr(t.layer, "features"):
-            return
-        df = t.layer.features
-        if len(df) == 0:
-            return
-        try:
-            keys = keys_from_table(df, t, key_column(df, self.id_name))
-        except KeyError:
-            return  # rows that cannot be matched to objects: leave them alone
-        df = df.copy()
-        df[self.class_column] = self.classes.column(keys)
-        t.layer.features = df
-        t.layer.metadata = {**t.layer.metadata, CLASS_KEY: self.class_column}
+        """Write the class column into the source layer(s) (each its own rows)."""
+        for part, offset in parts_of(self.target):
+            layer = part.layer
+            if not self._alive(layer) or not hasattr(layer, "features"):
+                continue
+            df = layer.features
+            if len(df) == 0:
+                continue
+            try:
+                keys = keys_from_table(df, part, key_column(df, self.id_name))
+            except KeyError:
+                continue  # rows that cannot be matched to objects: leave them
+            df = df.copy()
+            df[self.class_column] = self.classes.column(keys + offset)
+            layer.features = df
+            layer.metadata = {**layer.metadata, CLASS_KEY: self.class_column}
 
     # -------------------------------------------------------------- export
     def export_class(self, name: str | None = None):
         """Add a Labels layer holding only the objects of one class.
 
+        With several Labels layers embedded together, one per source layer
+        (``"<class> (<layer>)"``, each with its own objects).
+
         Returns
         -------
         napari.layers.Labels or None
+            (a list of them for several source layers)
         """
         name = name or self.current_class()
         t = self.target
@@ -402,20 +425,26 @@ class SelectionPanel(QWidget):
             show_info("the embedded objects have no label image to export from")
             return None
         keys = self.classes.keys_of(name)
-        mask = render_overlay(t, keys) == 1
-        src = t.layer
-        if t.kind == "labels":
-            data = np.where(mask, t.labels, 0).astype(t.labels.dtype, copy=False)
-        else:
-            data = mask.astype(np.uint8)
-        viewer = self._viewer_of(src)
-        layer = viewer.add_labels(
-            data,
-            name=f"{name} ({src.name})",
-            **overlay_transform(t),
-            metadata={META_KEY: {"kind": "class", "class": name}},
-        )
-        return layer
+        out = []
+        for i, (part, _) in enumerate(parts_of(t)):
+            src = part.layer
+            if not self._alive(src):
+                continue
+            mask = render_overlay(part, local_keys(t, i, keys)) == 1
+            if part.kind == "labels":
+                data = np.where(mask, part.labels, 0)
+                data = data.astype(part.labels.dtype, copy=False)
+            else:
+                data = mask.astype(np.uint8)
+            out.append(
+                self._viewer_of(src).add_labels(
+                    data,
+                    name=f"{name} ({src.name})",
+                    **overlay_transform(part),
+                    metadata={META_KEY: {"kind": "class", "class": name}},
+                )
+            )
+        return out if t.kind == "sources" else (out[0] if out else None)
 
     def table(self) -> pd.DataFrame:
         """Return the embedding layer's features: inputs, coordinates, classes."""
@@ -442,15 +471,8 @@ class SelectionPanel(QWidget):
         except ValueError as err:
             show_info(str(err))
             return None
-        meta = self.points.metadata.get(META_KEY, {})
         try:
-            df.to_csv(path, index=False)
-            if meta.get("provenance"):
-                # what produced the coordinates, beside the table
-                record = {**meta["provenance"], "quality": meta.get("quality")}
-                Path(f"{path}.json").write_text(
-                    json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
-                )
+            write_table(path, df, self.points.metadata.get(META_KEY, {}))
         except OSError as err:
             show_info(f"could not save the table: {err}")
             return None
