@@ -1,9 +1,17 @@
 """The ``napari-cne`` command line (napari- and Qt-free).
 
-- :mod:`.parser`: the argparse parsers, the option types and
-  :func:`normalize_argv`;
+- :mod:`.parser`: the argparse parsers and :func:`normalize_argv`, with the
+  shared options and their types in :mod:`.options`;
 - :mod:`.embed`: ``napari-cne embed`` (:func:`run_embed`), with the column
-  choice in :mod:`.columns` and the files in :mod:`.files`;
+  choice in :mod:`.columns`, the files in :mod:`.files`, the parameters and
+  progress bars in :mod:`.fitting` and saved models in :mod:`.models`;
+- :mod:`.images`: ``napari-cne embed-images`` (a folder of label images,
+  measured and embedded through :func:`run_embed`);
+- :mod:`.pixels`: ``napari-cne embed-pixels`` (fit on a sample of pixels,
+  place every pixel: :mod:`.placing`);
+- :mod:`.transform`: ``napari-cne transform`` (a saved model places new
+  rows or every pixel of an image);
+- :mod:`.scheduler`: ``--scheduler`` (a dask.distributed client);
 - :mod:`.demo`: ``napari-cne demo`` (napari, in a child process) and
   ``napari-cne demo-engine`` (the engine alone on the bundled sample);
 - :mod:`.errors`: the exit codes and the one-line errors and warnings.

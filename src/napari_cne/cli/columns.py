@@ -2,7 +2,7 @@
 
 The rule for default feature columns and the matrix itself come from
 :mod:`napari_cne.features` (:func:`~napari_cne.features.default_columns`,
-:func:`~napari_cne.features.feature_matrix`), the same code the widget uses;
+:func:`~napari_cne.features.fit_feature_matrix`), the same code the widget uses;
 this module checks the command line's column options against the table.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..features import default_columns, feature_matrix, is_numeric
+from ..features import FeatureScaling, default_columns, fit_feature_matrix, is_numeric
 from .errors import UsageError
 
 __all__ = [
@@ -62,6 +62,7 @@ class Features:
     used: list[str]
     chosen: list[str]
     log_columns: list[str] = field(default_factory=list)
+    scaling: FeatureScaling | None = None  # turns new rows into the same matrix
 
     @property
     def dropped_constant(self) -> list[str]:
@@ -129,8 +130,10 @@ def choose_features(
     chosen = default_columns(table) if columns is None else list(columns)
     chosen = [c for c in chosen if c not in set(exclude)]
     _check_chosen(table, chosen, logs)
-    X, kept, used = feature_matrix(table, chosen, standardize=standardize, log=logs)
-    return Features(X, kept, used, chosen, logs)
+    X, kept, scaling = fit_feature_matrix(
+        table, chosen, standardize=standardize, log=logs
+    )
+    return Features(X, kept, list(scaling.columns), chosen, logs, scaling)
 
 
 def labels_of(table: pd.DataFrame, column: str | None, kept: np.ndarray):

@@ -1,5 +1,8 @@
 """``napari-cne embed``: embed a table or an array file from the command line.
 
+``embed-images`` runs the same with the table of every object of a folder of
+label images (:mod:`.images`, through the ``load`` hook of :func:`run_embed`).
+
 Reads what :func:`napari_cne.features.read_table` reads (``.csv``,
 ``.tsv``, ``.txt``, optionally compressed, ``.parquet``, ``.npy``); writes
 ``.npy`` (the embedding only) or ``.csv``/``.tsv`` (the input table plus the
@@ -10,7 +13,8 @@ the exit codes.
 The run: parameters (engine defaults < seed 0 < ``--params`` < flags), the
 feature matrix (:mod:`.columns`), the fit with a tqdm bar over the epochs (and
 the warm-started sweep chain), the quality readout, the outputs with their
-provenance (:mod:`.files`), the plot and the summary. Qt- and napari-free.
+provenance (:mod:`.files`), the saved model (``--save-model``, :mod:`.models`),
+the plot and the summary. Qt- and napari-free.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,14 +32,7 @@ import pandas as pd
 
 from ..render.plot import plot_embeddings
 from .columns import Features, check_known, choose_features, format_names, labels_of
-from .errors import (
-    EXIT_OK,
-    RunError,
-    UsageError,
-    cannot_write,
-    first_line,
-    run_reported,
-)
+from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_reported
 from .files import (
     check_paths,
     read_input,
@@ -44,8 +42,10 @@ from .files import (
     write_embedding,
     write_json,
 )
+from .fitting import Progress, engine_params, fit_model
+from .models import check_model_path, save_fitted
 
-__all__ = ["QUALITY_K", "QUALITY_MAX_POINTS", "embed_command", "run_embed"]
+__all__ = ["QUALITY_K", "QUALITY_MAX_POINTS", "Loaded", "embed_command", "run_embed"]
 
 #: Neighbourhood size of the quality readout.
 QUALITY_K = 15
@@ -53,107 +53,7 @@ QUALITY_K = 15
 QUALITY_MAX_POINTS = 5000
 
 
-# ----------------------------------------------------------------- parameters
-#: CLI option -> ContrastiveEmbedding parameter (explicit flags only).
-_FLAG_PARAMS = {
-    "s": "s",
-    "loss": "loss",
-    "n_neighbors": "n_neighbors",
-    "n_epochs": "n_epochs",
-    "metric": "metric",
-    "seed": "random_state",
-    "device": "device",
-    "n_jobs": "n_jobs",
-}
-
-
-def _params(args: argparse.Namespace) -> dict:
-    """Engine defaults < CLI defaults (seed 0) < ``--params`` < explicit flags."""
-    from ..engine.provenance import load_params
-
-    params: dict = {"random_state": 0}
-    if args.params is not None:
-        p = Path(args.params)
-        if not p.is_file():
-            raise FileNotFoundError(f"parameter file {str(p)!r} not found")
-        params.update(load_params(p))
-    for flag, name in _FLAG_PARAMS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            params[name] = value
-    params.pop("callbacks", None)
-    params.pop("verbose", None)
-    _check_device(params.get("device", "auto"))
-    return params
-
-
-def _check_device(device) -> None:
-    """Reject a CUDA device that is not there before any work is done."""
-    text = str(device)
-    if not text.startswith("cuda"):
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise UsageError(
-            f"--device {text}: CUDA is not available on this machine (use cpu)"
-        )
-    try:
-        index = torch.device(text).index
-    except RuntimeError as err:
-        raise UsageError(f"--device {text!r}: {first_line(err)}") from None
-    if index is not None and index >= torch.cuda.device_count():
-        raise UsageError(
-            f"--device {text}: this machine has {torch.cuda.device_count()} CUDA "
-            "device(s)"
-        )
-
-
 # -------------------------------------------------------------------- fitting
-class _Progress:
-    """A tqdm bar over optimisation epochs, or nothing."""
-
-    def __init__(self, enabled: bool):
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=None,
-                desc="kNN graph",
-                unit="epoch",
-                file=sys.stderr,
-                dynamic_ncols=True,
-                mininterval=0.2,
-                leave=False,
-            )
-
-    def set_total(self, total: int, desc: str = "optimising") -> None:
-        if self.bar is not None and self.bar.total != total:
-            self.bar.total = total
-            self.bar.set_description(desc, refresh=False)
-            self.bar.refresh()
-
-    def update_to(self, done: int) -> None:
-        if self.bar is not None and done > self.bar.n:
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.refresh()  # the final count, whatever mininterval skipped
-            self.bar.close()
-            self.bar = None
-
-
-def _fit(model, X: np.ndarray, progress: _Progress, extra_epochs: int = 0) -> None:
-    if progress.bar is None:
-        model.fit(X)
-        return
-    for snap in model.iter_fit(X, every=1, min_interval=0.1):
-        progress.set_total(snap.n_epochs + extra_epochs)
-        progress.update_to(snap.total_epochs)
-
-
 def _optimise(model, feats: Features, sweep, sweep_epochs: int, progress):
     """Fit (and walk the sweep chain); return ``(layouts, fit_epochs)``."""
     from ..engine.sweep import iter_spectrum_sweep
@@ -161,13 +61,13 @@ def _optimise(model, feats: Features, sweep, sweep_epochs: int, progress):
     layouts: dict[int, np.ndarray] = {}
     try:
         if sweep:
-            _fit(model, feats.X, progress, extra_epochs=sweep_epochs * len(sweep))
+            fit_model(model, feats.X, progress, extra_epochs=sweep_epochs * len(sweep))
             fit_epochs = model.n_epochs_
             for i, snap in iter_spectrum_sweep(model, sweep, n_epochs=sweep_epochs):
                 layouts[i] = snap.embedding
                 progress.update_to(model.n_epochs_)
         else:
-            _fit(model, feats.X, progress)
+            fit_model(model, feats.X, progress)
             fit_epochs = model.n_epochs_
             layouts[0] = model.embedding_
     except FloatingPointError as err:
@@ -178,6 +78,38 @@ def _optimise(model, feats: Features, sweep, sweep_epochs: int, progress):
 
 
 # ------------------------------------------------------------------- the run
+@dataclass
+class Loaded:
+    """The table to embed, and what to say and keep about where it came from.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+    sha256 : str, optional
+        Of the input file (none for a folder).
+    notes : list of str
+        Summary lines after the first.
+    record : dict
+        Added to the provenance's ``extra``.
+    kind : str
+        The input kind a saved model records (:data:`.models.KINDS`).
+    model_info : dict
+        Added to a saved model's ``extra``.
+    """
+
+    table: pd.DataFrame
+    sha256: str | None = None
+    notes: list[str] = field(default_factory=list)
+    record: dict = field(default_factory=dict)
+    kind: str = "table"
+    model_info: dict = field(default_factory=dict)
+
+
+def _read(inp: Path) -> Loaded:
+    """Read the ``embed`` input: one table file."""
+    return Loaded(read_input(inp), sha256=sha256(inp))
+
+
 @dataclass
 class _Run:
     """Everything one ``embed`` run produced, for the outputs and the summary."""
@@ -194,6 +126,10 @@ class _Run:
     label_note: str | None = None
     input_sha256: str | None = None
     written: list[tuple[Path, list[str] | None]] = field(default_factory=list)
+    command: str = "embed"
+    notes: list[str] = field(default_factory=list)
+    record: dict = field(default_factory=dict)
+    model_path: Path | None = None
 
     @property
     def n_rows(self) -> int:
@@ -225,6 +161,8 @@ def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
         "output": str(path),
         "output_columns": names,
         "quality": run.reports.get(i),
+        "saved_model": None if run.model_path is None else str(run.model_path),
+        **run.record,
     }
     if run.sweep_epochs is not None:
         extra["sweep"] = {
@@ -252,9 +190,10 @@ def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
 
 def _features(table: pd.DataFrame, args: argparse.Namespace):
     """Return ``(features, labels, label_note)`` of the input table."""
-    for option in ("color_by", "labels"):
+    labels_option = getattr(args, "labels_option", "--labels")
+    for option, name in (("color_by", "color-by"), ("labels", labels_option[2:])):
         if getattr(args, option) is not None:
-            check_known(table, [getattr(args, option)], option.replace("_", "-"))
+            check_known(table, [getattr(args, option)], name)
     feats = choose_features(
         table,
         args.columns,
@@ -265,7 +204,7 @@ def _features(table: pd.DataFrame, args: argparse.Namespace):
     labels, label_note = labels_of(table, args.labels, feats.kept)
     if args.labels in feats.used:
         warnings.warn(
-            f"the --labels column {args.labels!r} is also a feature, which "
+            f"the {labels_option} column {args.labels!r} is also a feature, which "
             "inflates the k-NN accuracy; leave it out with --exclude-columns",
             UserWarning,
             stacklevel=1,
@@ -316,17 +255,28 @@ def _plot(run: _Run, args: argparse.Namespace) -> None:
         raise cannot_write(args.plot, err) from None
 
 
-def _embed(args: argparse.Namespace, say) -> int:
+def _check_options(args: argparse.Namespace) -> None:
+    """Fail on bad output names and option combinations before any work."""
+    check_paths(args.input, args.output, args.sweep, args.plot)
+    check_model_path(args.save_model, args.input, args.output, args.plot)
+    if args.color_by is not None and args.plot is None:
+        raise UsageError("--color-by needs --plot")
+    if args.save_model is not None and args.sweep:
+        raise UsageError(
+            "--save-model saves one fit; it does not go with --sweep (save the "
+            "fit at one --s instead)"
+        )
+
+
+def _embed(args: argparse.Namespace, say, load, command: str) -> int:
     from ..engine.estimator import ContrastiveEmbedding
 
     t_start = time.perf_counter()
-    check_paths(args.input, args.output, args.sweep, args.plot)
-    if args.color_by is not None and args.plot is None:
-        raise UsageError("--color-by needs --plot")
-    params = _params(args)
+    _check_options(args)
+    params = engine_params(args)
     inp = Path(args.input)
-    table = read_input(inp)
-    feats, labels, label_note = _features(table, args)
+    loaded = _read(inp) if load is None else load()
+    feats, labels, label_note = _features(loaded.table, args)
     sweep = args.sweep
     if sweep:  # anchor as spectrum_sweep: the value closest to 1
         params["s"] = sweep[int(np.argmin(np.abs(np.asarray(sweep) - 1.0)))]
@@ -334,11 +284,11 @@ def _embed(args: argparse.Namespace, say) -> int:
             print(f"napari-cne: note: --s {args.s:g} is ignored with --sweep",
                   file=sys.stderr)  # fmt: skip
     model = ContrastiveEmbedding(**params)
-    progress = _Progress(args.progress and not args.quiet)
+    progress = Progress(args.progress and not args.quiet)
     layouts, fit_epochs = _optimise(model, feats, sweep, args.sweep_epochs, progress)
     run = _Run(
         inp=inp,
-        table=table,
+        table=loaded.table,
         feats=feats,
         model=model,
         s_values=list(sweep) if sweep else [float(model.s_)],
@@ -346,10 +296,18 @@ def _embed(args: argparse.Namespace, say) -> int:
         fit_epochs=fit_epochs,
         sweep_epochs=int(args.sweep_epochs) if sweep else None,
         label_note=label_note,
-        input_sha256=sha256(inp),
+        input_sha256=loaded.sha256,
+        command=command,
+        notes=loaded.notes,
+        record=loaded.record,
     )
     if not args.no_quality:
         _quality(run, labels)
+    if args.save_model is not None:
+        run.model_path = save_fitted(
+            args.save_model, model, feats.scaling, loaded.kind,
+            input=str(inp), **loaded.model_info,
+        )  # fmt: skip
     _write_outputs(run, args, time.perf_counter() - t_start)
     if args.plot is not None:
         _plot(run, args)
@@ -363,7 +321,9 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
 
     model, feats = run.model, run.feats
     left = run.n_rows - run.n_kept
-    say(f"napari-cne embed: {run.inp.name}")
+    say(f"napari-cne {run.command}: {run.inp.name}")
+    for note in run.notes:
+        say(f"  {note}")
     say(
         f"  rows      {run.n_kept} of {run.n_rows} embedded"
         + (
@@ -405,12 +365,18 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
     for path, names in run.written:
         cols = f" (columns {', '.join(names)})" if names else ""
         say(f"  wrote     {path}{cols} + {sidecar_path(path).name}")
+    if run.model_path is not None:
+        say(f"  wrote     {run.model_path} + {sidecar_path(run.model_path).name}")
     if plot:
         say(f"  wrote     {plot}")
 
 
 # ------------------------------------------------------------------ entry
-def run_embed(args: argparse.Namespace) -> int:
+def run_embed(
+    args: argparse.Namespace,
+    load: Callable[[], Loaded] | None = None,
+    command: str = "embed",
+) -> int:
     """Run ``napari-cne embed``; return the exit status.
 
     User errors (bad options, unreadable input, unknown columns, invalid
@@ -419,6 +385,16 @@ def run_embed(args: argparse.Namespace) -> int:
     optimisation, output not writable) returns
     :data:`~napari_cne.cli.EXIT_FAILED`; anything else is a bug and raises
     (``--traceback`` re-raises every error).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``embed`` (or ``embed-images``) options.
+    load : callable, optional
+        Returns the :class:`Loaded` table to embed (default: read
+        ``args.input``); ``embed-images`` measures its folder here.
+    command : str
+        The subcommand, as the summary names it.
     """
     quiet = bool(args.quiet)
 
@@ -427,7 +403,9 @@ def run_embed(args: argparse.Namespace) -> int:
             print(text, flush=True)
 
     return run_reported(
-        lambda: _embed(args, say), quiet=quiet, traceback=bool(args.traceback)
+        lambda: _embed(args, say, load, command),
+        quiet=quiet,
+        traceback=bool(args.traceback),
     )
 
 

@@ -1,7 +1,8 @@
-"""Files of ``napari-cne embed``: names, reading, writing, checks before any work.
+"""Files of the command line: names, reading, writing, checks before any work.
 
-The input is read by :func:`napari_cne.features.read_table`, with the command
-line's one-line messages. An embedding goes to ``.npy`` (the coordinates only)
+A table is read by :func:`napari_cne.features.read_table`, an image by
+:func:`napari_cne.features.images.read_image` (:func:`open_image`), with the
+command line's one-line messages. An embedding goes to ``.npy`` (the coordinates only)
 or ``.csv``/``.tsv`` (the input table plus the coordinate columns), with a
 JSON provenance sidecar ``<output>.json`` beside it (:func:`sidecar_path`); a
 sweep writes one file per spectrum position (:func:`sweep_path`).
@@ -21,9 +22,13 @@ from ..features import output_columns, read_table
 from .errors import UsageError, cannot_write, first_line
 
 __all__ = [
+    "IMAGE_KINDS",
     "INPUT_KINDS",
     "OUTPUT_KINDS",
     "check_paths",
+    "image_header",
+    "is_image_path",
+    "open_image",
     "read_input",
     "sha256",
     "sidecar_path",
@@ -36,6 +41,8 @@ __all__ = [
 INPUT_KINDS = ".csv, .tsv, .txt, .parquet or .npy"
 #: The output files ``embed`` writes.
 OUTPUT_KINDS = ".npy, .csv or .tsv"
+#: The image files ``embed-images``, ``embed-pixels`` and ``transform`` read.
+IMAGE_KINDS = ".tif, .tiff, .npy or .zarr"
 
 _TABLE_SEPARATORS = {".csv": ",", ".tsv": "\t"}
 _COMPRESSION = (".gz", ".bz2", ".xz", ".zip", ".zst")
@@ -107,6 +114,72 @@ def read_input(path: str | Path) -> pd.DataFrame:
         raise UsageError(msg) from None
     table.columns = [str(c) for c in table.columns]
     return table
+
+
+def is_image_path(path: str | Path) -> bool:
+    """Whether a path is an image file by its name alone (``.npy`` may be either)."""
+    path = Path(path)
+    return path.is_dir() or path.suffix.lower() in (".tif", ".tiff", ".zarr")
+
+
+def open_image(path: str | Path, levels: bool = False, lazy: bool | None = True):
+    """Open an image file (lazily by default), or all its pyramid levels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    UsageError
+        For a file that is not an image the command line reads (its name
+        and what was wrong).
+    """
+    from ..features.images import image_levels, read_image
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"image file {str(path)!r} not found")
+    zarr = path.is_dir() or path.suffix.lower() == ".zarr"
+    if not zarr and path.suffix.lower() not in (".tif", ".tiff", ".npy"):
+        raise UsageError(f"{path.name!r} is not an image: {IMAGE_KINDS} files are read")
+    try:
+        if levels and zarr:
+            return image_levels(path)
+        image = read_image(path, lazy=lazy)
+    except Exception as err:  # any unreadable content: tifffile, zarr, numpy
+        raise UsageError(
+            f"cannot read {path.name!r} as an image: {first_line(err)}"
+        ) from None
+    return [image] if levels else image
+
+
+def image_header(path: str | Path) -> tuple[tuple, np.dtype]:
+    """Return an image file's ``(shape, dtype)``, reading no pixels.
+
+    Raises
+    ------
+    FileNotFoundError, UsageError
+        As :func:`open_image`.
+    """
+    path = Path(path)
+    kind = path.suffix.lower()
+    if path.is_dir() or kind == ".zarr" or not path.exists():
+        image = open_image(path)
+        return tuple(image.shape), np.dtype(image.dtype)
+    if kind not in (".tif", ".tiff", ".npy"):
+        open_image(path)  # the message for a file that is not an image
+    try:
+        if kind == ".npy":
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            return tuple(arr.shape), arr.dtype
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            return tuple(series.shape), np.dtype(series.dtype)
+    except Exception as err:  # any unreadable content
+        raise UsageError(
+            f"cannot read {path.name!r} as an image: {first_line(err)}"
+        ) from None
 
 
 def sha256(path: Path) -> str:

@@ -1,14 +1,14 @@
-"""The argparse parsers of ``napari-cne``: options, their types, usage errors.
+"""The argparse parsers of ``napari-cne``: the subcommands and their options.
 
 A usage error is one line, ``napari-cne: error: ... (see 'napari-cne embed
---help')``, exit status 2. :func:`normalize_argv` lets ``--s`` and
-``--sweep`` take values that start with ``-``.
+--help')``, exit status 2. The options the subcommands share and their types
+are in :mod:`.options`. :func:`normalize_argv` lets ``--s`` and ``--sweep``
+take values that start with ``-``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from collections.abc import Sequence
 
@@ -16,15 +16,25 @@ from .demo import run_demo, run_demo_engine
 from .embed import embed_command
 from .errors import EXIT_USAGE
 from .files import INPUT_KINDS, OUTPUT_KINDS
+from .images import images_command
+from .options import (
+    add_embedding_options,
+    add_feature_options,
+    add_message_options,
+    add_output_options,
+    add_pixel_options,
+    add_scheduler_option,
+    add_sweep_options,
+    positive_int,
+)
+from .pixels import pixels_command
+from .transform import PIXEL_METHODS, TRANSFORM_METHODS, transform_command
 
-__all__ = ["SWEEP_EPOCHS", "add_embed_parser", "build_parser", "normalize_argv"]
-
-#: Epochs per position of a sweep (as :func:`napari_cne.spectrum_sweep`).
-SWEEP_EPOCHS = 100
+__all__ = ["add_embed_parser", "build_parser", "normalize_argv"]
 
 _DESCRIPTION = (
-    "Command line: ``napari-cne embed``, ``napari-cne demo``, "
-    "``napari-cne demo-engine``."
+    "Command line: napari-cne embed, embed-images, embed-pixels, transform, "
+    "demo, demo-engine."
 )
 
 _EXAMPLES = """\
@@ -35,11 +45,51 @@ examples:
   napari-cne embed cells.csv -o out.csv --plot out.png --color-by cell_type
   napari-cne embed cells.csv -o out.csv --sweep -1,0,0.5,1,2 --plot sweep.png
   napari-cne embed cells.csv -o again.csv --params out.csv.json   # repeat a run
+  napari-cne embed cells.csv -o out.csv --n-components 3 --save-model cells.pt
 
 outputs: OUTPUT (.npy: the embedding, NaN rows for rows left out; .csv/.tsv:
 the input plus cne_0, cne_1, or cne2_0 ... if those exist), OUTPUT.json
 (provenance). --sweep writes OUTPUT_s<value> per position (out_s-1.csv ...).
 exit status: 0 success, 1 the run failed, 2 bad usage or input, 130 Ctrl-C.
+See docs/cli.md.
+"""
+
+_IMAGES_EXAMPLES = """\
+examples:
+  napari-cne embed-images plate/ --labels '*_labels.tif' --images '*_image.tif' \\
+      -o cells.csv --plot cells.png
+  napari-cne embed-images plate/ --labels '*_labels.tif' \\
+      --channel DNA='*_dna.tif' --channel actin='*_actin.tif' -o cells.csv
+  napari-cne embed-images plate/ --labels '*_labels.tif' --images '*_image.tif' \\
+      -o cells.csv --scheduler tcp://scheduler:8786 --save-model cells.pt
+
+Each pattern has one '*': what it matches names the field; a field's files
+share it (well3_labels.tif, well3_image.tif). OUTPUT keeps the columns
+source, label (and frame), then the features and cne_0, cne_1.
+See docs/cli.md.
+"""
+
+_PIXELS_EXAMPLES = """\
+examples:
+  napari-cne embed-pixels tissue.tif -o coords.npy --rgb tissue_rgb.png
+  napari-cne embed-pixels big.ome.zarr -o coords.zarr --rgb rgb.zarr \\
+      --max-pixels 50000 --save-model tissue.pt --scheduler local
+  napari-cne embed-pixels stack.npy --channel-axis -1 --mask mask.tif -o c.npy
+
+OUTPUT holds float32 coordinates of shape (n_components, *pixels), NaN
+outside the mask; .zarr keeps them on disk (for images larger than memory).
+See docs/cli.md.
+"""
+
+_TRANSFORM_EXAMPLES = """\
+examples:
+  napari-cne transform cells.pt new_cells.csv -o new_cells_cne.csv
+  napari-cne transform cells.pt new_cells.csv -o out.csv --method interpolate
+  napari-cne transform plate1.pt plate2/ -o plate2_cells.csv    # same patterns
+  napari-cne transform tissue.pt other_tissue.tif -o coords.zarr --rgb rgb.png
+
+A table gets the model's coordinate columns (cne_0, cne_1, ...); an image
+(the model from embed-pixels) gets every pixel placed.
 See docs/cli.md.
 """
 
@@ -53,202 +103,156 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"napari-cne: error: {message} (see '{hint}')\n")
 
 
-# ------------------------------------------------------------ argument types
-def _positive_int(text: str, expected: str = "a positive integer") -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1; got {v}")
-    return v
-
-
-def _n_epochs(text: str):
-    if text == "auto":
-        return "auto"
-    return _positive_int(text, "a positive integer or 'auto'")
-
-
-def _n_jobs(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-zero integer; got {text!r}"
-        ) from None
-    if v == 0:
-        raise argparse.ArgumentTypeError(
-            "0 threads: use -1 for all cores, -2 for all but one, or a number"
-        )
-    return v
-
-
-def _seed(text: str):
-    if text.lower() == "none":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer or 'none'; got {text!r}"
-        ) from None
-
-
-def _finite_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
-    return v
-
-
-def _s_list(text: str) -> list[float]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError("expected comma-separated numbers")
-    values = [_finite_float(p) for p in parts]
-    if len(set(values)) != len(values):
-        raise argparse.ArgumentTypeError(f"repeated spectrum positions in {text!r}")
-    return values
-
-
-# ------------------------------------------------------------------- embed
-def _add_feature_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("features")
-    g.add_argument(
-        "--columns",
-        action="append",
-        metavar="A,B,...",
-        help="feature columns (comma-separated, repeatable; default: numeric "
-        "columns except ids such as label, index, id and earlier cne_* output)",
-    )
-    g.add_argument(
-        "--exclude-columns",
-        action="append",
-        metavar="A,B,...",
-        help="leave these columns out of the features",
-    )
-    g.add_argument(
-        "--log-columns",
-        action="append",
-        metavar="A,B,...",
-        help="transform these feature columns with log1p = ln(1 + x) before "
-        "standardising (values >= 0), e.g. areas and intensities",
-    )
-    g.add_argument(
-        "--no-standardize",
-        action="store_true",
-        help="do not z-score the columns (default: mean 0, std 1 each)",
+def _output_option(p, kinds: str) -> None:
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT", help=f"result file: {kinds}"
     )
 
 
-def _add_embedding_options(p: argparse.ArgumentParser) -> None:
-    from ..engine.losses import LOSSES
-    from ..engine.neighbors import METRICS
-
-    e = p.add_argument_group("embedding (flags override --params)")
-    options = [
-        ("--s", {"type": _finite_float, "metavar": "S"},
-         "spectrum position: 0 t-SNE-like, 1 UMAP-like (default 1)"),
-        ("--loss", {"choices": list(LOSSES)}, "contrastive loss (default neg)"),
-        ("--n-neighbors", {"type": _positive_int, "metavar": "K"},
-         "neighbours in the kNN graph (default 15)"),
-        ("--n-epochs", {"type": _n_epochs, "metavar": "N"},
-         "optimisation epochs or 'auto' (default auto: 200 up to 10 000 rows, "
-         "100 above)"),
-        ("--metric", {"choices": list(METRICS)},
-         "input-space distance (default euclidean)"),
-        ("--seed", {"type": _seed, "metavar": "SEED"},
-         "random seed, or 'none' for a random one (default 0)"),
-        ("--device", {"metavar": "DEV"}, "auto, cpu, cuda or cuda:N (default auto)"),
-        ("--n-jobs", {"type": _n_jobs, "metavar": "N"},
-         "CPU threads: -1 all cores (default), -2 all but one, or a number"),
-        ("--params", {"metavar": "JSON"},
-         "parameter set (a save_params file or an OUTPUT.json provenance)"),
-    ]  # fmt: skip
-    for flag, kwargs, text in options:
-        e.add_argument(flag, help=text, **kwargs)
-
-
-def _add_sweep_options(p: argparse.ArgumentParser) -> None:
-    s = p.add_argument_group("sweep")
-    s.add_argument(
-        "--sweep",
-        type=_s_list,
-        metavar="S1,S2,...",
-        help="embed at several spectrum positions, warm-started in a chain; "
-        "writes one OUTPUT_s<value> file each",
-    )
-    s.add_argument(
-        "--sweep-epochs",
-        type=_positive_int,
-        default=SWEEP_EPOCHS,
-        metavar="N",
-        help=f"epochs per sweep position (default {SWEEP_EPOCHS})",
-    )
-
-
-def _add_output_options(p: argparse.ArgumentParser) -> None:
-    o = p.add_argument_group("readout and output")
-    o.add_argument("--plot", metavar="PNG", help="write a scatter plot")
-    o.add_argument(
-        "--color-by",
-        metavar="COLUMN",
-        help="colour the plot by this input column (numeric: colour bar; "
-        "text, bool or integer with <= 20 values: legend)",
-    )
-    o.add_argument(
-        "--labels",
-        metavar="COLUMN",
-        help="class column: adds 10-NN accuracy to the quality readout",
-    )
-    o.add_argument("--no-quality", action="store_true", help="skip the quality readout")
-    o.add_argument(
-        "--progress",
-        action="store_true",
-        default=None,
-        help="show a progress bar even when stderr is not a terminal",
-    )
-    o.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="print nothing but errors (no summary, warnings or progress bar)",
-    )
-    o.add_argument(
-        "--traceback",
-        action="store_true",
-        help="show the Python traceback of an error (for bug reports)",
+def _subparser(sub, name: str, help_: str, description: str, epilog: str):
+    return sub.add_parser(
+        name,
+        help=help_,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
 
 def add_embed_parser(sub) -> argparse.ArgumentParser:
     """Add the ``embed`` subcommand to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser(
+    p = _subparser(
+        sub,
         "embed",
-        help="embed a table or array file (csv, tsv, txt, parquet, npy)",
-        description="Embed the rows of INPUT in 2-D along the t-SNE (s=0) <-> "
+        "embed a table or array file (csv, tsv, txt, parquet, npy)",
+        "Embed the rows of INPUT in 2-D (or 3-D) along the t-SNE (s=0) <-> "
         "UMAP (s=1) spectrum and write the coordinates to OUTPUT.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _EXAMPLES,
     )
     p.add_argument("input", metavar="INPUT", help=f"data file: {INPUT_KINDS}")
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUTPUT",
-        help=f"result file: {OUTPUT_KINDS}",
-    )
-    _add_feature_options(p)
-    _add_embedding_options(p)
-    _add_sweep_options(p)
-    _add_output_options(p)
+    _output_option(p, OUTPUT_KINDS)
+    add_feature_options(p)
+    add_embedding_options(p)
+    add_sweep_options(p)
+    add_output_options(p)
     p.set_defaults(func=embed_command)
     return p
+
+
+def _add_images_parser(sub) -> None:
+    p = _subparser(
+        sub,
+        "embed-images",
+        "measure every object of a folder of label images, and embed them",
+        "Pair the label images in DIR with their intensity images by file-name "
+        "patterns, measure every object (shape, intensity per channel), and "
+        "embed all of them together.",
+        _IMAGES_EXAMPLES,
+    )
+    p.add_argument("input", metavar="DIR", help="folder of images (searched "
+                   "recursively; .tif, .tiff, .npy, .zarr)")  # fmt: skip
+    _output_option(p, OUTPUT_KINDS)
+    g = p.add_argument_group("images")
+    g.add_argument(
+        "--labels",
+        dest="labels_pattern",
+        required=True,
+        metavar="PATTERN",
+        help="label images, e.g. '*_labels.tif'",
+    )
+    g.add_argument(
+        "--images",
+        metavar="PATTERN",
+        help="one multichannel intensity image per field (channels ch0, ch1, ...)",
+    )
+    g.add_argument(
+        "--channel",
+        action="append",
+        metavar="NAME=PATTERN",
+        help="one channel's images, e.g. DNA='*_dna.tif' (repeatable)",
+    )
+    g.add_argument("--time-axis", type=int, metavar="N",
+                   help="the label images' time axis: one row per object and "
+                   "frame, with a frame column")  # fmt: skip
+    add_scheduler_option(g)
+    add_feature_options(p)
+    add_embedding_options(p)
+    add_sweep_options(p)
+    add_output_options(p, labels_flag="--class-column")
+    p.set_defaults(func=images_command)
+
+
+def _add_pixels_parser(sub) -> None:
+    p = _subparser(
+        sub,
+        "embed-pixels",
+        "embed the pixels of a multichannel image, and place every pixel",
+        "Fit on a sample of IMAGE's pixels (their channel values), then place "
+        "every pixel into that layout, tile by tile, and write the coordinates "
+        "(and, with --rgb, a picture of them).",
+        _PIXELS_EXAMPLES,
+    )
+    p.add_argument("image", metavar="IMAGE", help="image file: .tif, .tiff, .npy, "
+                   ".zarr (OME-Zarr: its pyramid)")  # fmt: skip
+    _output_option(p, ".npy (in memory) or .zarr (on disk)")
+    g = add_pixel_options(p, fit=True)
+    g.add_argument("--method", choices=PIXEL_METHODS, default="auto",
+                   help="how every pixel is placed: the network of a "
+                   "--parametric fit, or interpolate (the fitted pixels "
+                   "nearest in feature space); auto: the network if there is "
+                   "one (default)")  # fmt: skip
+    g.add_argument("--no-standardize", action="store_true",
+                   help="do not z-score the channels")  # fmt: skip
+    add_scheduler_option(g)
+    add_embedding_options(p)
+    o = p.add_argument_group("readout and output")
+    o.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="skip the quality readout (on the fitted sample)",
+    )
+    add_message_options(o)
+    p.set_defaults(func=pixels_command)
+
+
+def _add_transform_parser(sub) -> None:
+    p = _subparser(
+        sub,
+        "transform",
+        "place new rows or every pixel of an image with a saved model",
+        "Place the rows of INPUT (a table, scaled as the model's features "
+        "were) or every pixel of an image (a model from embed-pixels) into the "
+        "layout of MODEL (from --save-model).",
+        _TRANSFORM_EXAMPLES,
+    )
+    p.add_argument("model", metavar="MODEL", help="a model saved with --save-model")
+    p.add_argument("input", metavar="INPUT", help=f"a table ({INPUT_KINDS}), a "
+                   "folder of label images (a model from embed-images), or an "
+                   "image (.tif, .tiff, .npy, .zarr)")  # fmt: skip
+    _output_option(p, f"{OUTPUT_KINDS} for a table; .npy or .zarr for an image")
+    t = p.add_argument_group("placing")
+    t.add_argument("--method", choices=TRANSFORM_METHODS, default="auto",
+                   help="network (a parametric model), optimize (against the "
+                   "fixed layout), interpolate (the nearest fitted rows); auto: "
+                   "network if there is one, else optimize for a table and "
+                   "interpolate for pixels")  # fmt: skip
+    t.add_argument(
+        "--n-epochs",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="epochs of --method optimize (default 100)",
+    )
+    t.add_argument(
+        "--device",
+        metavar="DEV",
+        default="auto",
+        help="auto, cpu, cuda or cuda:N (default auto)",
+    )
+    add_scheduler_option(t)
+    add_pixel_options(p, fit=False)
+    add_message_options(p.add_argument_group("messages"))
+    p.set_defaults(func=transform_command)
 
 
 # -------------------------------------------------------------------- demos
@@ -271,13 +275,17 @@ def _add_demo_parsers(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the ``napari-cne`` parser: ``embed``, ``demo``, ``demo-engine``.
+    """Return the ``napari-cne`` parser and its subcommands.
 
-    Each subcommand sets ``func``, the function that runs it.
+    ``embed``, ``embed-images``, ``embed-pixels``, ``transform``, ``demo``,
+    ``demo-engine``; each sets ``func``, the function that runs it.
     """
     parser = _Parser(prog="napari-cne", description=_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     add_embed_parser(sub)
+    _add_images_parser(sub)
+    _add_pixels_parser(sub)
+    _add_transform_parser(sub)
     _add_demo_parsers(sub)
     return parser
 
