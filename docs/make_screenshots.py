@@ -20,6 +20,11 @@ full-window PNG per step into ``docs/figures/``:
 ``tut_8_sweep.png``      a spectrum sweep, shown at s = 2
 =======================  ===================================================
 
+Then ``docs/make_screenshots_scale.py`` adds ``tut_9_sources.png`` (three
+fields of view in one embedding) and ``tut_10_pixels.png`` (every pixel of
+a histology image placed); ``--only tutorial`` or ``--only scale`` makes
+one of the two sets.
+
 Everything is driven through the widget's public API (docs/scripting.md)
 with a fixed seed, and every wait runs the Qt event loop until the widget
 says it is done (``run_finished``, then the quality readout). In steps 3-5,
@@ -284,17 +289,30 @@ class Shooter:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
+    parser.add_argument(
+        "--only",
+        choices=("all", "tutorial", "scale"),
+        default="all",
+        help="the tutorial's steps 1-8, the pictures at scale "
+        "(make_screenshots_scale.py), or both",
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    shooter = Shooter(args.out)
-    try:
-        shooter.run()
-    finally:
-        shooter.viewer.close()
-    print(
-        f"{len(shooter.written)} screenshots in {time.perf_counter() - t0:.0f} s",
-        flush=True,
-    )
+    written: list[Path] = []
+    if args.only in ("all", "tutorial"):
+        shooter = Shooter(args.out)
+        try:
+            shooter.run()
+        finally:
+            shooter.viewer.close()
+        written += shooter.written
+    if args.only in ("all", "scale"):
+        import make_screenshots_scale as scale
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        written += scale.shoot_many_fields(args.out)
+        written += scale.shoot_every_pixel(args.out)
+    print(f"{len(written)} screenshots in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from napari_cne._qt import every_pixel
 from napari_cne._qt.panels.pixel_map import polygon_mask
+from napari_cne._qt.panels.results import POSITION
 from napari_cne._qt.targets import DIMMED, SELECTED
 from napari_cne.data import load_human_mitosis
 from tests.conftest import dock, jobs_finish, make_objects
@@ -109,6 +110,8 @@ def test_two_labels_layers_embed_together_and_brush_across(qtbot, two_fields, ha
     assert len({tuple(c) for c in fc[top_rows]}) == 1
     assert len({tuple(c) for c in fc[~top_rows]}) == 1
     assert tuple(fc[top_rows][0]) != tuple(fc[~top_rows][0])
+    legend = widget.results_panel.category_legend
+    assert not legend.isHidden() and TOP in legend.text() and BOTTOM in legend.text()
 
     # select points of both fields: each Labels layer lights up its own objects
     rows = [int(np.flatnonzero(top_rows)[3]), int(np.flatnonzero(~top_rows)[5])]
@@ -267,6 +270,11 @@ def test_every_pixel_is_placed_and_brushed_at_full_resolution(qtbot, pixel_viewe
     fitted = f[["cne_0", "cne_1"]].to_numpy()
     spread = np.ptp(fitted, axis=0).max()
     assert np.median(np.abs(placed - fitted).max(axis=1)) < 0.02 * spread
+    # colour by position: the points in the colours the pixels got
+    widget.results_panel.color_combo.setCurrentText(POSITION)
+    fc = np.asarray(widget.points_layer.face_color)
+    got = rgb.data[ys, xs, :3].astype(float) / 255
+    assert np.median(np.abs(fc[:, :3] - got).max(axis=1)) < 0.05
 
     # a lasso around the left half of the layout lights up every pixel there
     pts = widget.points_layer

@@ -97,8 +97,16 @@ def common_name(names: list[str]) -> str:
     return re.sub(r"\s+", " ", (pre + suf).strip(_SEP))
 
 
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"[ _\-.:/]+", name) if w]
+
+
 def channel_names(per_source: dict[str, list[str]]) -> list[str]:
     """Return the channel names of sources' images (the k-th of each: channel k).
+
+    A channel is named by what its images' names share, less the words all
+    the sources' (Labels layers') names share: ``DNA field 1``, ``DNA field
+    2`` of ``nuclei field 1``, ``nuclei field 2`` give ``DNA``.
 
     Raises
     ------
@@ -115,9 +123,16 @@ def channel_names(per_source: dict[str, list[str]]) -> list[str]:
             "every Labels layer needs the same channels (as many images, in the "
             f"same order); the ticked images per layer are {listed}"
         )
+    # words every source's own name has ("field" of "nuclei field 1", ...)
+    # say nothing about the channel
+    shared = set(_words(common_name([name for name, _ in items])))
     out: list[str] = []
     for k in range(len(items[0][1])):
-        name = common_name([imgs[k] for _, imgs in items]) or f"ch{k}"
+        name = common_name([imgs[k] for _, imgs in items])
+        kept = [w for w in re.split(r"([ _\-.:/]+)", name) if w not in shared]
+        name = (
+            "".join(kept).strip(_SEP) if _words("".join(kept)) else name
+        ) or f"ch{k}"
         while name in out:
             name = f"{name}_{k}"
         out.append(name)

@@ -11,15 +11,26 @@ of a time-lapse. GUI thread only: called from the slots of worker signals.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_hex
 from napari.utils.notifications import show_info
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...engine.spectrum import describe_s
-from ...render.colors import UNIFORM_COLOR, color_range, column_colors, gradient
+from ...render.colors import (
+    UNIFORM_COLOR,
+    category_colors,
+    color_range,
+    column_colors,
+    gradient,
+    is_categorical,
+)
 from ...render.layout import layout_span, point_size
+from ...render.position_colors import position_colors
 from ..jobs import Context, Job, cancel
 from ..metadata import META_KEY, source_of, tag
 from ..outputs import (
@@ -40,6 +51,7 @@ from .selection import SelectionPanel
 
 __all__ = [
     "OTHER_FRAME_ALPHA",
+    "POSITION",
     "REFRAME_FACTOR",
     "THREE_D_NOTE",
     "UNIFORM",
@@ -48,11 +60,16 @@ __all__ = [
 
 #: the "Colour by" item for one colour
 UNIFORM = "(uniform colour)"
+#: the "Colour by" item for the colour of each point's place in the layout
+#: (the key to the every-pixel "position colours" layer)
+POSITION = "(position in the embedding)"
 #: alpha of the points of other frames (time-lapse emphasis of the current one)
 OTHER_FRAME_ALPHA = 0.12
 #: In the separate viewer (raw coordinates), the point size follows the
 #: layout's span, and the camera is re-fitted, once it changed by this factor.
 REFRAME_FACTOR = 1.25
+#: categorical columns with at most this many colours get a legend line
+MAX_LEGEND = 12
 #: what the status line adds after a 3-D embedding
 THREE_D_NOTE = (
     " 3-D: shown in the separate viewer in 3-D display (drag to rotate);"
@@ -103,6 +120,10 @@ class ResultsPanel(QWidget):
             legend.addWidget(w)
         self.color_legend.setVisible(False)
         lay.addWidget(self.color_legend)
+        self.category_legend = QLabel()  # e.g. which colour is which source
+        self.category_legend.setWordWrap(True)
+        self.category_legend.setVisible(False)
+        lay.addWidget(self.category_legend)
         self.color_combo.currentTextChanged.connect(self.apply_colors)
 
     # --------------------------------------------------------- live layer
@@ -312,7 +333,7 @@ class ResultsPanel(QWidget):
             current = means[0] if means else UNIFORM
         self.color_combo.blockSignals(True)
         self.color_combo.clear()
-        self.color_combo.addItems([UNIFORM, *map(str, cols)])
+        self.color_combo.addItems([UNIFORM, POSITION, *map(str, cols)])
         self.color_combo.setCurrentText(current)
         self.color_combo.blockSignals(False)
         self.apply_colors()
@@ -341,8 +362,12 @@ class ResultsPanel(QWidget):
                 values = pd.Series(np.tile(panel.classes.column(keys), reps))
             if layer is self.layer:
                 self._show_legend(values)
+                self._show_categories(None if is_class else values)
             try:
-                rgba = column_colors(values, len(layer.data), mapping=mapping)
+                if column == POSITION:
+                    rgba = _position_rgba(layer)
+                else:
+                    rgba = column_colors(values, len(layer.data), mapping=mapping)
             except (ValueError, TypeError) as err:
                 self.session.fail(f"cannot colour by {column!r}: {err}")
                 return
@@ -367,6 +392,22 @@ class ResultsPanel(QWidget):
         self.color_legend.setToolTip(
             f"{values.name}: colours from {rng[0]:.4g} to {rng[1]:.4g} "
             "(1st to 99th percentile; beyond: end colours)"
+        )
+
+    def _show_categories(self, values) -> None:
+        """Name the colours of a categorical column (``source``, ...) in a line."""
+        show = values is not None and is_categorical(values)
+        if show:
+            legend = category_colors(values)[1]
+            show = len(legend) <= MAX_LEGEND
+        self.category_legend.setVisible(show)
+        if not show:
+            return
+        self.category_legend.setText(
+            " ".join(
+                f'<span style="color:{to_hex(c)}">■</span>&nbsp;{html.escape(str(k))}'
+                for k, c in legend.items()
+            )
         )
 
     def _frames(self) -> tuple[np.ndarray | None, int | None]:
@@ -395,3 +436,10 @@ class ResultsPanel(QWidget):
             self.color_combo.setCurrentText(col)  # show the new classes
         elif self.color_combo.currentText() == col:
             self.apply_colors()
+
+
+def _position_rgba(layer) -> np.ndarray:
+    """Colour every point by its place in the layout (its raw coordinates)."""
+    df = layer.features
+    Y = df[[c for c in ALL_COORDS if c in df.columns]].to_numpy(float)
+    return position_colors(Y)
