@@ -217,6 +217,15 @@ def test_a_dask_scheduler_measures_the_sources(qtbot, two_fields, monkeypatch):
         assert widget.last_error is None, widget.last_error
         assert len(widget.points_layer.features) == 317
         assert widget.session.job is None  # the job ended: its client closed
+        # every pixel placed as tasks of the cluster
+        viewer.add_image(_three_channels(32), name="small")
+        widget.set_input(
+            image="small", channel_axis=0, max_pixels=300, every_pixel=True
+        )
+        widget.input_panel.pixels.tile_pixels = 256
+        run_and_wait(qtbot, widget)
+        assert widget.last_error is None, widget.last_error
+        assert np.isfinite(viewer.layers["small cne_0"].data).all()
 
 
 # -- every pixel -------------------------------------------------------------
@@ -486,6 +495,11 @@ def test_three_dimensions_give_a_3d_point_cloud(qtbot, cells_viewer, objects):
         widget.selection.set_lasso(True)
         assert widget.selection.lasso_layer is None
         assert widget.sweep() is None and "2-D" in widget.last_error
+        # back to 2-D: our columns are reused, the third one goes
+        widget.set_params(n_components=2)
+        run_and_wait(qtbot, widget)
+        cols = viewer.layers["objects"].features.columns
+        assert "cne_0" in cols and "cne_2" not in cols and "cne2_0" not in cols
     finally:
         if widget.embedding_viewer is not None:
             widget.embedding_viewer.close()

@@ -39,8 +39,9 @@ __all__ = [
 
 #: the results may take at most this share of the memory available now
 MEMORY_SHARE = 0.8
-#: bytes per pixel beside the coordinates: the RGBA colours and the lasso mask
-EXTRA_BYTES = 5
+#: bytes per pixel beside the coordinates: the RGBA colours, the lasso mask
+#: and the selection overlay of the sampled pixels
+EXTRA_BYTES = 6
 
 
 def available_memory() -> int:
@@ -64,8 +65,9 @@ def _gib(n: float) -> str:
 def memory_problem(spatial: tuple[int, ...], n_components: int) -> str | None:
     """Return why every pixel cannot be placed in memory, or None if it fits.
 
-    The coordinates (float32 per component) and the RGBA image of position
-    colours and the lasso mask (5 bytes) per pixel, against
+    The coordinates (float32 per component), the RGBA image of position
+    colours, the lasso mask and the selection overlay (6 bytes) per pixel,
+    against
     :data:`MEMORY_SHARE` of the memory available.
     """
     need = memory_needed(spatial, n_components) + EXTRA_BYTES * math.prod(spatial)

@@ -176,6 +176,11 @@ class Linker:
             return
         rows = self.rows_of(self.selected)
         ring = self.rings
+        if self._alive(ring) and (
+            self.viewer_of(ring) is not self.viewer_of(pts) or ring.ndim != pts.ndim
+        ):  # a new embedding elsewhere (the other viewer, other dimensions)
+            self.viewer_of(ring).layers.remove(ring)
+            self.rings = ring = None
         if not self._alive(ring):
             if not len(rows):
                 return

@@ -216,11 +216,8 @@ def write_source(ctx: Context, Y: np.ndarray, alive=None) -> list[str] | None:
     if ctx.mode in ("pixels", "file") or (alive is not None and not alive(layer)):
         return None  # no features table, or not the user's own rows
     df = layer.features.copy()
-    prev = layer.metadata.get(WRITTEN_KEY)
-    if prev is not None and len(prev) == Y.shape[1]:
-        names = [str(v) for v in prev]
-    else:
-        names = output_columns(df.columns, Y.shape[1])
+    names, stale = _names(df, layer.metadata.get(WRITTEN_KEY), Y.shape[1])
+    df = df.drop(columns=stale)
     values = _source_rows(ctx, df, Y)
     if values is None:
         return None
@@ -230,6 +227,23 @@ def write_source(ctx: Context, Y: np.ndarray, alive=None) -> list[str] | None:
     layer.features = df
     layer.metadata = {**layer.metadata, WRITTEN_KEY: names}
     return names
+
+
+def _names(df: pd.DataFrame, prev, n: int) -> tuple[list[str], list[str]]:
+    """Return the coordinate columns to write, and ours that are no longer used.
+
+    The columns we wrote before are reused, also for another number of
+    dimensions (``cne_0, cne_1`` then ``cne_0 ... cne_2``) unless a user
+    column has a needed name; user columns are never touched.
+    """
+    prev = [str(v) for v in prev or ()]
+    if prev:
+        prefix = prev[0].rsplit("_", 1)[0]
+        names = [f"{prefix}_{j}" for j in range(n)]
+        user = set(map(str, df.columns)) - set(prev)
+        if not user.intersection(names):
+            return names, [c for c in prev if c not in names and c in df.columns]
+    return output_columns(df.columns, n), []
 
 
 def _source_rows(ctx: Context, df: pd.DataFrame, Y: np.ndarray):

@@ -257,10 +257,16 @@ def _map_distributed(client, mapper, image_cf, mask, parts, coords, store,
     """:func:`map_pixels` with the tiles as tasks of a dask.distributed cluster."""
     from distributed import as_completed
 
-    mapper_f = client.scatter(mapper, broadcast=True)
+    # hash=False: keys of their own, so that a second call with the same data
+    # does not race the release of the first call's (dask "lost dependencies")
+    mapper_f = client.scatter(mapper, broadcast=True, hash=False)
     lazy = hasattr(image_cf, "dask")
-    image_f = None if lazy else client.scatter(np.asarray(image_cf), broadcast=True)
-    mask_f = None if mask is None else client.scatter(np.asarray(mask), broadcast=True)
+    image_f = None
+    if not lazy:
+        image_f = client.scatter(np.asarray(image_cf), broadcast=True, hash=False)
+    mask_f = None
+    if mask is not None:
+        mask_f = client.scatter(np.asarray(mask), broadcast=True, hash=False)
     futures = {}
     for sl in parts:
         img = image_cf[(slice(None), *sl)] if lazy else image_f
@@ -272,7 +278,7 @@ def _map_distributed(client, mapper, image_cf, mask, parts, coords, store,
         futures[fut] = sl
     done = 0
     stopped = False
-    for fut in as_completed(list(futures)):
+    for fut in as_completed(list(futures), loop=client.loop):  # no default client
         store(futures[fut], fut.result())
         done += 1
         if progress is not None:

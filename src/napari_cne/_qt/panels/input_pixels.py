@@ -78,7 +78,7 @@ class PixelsPage(QWidget):
             "and '<image> position colours' (each pixel in the colour of its\n"
             "place in the embedding) over the image; a lasso then lights up\n"
             "every pixel inside it. Off by default: it reads the whole image\n"
-            "and adds image-sized layers (about 13 bytes per pixel)."
+            "and adds image-sized layers (about 14 bytes per pixel)."
         )
         form.addRow(self.every_pixel)
         self.tile_pixels = 0

@@ -122,8 +122,13 @@ class PixelMapView:
         pm, ctx = job.pixel_map, job.ctx
         if pm is None or pm.done == 0:
             if job.cancelled:
+                old = any(
+                    kind_of(lay) == "pixel_map" and source_of(lay) == ctx.source_name
+                    for lay in self.viewers.main.layers
+                )
                 self.session.say(
-                    "Stopped before any pixel was placed: no pixel layers were made."
+                    "Stopped before any pixel was placed: no pixel layers were made"
+                    + (" (those shown are of an earlier fit)." if old else ".")
                 )
             return
         viewer = self.viewers.main
