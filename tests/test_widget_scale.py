@@ -272,6 +272,8 @@ def test_every_pixel_is_placed_and_brushed_at_full_resolution(qtbot, pixel_viewe
         np.testing.assert_allclose(lay.translate, (10, 4))
         assert lay.metadata["napari_cne"]["complete"] is True
     assert "Every pixel placed (4,096 pixels)" in widget.run_panel.status.text()
+    bar = widget.run_panel.progress  # the tiles, in the run panel
+    assert (bar.value(), bar.maximum()) == (4, 4) and "every pixel" in bar.format()
     # the sampled pixels sit near their fitted points
     f = widget.points_layer.features
     ys, xs = f["y"].to_numpy(), f["x"].to_numpy()
@@ -348,6 +350,8 @@ def test_stopping_while_placing_every_pixel_leaves_a_partial_result(
     assert placed.sum() == 3 * 64 and placed[:8, :24].all()
     assert (layers[2].data[~placed, 3] == 0).all()  # unplaced: transparent
     assert "marked partial" in widget.run_panel.status.text()
+    bar = widget.run_panel.progress
+    assert (bar.value(), bar.maximum()) == (3, 64)
     # the fitted embedding itself is complete
     assert widget.points_layer is not None and widget.model is not None
 
