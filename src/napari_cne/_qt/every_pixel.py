@@ -83,10 +83,8 @@ def memory_problem(spatial: tuple[int, ...], n_components: int) -> str | None:
 
 
 def finest_level(pixel_data):
-    """Return the full-resolution image of a layer's data (a pyramid's level 0)."""
+    """Return the full-resolution image: a pyramid's (list of levels) level 0."""
     if isinstance(pixel_data, (list, tuple)):
-        return pixel_data[0]
-    if getattr(pixel_data, "__class__", None).__name__ == "MultiScaleData":
         return pixel_data[0]
     return pixel_data
 
