@@ -469,6 +469,15 @@ def test_a_multiscale_image_is_sampled_at_a_coarse_level(qtbot, make_napari_view
     f = widget.points_layer.features
     assert (f["level"] == 1).all() and f["y"].max() < 128  # finest-level positions
     assert _worker_rows(coarse) and not _worker_rows(fine)
+    # every pixel: placed at full resolution, the finest level read tile by tile
+    widget.set_input(image="pyramid", channel_axis=0, every_pixel=True)
+    widget.input_panel.pixels.tile_pixels = 32 * 32
+    with dask.config.set(scheduler="synchronous"):
+        run_and_wait(qtbot, widget)
+    assert widget.last_error is None, widget.last_error
+    assert np.isfinite(viewer.layers["pyramid cne_0"].data).all()
+    assert viewer.layers["pyramid cne_0"].data.shape == (128, 128)
+    assert all(stop - start <= 32 for start, stop in _worker_rows(fine))
 
 
 # -- 3-D embeddings ----------------------------------------------------------
