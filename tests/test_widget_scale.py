@@ -536,5 +536,6 @@ def test_pairing_prefers_images_at_the_same_place(make_napari_viewer):
         for k, v in widget.input_panel.labels.images_of().items()
     }
     assert got == {"A": ["stain A"], "B": ["stain B"], "A cells": ["stain A"]}
+    assert "shared: stain A" in widget.input_panel.labels.pairing.text()
     assert common_name(["DNA 1", "DNA 10"]) == "DNA"
     assert channel_names({"a": ["x 1", "y 1"], "b": ["x 2", "y 2"]}) == ["x", "y"]

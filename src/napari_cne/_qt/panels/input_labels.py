@@ -204,12 +204,20 @@ class LabelsPage(QWidget):
         labels = self.chosen_labels()
         self.pairing.setVisible(len(labels) > 1)
         if len(labels) > 1:
-            self.pairing.setText(
-                "; ".join(
-                    f"{name} ← {', '.join(im.name for im in imgs) or 'no image'}"
-                    for name, imgs in self.images_of().items()
-                )
+            pairs = self.images_of()
+            text = "; ".join(
+                f"{name} ← {', '.join(im.name for im in imgs) or 'no image'}"
+                for name, imgs in pairs.items()
             )
+            used = [im.name for imgs in pairs.values() for im in imgs]
+            shared = sorted({n for n in used if used.count(n) > 1})
+            if shared:  # fine for two segmentations of one field, not for two fields
+                text += (
+                    f" (shared: {', '.join(shared)}; for fields of view lying on "
+                    "each other, move them apart or pair them in a script: "
+                    "set_input(images={...}))"
+                )
+            self.pairing.setText(text)
 
     def choose(self, name, images, time_axis) -> None:
         """Choose the labels (a name, or a list: several sources), images, time axis.
