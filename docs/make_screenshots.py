@@ -213,7 +213,12 @@ class Shooter:
         xy = np.asarray(pts.data, float)
         dna = feats[DNA_MEAN].to_numpy()
         span = float(np.ptp(xy, axis=0).max())
-        rows = cluster_of(xy, int(np.argmax(dna)), 0.06 * span)
+        # the group's gap to the rest varies with the run: the widest radius
+        # that still leaves it a group of its own
+        for radius in (0.06, 0.05, 0.04, 0.03):
+            rows = cluster_of(xy, int(np.argmax(dna)), radius * span)
+            if len(rows) <= 60:
+                break
         sel.set_lasso(True)
         lasso = polygon_around(xy[rows], 0.035 * span)
         sel.lasso_layer.add(lasso, shape_type="polygon")
