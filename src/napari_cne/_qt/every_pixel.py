@@ -72,7 +72,7 @@ def memory_problem(spatial: tuple[int, ...], n_components: int) -> str | None:
     """
     need = memory_needed(spatial, n_components) + EXTRA_BYTES * math.prod(spatial)
     have = available_memory()
-    if need <= MEMORY_SHARE * have:
+    if have is None or need <= MEMORY_SHARE * have:
         return None
     size = " × ".join(map(str, spatial))
     return (

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..engine.validation import available_memory
 from .errors import UsageError, cannot_write
 from .files import image_header, open_image, sidecar_path, write_json
 
@@ -172,20 +172,6 @@ def read_mask(path, img: PixelImage):
     if not mask.any():
         raise UsageError(f"the mask {Path(path).name} has no non-zero pixel")
     return mask
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available now (psutil, else ``os.sysconf``), or ``None``."""
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_memory(img: PixelImage, n_components: int, out, rgb) -> dict:
