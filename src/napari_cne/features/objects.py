@@ -247,7 +247,9 @@ def object_features(
     time_axis : int, optional
         Index of the time axis of ``labels`` (e.g. 0 for ``(t, y, x)`` or
         ``(t, z, y, x)``). Objects are then measured frame by frame: the same
-        label id in two frames gives two rows.
+        label id in two frames gives two rows. Lazy labels or images (dask,
+        Zarr: napari's lazily opened layers) are then read one frame at a
+        time, never the whole movie.
 
     Returns
     -------
@@ -293,6 +295,8 @@ def object_features(
 
     ``perimeter`` and ``eccentricity`` are 2-D only.
     """
+    if time_axis is not None and _any_lazy(labels, images):
+        return _frames_one_by_one(labels, images, spacing, shape, time_axis)
     lab = check_labels(labels, time_axis)
     chans = _check_images(images, lab.shape)
     t_ax = _time_axis(time_axis, lab.ndim)
@@ -320,3 +324,59 @@ def object_features(
         cols = {"label": cols.pop("label"), "frame": np.full(n, t, np.int64), **cols}
         parts.append(pd.DataFrame(cols))
     return pd.concat(parts, ignore_index=True)
+
+
+def _lazy(a) -> bool:
+    return not isinstance(a, np.ndarray) and hasattr(a, "chunks")
+
+
+def _any_lazy(labels, images) -> bool:
+    values = images.values() if isinstance(images, Mapping) else images
+    if values is None or hasattr(values, "shape"):
+        values = [] if values is None else [values]
+    return _lazy(labels) or any(_lazy(v) for v in values)
+
+
+def _frames_one_by_one(labels, images, spacing, shape: bool, time_axis: int):
+    """Measure a lazy (dask, Zarr) time-lapse, reading one frame at a time.
+
+    Memory holds one frame of the labels and of each image, never the movie.
+    """
+    ndim = len(labels.shape)
+    t_ax = _time_axis(time_axis, ndim)
+    if t_ax is None:
+        raise ValueError("a lazy time-lapse needs a time axis")
+    imgs = images if isinstance(images, Mapping) else dict(
+        _check_images_lazily(images))  # fmt: skip
+    for name, img in imgs.items():
+        if tuple(img.shape) != tuple(labels.shape):
+            raise ValueError(
+                f"image {name!r} has shape {tuple(img.shape)} but labels have "
+                f"shape {tuple(labels.shape)}; images and labels must cover the "
+                "same pixels"
+            )
+    sp = check_spacing(spacing, ndim, t_ax)
+    check_labels(np.ones((1,) * ndim, np.dtype(labels.dtype)), time_axis)  # dtype, axes
+    parts = []
+    for t in range(labels.shape[t_ax]):
+        index = (slice(None),) * t_ax + (t,)
+        frame = materialize(labels[index])
+        if not frame.any():
+            continue
+        check_labels(frame)  # integer, 2-D or 3-D, no negative values
+        part = object_features(
+            frame, {k: materialize(v[index]) for k, v in imgs.items()}, sp, shape=shape
+        )
+        part.insert(1, "frame", np.int64(t))
+        parts.append(part)
+    if not parts:
+        raise ValueError("labels contain no objects (every pixel is 0 = background)")
+    return pd.concat(parts, ignore_index=True)
+
+
+def _check_images_lazily(images) -> list:
+    if images is None:
+        return []
+    if isinstance(images, (list, tuple)):
+        return [(f"ch{i}", v) for i, v in enumerate(images)]
+    return [("intensity", images)]
