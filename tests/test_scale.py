@@ -395,3 +395,20 @@ def test_a_lazy_time_lapse_is_measured_one_frame_at_a_time():
         object_features(da.zeros((2, 8, 8), dtype=float), time_axis=0)
     with pytest.raises(ValueError, match="no objects"):
         object_features(da.zeros((2, 8, 8), dtype=np.int32), time_axis=0)
+
+
+def test_lazy_labels_too_big_to_read_whole_are_refused_before_reading(monkeypatch):
+    import dask.array as da
+
+    from napari_cne.engine import validation
+
+    monkeypatch.setattr(validation, "available_memory", lambda: 2**20)
+    lab = _Recording(np.ones((600, 600), np.int32))
+    with pytest.raises(
+        ValueError,
+        match=r"reads them and their 1 image\(s\) whole: about 8 MiB, but 1 MiB",
+    ):
+        object_features(lab, {"x": da.ones((600, 600), chunks=100)})
+    assert lab.reads == []
+    small = da.from_array(np.ones((20, 20), np.int32))
+    assert len(object_features(small, {"x": da.ones((20, 20))})) == 1

@@ -6,6 +6,7 @@ here imports napari or Qt.
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 from collections.abc import Mapping, Sequence
@@ -297,6 +298,8 @@ def object_features(
     """
     if time_axis is not None and _any_lazy(labels, images):
         return _frames_one_by_one(labels, images, spacing, shape, time_axis)
+    if _any_lazy(labels, images):
+        _check_fits(labels, images)
     lab = check_labels(labels, time_axis)
     chans = _check_images(images, lab.shape)
     t_ax = _time_axis(time_axis, lab.ndim)
@@ -330,11 +333,16 @@ def _lazy(a) -> bool:
     return not isinstance(a, np.ndarray) and hasattr(a, "chunks")
 
 
-def _any_lazy(labels, images) -> bool:
+def _image_list(images) -> list:
+    """Return the image arrays of ``images`` (a dict, a list, one array or None)."""
     values = images.values() if isinstance(images, Mapping) else images
     if values is None or hasattr(values, "shape"):
-        values = [] if values is None else [values]
-    return _lazy(labels) or any(_lazy(v) for v in values)
+        return [] if values is None else [values]
+    return list(values)
+
+
+def _any_lazy(labels, images) -> bool:
+    return _lazy(labels) or any(_lazy(v) for v in _image_list(images))
 
 
 def _frames_one_by_one(labels, images, spacing, shape: bool, time_axis: int):
@@ -380,3 +388,33 @@ def _check_images_lazily(images) -> list:
     if isinstance(images, (list, tuple)):
         return [(f"ch{i}", v) for i, v in enumerate(images)]
     return [("intensity", images)]
+
+
+#: lazy inputs read whole may take at most this share of the available memory
+MEMORY_SHARE = 0.8
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _check_fits(labels, images) -> None:
+    """Refuse, before reading, lazy labels and images that would not fit in memory.
+
+    Objects can cross chunk borders, so a single image is measured whole.
+    """
+    from ..engine.validation import available_memory
+
+    arrays = [labels, *_image_list(images)]
+    # the arrays, plus regionprops' label copy and one float image at a time
+    need = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in arrays)
+    need += 12 * math.prod(labels.shape)
+    have = available_memory()
+    if have is not None and need > MEMORY_SHARE * have:
+        raise ValueError(
+            f"measuring objects in labels of shape {tuple(labels.shape)} reads them "
+            f"and their {len(arrays) - 1} image(s) whole: about {_size(need)}, "
+            f"but {_size(have)} of memory is available. Measure "
+            "tiles or fields one by one (napari-cne embed-images), or pass "
+            "time_axis for a time-lapse (read one frame at a time)"
+        )
