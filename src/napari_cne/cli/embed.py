@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..render.plot import plot_embeddings
 from .columns import Features, check_known, choose_features, format_names, labels_of
-from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_reported
+from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_with_messages
 from .files import (
     check_paths,
     read_input,
@@ -396,17 +396,7 @@ def run_embed(
     command : str
         The subcommand, as the summary names it.
     """
-    quiet = bool(args.quiet)
-
-    def say(text: str) -> None:
-        if not quiet:
-            print(text, flush=True)
-
-    return run_reported(
-        lambda: _embed(args, say, load, command),
-        quiet=quiet,
-        traceback=bool(args.traceback),
-    )
+    return run_with_messages(args, lambda a, say: _embed(a, say, load, command))
 
 
 def embed_command(args: argparse.Namespace) -> int:

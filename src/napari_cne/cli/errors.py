@@ -120,3 +120,20 @@ def run_reported(command: Callable[[], int], *, quiet: bool, traceback: bool) ->
         msg = " ".join(str(err).split()) or type(err).__name__
         print(f"napari-cne: error: {msg}", file=sys.stderr)
         return code
+
+
+def run_with_messages(args, body: Callable) -> int:
+    """Run ``body(args, say)`` as :func:`run_reported` does, for a subcommand.
+
+    ``say(text)`` prints a line unless ``--quiet``; ``--quiet`` and
+    ``--traceback`` are read from ``args``.
+    """
+    quiet = bool(args.quiet)
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, flush=True)
+
+    return run_reported(
+        lambda: body(args, say), quiet=quiet, traceback=bool(args.traceback)
+    )

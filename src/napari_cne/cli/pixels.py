@@ -19,7 +19,7 @@ import sys
 import time
 
 from .columns import format_names
-from .errors import EXIT_OK, RunError, UsageError, run_reported
+from .errors import EXIT_OK, RunError, UsageError, run_with_messages
 from .files import sidecar_path
 from .fitting import Progress, engine_params, fit_model
 from .models import check_model_path, save_fitted
@@ -174,12 +174,4 @@ def pixels_command(args: argparse.Namespace) -> int:
     """Run ``napari-cne embed-pixels``; return the exit status (as ``embed``)."""
     if args.progress is None:
         args.progress = sys.stderr.isatty()
-    quiet = bool(args.quiet)
-
-    def say(text: str) -> None:
-        if not quiet:
-            print(text, flush=True)
-
-    return run_reported(
-        lambda: _embed_pixels(args, say), quiet=quiet, traceback=bool(args.traceback)
-    )
+    return run_with_messages(args, _embed_pixels)

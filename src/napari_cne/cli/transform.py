@@ -25,7 +25,7 @@ import numpy as np
 from ..engine.transform import TRANSFORM_METHODS
 from .columns import format_names
 from .embed import Loaded
-from .errors import EXIT_OK, UsageError, run_reported
+from .errors import EXIT_OK, UsageError, run_with_messages
 from .files import (
     check_paths,
     is_image_path,
@@ -229,12 +229,4 @@ def transform_command(args: argparse.Namespace) -> int:
     """Run ``napari-cne transform``; return the exit status (as ``embed``)."""
     if args.progress is None:
         args.progress = sys.stderr.isatty()
-    quiet = bool(args.quiet)
-
-    def say(text: str) -> None:
-        if not quiet:
-            print(text, flush=True)
-
-    return run_reported(
-        lambda: _transform(args, say), quiet=quiet, traceback=bool(args.traceback)
-    )
+    return run_with_messages(args, _transform)

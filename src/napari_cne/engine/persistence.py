@@ -183,17 +183,7 @@ def _restore(model, state: dict, fitted: dict) -> None:
         Xs = (model._X - model._network.x_mean) / model._network.x_std
         model._network.inputs = torch.as_tensor(Xs, device=model._device)
     model.backend_ = model._backend.name
-    model._spectrum = SpectrumMap(
-        loss=p["loss"],
-        n=n,
-        negative_samples=int(p["negative_samples"]),
-        parametric=bool(p["parametric"]),
-        noise_ratio=p["noise_ratio"],
-        tsne_z=p["tsne_z"],
-        eps=p["eps"],
-        b=p["b"],
-        edge_weights=p["edge_weights"],
-    )
+    model._spectrum = SpectrumMap.of(p, n)
     model._history = History(list(fitted.get("losses_", [])))
     model.losses_ = model._history.losses
     model.timings_ = dict(fitted.get("timings_") or {})

@@ -103,17 +103,7 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     timings["init"] = time.perf_counter() - t0
     nce = NceNormaliser() if p["loss"] == "nce" else None
     backend, network = make_backend(p, A, Y0, data[0], seed, device, batch, nce)
-    spectrum = SpectrumMap(
-        loss=p["loss"],
-        n=n,
-        negative_samples=int(p["negative_samples"]),
-        parametric=bool(p["parametric"]),
-        noise_ratio=p["noise_ratio"],
-        tsne_z=p["tsne_z"],
-        eps=p["eps"],
-        b=p["b"],
-        edge_weights=p["edge_weights"],
-    )
+    spectrum = SpectrumMap.of(p, n)
     metric, callbacks = resolve_metric(p["metric"]), params.as_callbacks(p["callbacks"])
     return Setup(
         seed, n_jobs, device, metric, callbacks, *data, A, k, method, batch,

@@ -340,6 +340,21 @@ class SpectrumMap:
     b: str | float = "auto"
     edge_weights: str = "auto"
 
+    @classmethod
+    def of(cls, params: dict, n: int) -> SpectrumMap:
+        """Return the map of estimator parameters (``get_params()``) for n rows."""
+        return cls(
+            loss=params["loss"],
+            n=n,
+            negative_samples=int(params["negative_samples"]),
+            parametric=bool(params["parametric"]),
+            noise_ratio=params["noise_ratio"],
+            tsne_z=params["tsne_z"],
+            eps=params["eps"],
+            b=params["b"],
+            edge_weights=params["edge_weights"],
+        )
+
     def at(self, s: float) -> EpochSpec:
         """Return the epoch specification at spectrum position ``s``."""
         m = int(self.negative_samples)
