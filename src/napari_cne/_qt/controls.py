@@ -22,6 +22,7 @@ __all__ = [
     "NONE",
     "add_check_item",
     "ask_path",
+    "boxed",
     "checked",
     "form_layout",
     "group",
@@ -97,6 +98,15 @@ def group(title: str) -> tuple[QGroupBox, QFormLayout]:
     form.setContentsMargins(6, 6, 6, 6)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     return box, form
+
+
+def boxed(title: str, widget: QWidget) -> QGroupBox:
+    """Return ``widget`` in a titled box."""
+    box = QGroupBox(title)
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(6, 6, 6, 6)
+    lay.addWidget(widget)
+    return box
 
 
 def form_layout(widget: QWidget) -> QFormLayout:

@@ -66,7 +66,7 @@ class Context:
     id_name: str = "label"
     target: Any = None  # where the objects live in the image (GUI thread)
     parts: list = field(default_factory=list)  # sources: one labels Context each
-    channel_map: dict = field(default_factory=dict)  # sources: channel -> images
+    channel_map: dict = field(default_factory=dict)  # labels: channel -> images
     every_pixel: bool = False  # pixels: place every pixel after the fit
     tile_pixels: int = 0  # pixels: tile size of that (0: the default)
     # filled in the worker by prepare_input
@@ -81,7 +81,7 @@ class Job:
     """One worker run: a fit, a warm-started re-optimisation or a sweep."""
 
     token: int
-    kind: str  # "fit", "optimize" or "sweep"
+    kind: str  # "fit", "optimize", "sweep" or "place"
     ctx: Context | None
     n_epochs: int
     s: float

@@ -109,6 +109,9 @@ class Runner(QObject):
         elif job.kind == "fit":
             session.progress(0, maximum=0)  # busy until the features are ready
             session.say("Measuring objects…")
+        elif job.kind == "place":
+            session.progress(0, maximum=0)  # busy: measuring, then placing
+            session.say(f"Measuring the objects of {job.ctx.source_name!r}…")
         else:
             session.progress(0, maximum=job.n_epochs, fmt="%v / %m epochs")
         # start on the next event-loop turn: callers of submit() can connect
@@ -153,6 +156,9 @@ class Runner(QObject):
             done, total = payload
             session.progress(done, maximum=total, fmt="every pixel: %v / %m tiles")
             session.say(f"Placing every pixel… {100 * done // max(total, 1)}%")
+        elif kind == "measured":  # a place job: its objects are measured
+            method = job.params["method"]
+            session.say(f"Placing {payload} objects in the map ({method})…")
         elif kind == "error":
             job.error = payload
             session.fail(payload)

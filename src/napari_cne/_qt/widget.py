@@ -16,15 +16,16 @@ import contextlib
 
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QSize, QTimer, Signal
-from qtpy.QtWidgets import QGroupBox, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QWidget
 
 from ..engine.spectrum import SPECTRUM_LOSSES
 from . import warmup
-from .controls import ask_path, scroll_column
+from .controls import ask_path, boxed, scroll_column
 from .jobs import USER_ERRORS, Job, fit_gen, optimize_gen, sweep_gen
 from .metadata import META_KEY
 from .panels.input import InputPanel
 from .panels.parameters import ParametersPanel
+from .panels.place import PlacePanel
 from .panels.quality import QualityPanel
 from .panels.results import ResultsPanel
 from .panels.run import LossPlot, RunPanel
@@ -52,14 +53,14 @@ class EmbeddingWidget(QWidget):
         The state behind the panels (parameters, model, jobs, status).
     selection : SelectionPanel
         Linked selection and named classes (see docs/scripting.md).
-    input_panel, params_panel, run_panel, quality_panel, results_panel
+    input_panel, params_panel, run_panel, quality_panel, results_panel, place_panel
         The other panels; ``sweep_view`` makes the sweep layer.
 
     Signals
     -------
     run_finished(str)
-        After a run ended (``"fit"``, ``"optimize"`` or ``"sweep"``) and its
-        results were written, also when it was stopped.
+        After a run ended (``"fit"``, ``"optimize"``, ``"sweep"``, ``"place"``)
+        and its results were written, also when it was stopped.
     layout_updated(Snapshot)
         After each live update of the Points layer, with the engine's
         :class:`napari_cne.Snapshot` (raw coordinates in ``.embedding``).
@@ -81,6 +82,7 @@ class EmbeddingWidget(QWidget):
             finalize=self._finalize,
             parent=self,
         )
+        self.place_panel.runner = self.runner
         self._connect()
         self.reset_choices()
         QTimer.singleShot(warmup.DELAY_MS, warmup.warm_up_knn)
@@ -96,12 +98,8 @@ class EmbeddingWidget(QWidget):
         self.selection = SelectionPanel(viewers.of)
         self.results_panel = ResultsPanel(session, viewers, self.selection)
         self.sweep_view = SweepView(session, viewers, self.results_panel)
+        self.place_panel = PlacePanel(session, viewers, self.results_panel)
         self.loss_plot = LossPlot()
-        selection_box = QGroupBox("Selection and classes")
-        box = QVBoxLayout(selection_box)
-        box.setContentsMargins(6, 6, 6, 6)
-        box.addWidget(self.selection)
-
         self._scroll = scroll_column(
             self,
             [
@@ -110,7 +108,8 @@ class EmbeddingWidget(QWidget):
                 self.run_panel,
                 self.quality_panel,
                 self.results_panel,
-                selection_box,
+                boxed("Selection and classes", self.selection),
+                self.place_panel,
                 self.loss_plot,
             ],
         )
@@ -339,6 +338,14 @@ class EmbeddingWidget(QWidget):
         job = self.session.sweep_job(s_values, n_epochs)
         return self.runner.submit(job, sweep_gen, replace=False)
 
+    def place(self, labels, images=None, method: str = "auto"):
+        """Place a Labels layer's objects in the map (``PlacePanel.place``)."""
+        return self.place_panel.place(labels, images, method)
+
+    def save_model(self, path=None):
+        """Save the fitted model for ``napari-cne transform`` (Path or None)."""
+        return self.place_panel.save_model(path)
+
     def stop(self) -> None:
         """Stop the running job (and drop queued ones); never blocks."""
         self.params_panel.cancel_pending_move()
@@ -427,6 +434,8 @@ class EmbeddingWidget(QWidget):
 
     def _finalize(self, job: Job) -> None:
         try:
+            if job.kind == "place":
+                return self.place_panel.finish(job)
             if job.kind == "sweep":
                 self.sweep_view.finish(job)
                 return

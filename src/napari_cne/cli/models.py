@@ -2,11 +2,12 @@
 
 A model is written by :func:`napari_cne.save_model` (torch's format, no
 pickle) with, in its ``extra``, what ``transform`` needs to turn a new input
-into the fitted matrix: the input ``kind`` (``"table"`` from ``embed``,
-``"objects"`` from ``embed-images``, ``"pixels"`` from ``embed-pixels``),
-the feature ``columns`` and their ``scaling``
-(:meth:`~napari_cne.features.FeatureScaling.to_dict`), and where the data
-came from.
+into the fitted matrix (:func:`napari_cne.features.saved.model_extra`,
+which the widget's "Save model…" writes too): the input ``kind``
+(``"table"`` from ``embed``, ``"objects"`` from ``embed-images``,
+``"pixels"`` from ``embed-pixels``), the feature ``columns`` and their
+``scaling`` (:meth:`~napari_cne.features.FeatureScaling.to_dict`), and
+where the data came from.
 """
 
 from __future__ import annotations
@@ -49,18 +50,11 @@ def save_fitted(path, model, scaling: FeatureScaling, kind: str, **info) -> Path
     RunError
         If the file cannot be written.
     """
-    from ..engine.persistence import save_model
+    from ..features.saved import save_with_scaling
 
-    extra = {
-        "kind": kind,
-        "columns": list(scaling.columns),
-        "scaling": scaling.to_dict(),
-        **info,
-    }
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return save_model(model, path, extra=extra)
+        return save_with_scaling(path, model, scaling, kind, **info)
     except (OSError, RuntimeError) as err:
         raise RunError(f"cannot write {str(path)!r}: {first_line(err)}") from None
 

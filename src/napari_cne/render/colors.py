@@ -179,6 +179,7 @@ def column_colors(
     *,
     cmap: str = "viridis",
     mapping: Mapping[str, str] | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Return the RGBA colour of every row for a feature column.
 
@@ -192,6 +193,9 @@ def column_colors(
         Matplotlib colormap for numeric columns, over :func:`color_range`.
     mapping : dict of str to colour, optional
         Fixed colours of categories (see :func:`category_colors`).
+    value_range : (float, float), optional
+        The numbers at the ends of the colormap instead of the column's own
+        :func:`color_range` (new points coloured like the layer they join).
 
     Returns
     -------
@@ -206,7 +210,7 @@ def column_colors(
     v = values.to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(v)
     if ok.any():
-        lo, hi = color_range(values)
+        lo, hi = color_range(values) if value_range is None else value_range
         t = np.clip((v[ok] - lo) / (hi - lo), 0, 1) if hi > lo else 0.5 * ok[ok]
         out[ok] = colormaps[cmap](t).astype(np.float32)
     return out

@@ -67,7 +67,9 @@ def layout_span(Y: np.ndarray) -> float:
     return float(np.max(hi - lo))
 
 
-def fit_box(Y: np.ndarray, box: Box, margin: float = 0.04) -> np.ndarray:
+def fit_box(
+    Y: np.ndarray, box: Box, margin: float = 0.04, like: np.ndarray | None = None
+) -> np.ndarray:
     """Scale and translate a 2-D layout into ``box``, keeping its aspect ratio.
 
     The layout's larger span (0.5-99.5 percentile for big layouts, so that a
@@ -82,6 +84,9 @@ def fit_box(Y: np.ndarray, box: Box, margin: float = 0.04) -> np.ndarray:
         Target ``(top, left, height, width)``.
     margin : float
         Fraction of the box left free on each side.
+    like : ndarray, shape (m, 2), optional
+        Scale and translate ``Y`` as this layout would be (new points placed
+        into a fitted layout land where they belong beside it).
 
     Returns
     -------
@@ -94,7 +99,7 @@ def fit_box(Y: np.ndarray, box: Box, margin: float = 0.04) -> np.ndarray:
     top, left, h, w = box
     if len(Y) == 0:
         return Y.copy()
-    lo, hi = _robust_bounds(Y)
+    lo, hi = _robust_bounds(Y if like is None else np.asarray(like, np.float64))
     centre = (lo + hi) / 2
     span = float(np.max(hi - lo))
     size = min(h, w) * (1 - 2 * margin)

@@ -299,11 +299,12 @@ class LabelsPage(QWidget):
             return sources_context(chosen, self.images_of(), time_axis, common)
         labels = chosen[0]
         data = check_labels(labels.data, time_axis=time_axis)
-        images = {}
+        images, channels = {}, {}  # channels: the image layers, by name
         for name in self.checked_images():
             img = self.viewers.layer(name)
             if img is not None:
                 images.update(image_channels(img, data.shape, labels.name))
+                channels[name] = [name]
         return Context(
             mode="labels",
             source=labels,
@@ -312,6 +313,7 @@ class LabelsPage(QWidget):
             box=box_beside(labels.extent.world),
             labels_data=data,
             images=images,
+            channel_map=channels,
             spacing=tuple(float(v) for v in labels.scale),
             time_axis=time_axis,
             id_name="label",
