@@ -151,9 +151,8 @@ def quality_report(
     ``knn_accuracy_chance`` is the share of the most frequent class among
     the query points (what always guessing that class scores).
 
-    Exact search is blockwise brute force (``q x n`` distances): 5000
-    queries among 100 000 points of 50 features, with labels, took 10 s on
-    two busy CPU cores.
+    Exact search is blockwise brute force (``q x n`` distances); timings
+    are in docs/performance.md.
 
     Parameters
     ----------
