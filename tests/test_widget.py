@@ -180,6 +180,9 @@ def test_bad_input_shows_error_and_napari_survives(make_napari_viewer, qtbot):
     assert "no objects" in widget.last_error
     assert "no objects" in widget.run_panel.status.text()
     assert widget.points_layer is None
+    # no sweep yet: a message, no file, no dialog
+    assert widget.export_gif("never.gif") is None
+    assert "sweep first" in widget.last_error
     # non-integer "labels" data in table mode with too few rows
     pts = viewer.add_points(np.zeros((2, 2)), features={"a": [1.0, 2.0]})
     with pytest.raises(ValueError, match="no features table"):

@@ -20,7 +20,7 @@ from qtpy.QtWidgets import QWidget
 
 from ..engine.spectrum import SPECTRUM_LOSSES
 from . import warmup
-from .controls import ask_path, boxed, scroll_column
+from .controls import boxed, scroll_column
 from .jobs import USER_ERRORS, Job, fit_gen, optimize_gen, sweep_gen
 from .metadata import META_KEY
 from .panels.input import InputPanel
@@ -376,16 +376,7 @@ class EmbeddingWidget(QWidget):
         -------
         pathlib.Path or None
         """
-        if self.session.sweep_result is None:
-            self.session.fail("run a spectrum sweep first")
-            return None
-        if path is None:
-            path = ask_path(
-                self, "Save spectrum sweep", "GIF (*.gif)", save_as="spectrum_sweep.gif"
-            )
-            if path is None:
-                return None
-        return self.sweep_view.export_gif(path, **kwargs)
+        return self.sweep_view.export_gif(path, parent=self, **kwargs)
 
     def save_parameters(self, path: str | None = None) -> str | None:
         """Save the settings as JSON (with the last result's provenance).

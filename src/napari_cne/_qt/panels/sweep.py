@@ -15,6 +15,7 @@ import pandas as pd
 from ...render.colors import UNIFORM_COLOR
 from ...render.gif import align_layouts, save_sweep_gif
 from ...render.layout import fit_box, layout_span, point_size
+from ..controls import ask_path
 from ..jobs import Job
 from ..metadata import META_KEY, source_of
 from ..outputs import COORDS, points_features, sweep_metadata
@@ -132,12 +133,26 @@ class SweepView:
         k = int(np.argmin(np.abs(np.asarray(s_done) - self.session.s)))
         dims.set_point(axis, translate[0] + k * scale[0])
 
-    def export_gif(self, path, **kwargs):
+    def export_gif(self, path=None, *, parent=None, **kwargs):
         """Write the last sweep as a GIF (``kwargs``: ``save_sweep_gif``'s).
 
-        Returns the path, or None after telling the user what went wrong.
+        Without ``path`` a file dialog (over ``parent``) asks. Returns the
+        path, or None when cancelled or after telling the user what went
+        wrong (no sweep yet, a file that cannot be written).
         """
         result = self.session.sweep_result
+        if result is None:
+            self.session.fail("run a spectrum sweep first")
+            return None
+        if path is None:
+            path = ask_path(
+                parent,
+                "Save spectrum sweep",
+                "GIF (*.gif)",
+                save_as="spectrum_sweep.gif",
+            )
+            if path is None:
+                return None
         layouts = result["layouts"]
         colors = None
         if self.viewers.alive(self.layer):
