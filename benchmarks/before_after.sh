@@ -21,9 +21,9 @@ out=$root/benchmarks/results/before_after
 data=$(cd "$root/.." && pwd)/shared/data/mnist.npz  # a later --data wins
 mkdir -p "$out"
 tmp=$(mktemp -d)
-trap 'git -C "$root" worktree remove --force "$tmp/before" 2>/dev/null || true;
-      git -C "$root" worktree remove --force "$tmp/after" 2>/dev/null || true;
-      rm -rf "$tmp"' EXIT
+trap 'for w in before after; do
+        git -C "$root" worktree remove --force "$tmp/$w" 2>/dev/null || true
+      done; rm -rf "$tmp"' EXIT
 git -C "$root" worktree add -q --detach "$tmp/before" "$before"
 git -C "$root" worktree add -q --detach "$tmp/after" "$after"
 for r in $(seq "$rounds"); do

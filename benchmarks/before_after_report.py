@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
+
+from report import markdown_table, median_of
 
 TREES = ("before", "after", "main")
 TIMES = ("total_s", "knn_s", "optim_s")
@@ -37,36 +38,31 @@ def load(folder: Path) -> tuple[dict, dict]:
     return runs, commits
 
 
-def median(runs: list, key: str) -> float:
-    return statistics.median(run[key] for run in runs)
-
-
 def report(runs: dict, commits: dict) -> str:
     """The table of medians and the after / before ratios."""
-    lines = [
-        "| method | tree (commit) | rounds | total s | kNN s | optim s "
-        "| NP@15 | 10-NN acc | NP@15 per round | kNN search |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    headers = ["method", "tree (commit)", "rounds", "total s", "kNN s", "optim s"]
+    headers += ["NP@15", "10-NN acc", "NP@15 per round", "kNN search"]
+    rows = []
     methods = sorted({method for _, method in runs})
     for method in methods:
         for tree in TREES:
             got = runs.get((tree, method))
             if not got:
                 continue
-            times = " | ".join(f"{median(got, k):.1f}" for k in TIMES)
-            scores = " | ".join(f"{median(got, k):.3f}" for k in SCORES)
-            each = ", ".join(f"{run['np15']:.3f}" for run in got)
-            lines.append(
-                f"| {method} | {tree} ({commits.get(tree)}) | {len(got)} | {times} "
-                f"| {scores} | {each} | {got[0].get('knn_method', '-')} |"
+            rows.append(
+                [method, f"{tree} ({commits.get(tree)})", str(len(got))]
+                + [f"{median_of(got, k):.1f}" for k in TIMES]
+                + [f"{median_of(got, k):.3f}" for k in SCORES]
+                + [", ".join(f"{run['np15']:.3f}" for run in got)]
+                + [got[0].get("knn_method", "-")]
             )
+    lines = [markdown_table(headers, rows)]
     lines.append("")
     for method in methods:
         old, new = runs.get(("before", method)), runs.get(("after", method))
         if old and new:
             ratios = ", ".join(
-                f"{k} {median(new, k) / median(old, k):.2f}" for k in TIMES
+                f"{k} {median_of(new, k) / median_of(old, k):.2f}" for k in TIMES
             )
             lines.append(f"- {method}, after / before (medians): {ratios}")
     return "\n".join(lines)

@@ -14,6 +14,8 @@ from peers import MODULE, OURS, S_OF
 __all__ = [
     "cold_table",
     "installed",
+    "markdown_table",
+    "median_of",
     "paths_table",
     "ratio_table",
     "results_table",
@@ -43,7 +45,8 @@ def installed(method: str) -> bool:
     return find_spec(MODULE[method]) is not None
 
 
-def _median(records: list[dict], key: str) -> float | None:
+def median_of(records: list[dict], key: str) -> float | None:
+    """Median of ``key`` over the records that have it (None: none has)."""
     vals = [r[key] for r in records if r.get(key) is not None]
     return statistics.median(vals) if vals else None
 
@@ -52,7 +55,8 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _markdown(headers: list[str], rows: list[list[str]]) -> str:
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of ``rows`` (lists of cell texts) under ``headers``."""
     lines = ["| " + " | ".join(headers) + " |"]
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -86,7 +90,7 @@ def summarize(runs: list[dict]) -> list[dict]:
         row = {"method": method, "n": n, "threads": threads, "mode": mode}
         row.update(reps=len(ok), status="ok" if ok else _status_of(mine))
         for key in KEYS:
-            row[key] = _median(ok, key)
+            row[key] = median_of(ok, key)
         if ok and "process_wall_s" in ok[0]:
             row["first_process_wall_s"] = ok[0]["process_wall_s"]
         out.append(row)
@@ -119,7 +123,7 @@ def results_table(summary: list[dict], threads: int) -> str:
             + [_fmt(s[k], 3) for k in ("knn_acc", "np15", "centroid_spearman")]
             + [_fmt(s["warmup_s"], 2)]
         )
-    return _markdown(headers, rows)
+    return markdown_table(headers, rows)
 
 
 def ratio_table(summary: list[dict], threads: int) -> str:
@@ -141,7 +145,7 @@ def ratio_table(summary: list[dict], threads: int) -> str:
                 ok = a is not None and b is not None and b["total_s"]
                 row.append(f"{a['total_s'] / b['total_s']:.2f}" if ok else "-")
             rows.append(row)
-    return _markdown(["n", "ours"] + [f"ours / {p}" for p in peers], rows)
+    return markdown_table(["n", "ours"] + [f"ours / {p}" for p in peers], rows)
 
 
 def thread_table(summary: list[dict]) -> str:
@@ -162,7 +166,7 @@ def thread_table(summary: list[dict]) -> str:
             rows.append(row)
     headers = ["n", "ours"] + [f"optim s, {t} thr" for t in counts]
     headers += [f"speed-up {t} vs {counts[0]}" for t in counts[1:]]
-    return _markdown(headers, rows)
+    return markdown_table(headers, rows)
 
 
 def cold_table(summary: list[dict]) -> str:
@@ -182,7 +186,7 @@ def cold_table(summary: list[dict]) -> str:
             + [_fmt(s[k], 2) for k in ("import_s", "total_s", "knn_s", "optim_s")]
             + [_fmt(s["peak_rss_mb"], 0)]
         )
-    return _markdown(headers, rows)
+    return markdown_table(headers, rows)
 
 
 def paths_table(summary: list[dict], threads: int) -> str:
@@ -206,7 +210,7 @@ def paths_table(summary: list[dict], threads: int) -> str:
         )
     if not rows:
         return ""
-    return _markdown(
+    return markdown_table(
         ["method", "n", "threads", "path", "fit s", "kNN s", "optim s"], rows
     )
 
