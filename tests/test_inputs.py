@@ -79,9 +79,17 @@ def test_approximate_graphs_agree_with_exact(search):
     assert not (approx == np.arange(len(X))[:, None]).any()
     recall = np.mean([np.intersect1d(a, b).size / 15 for a, b in zip(exact, approx)])
     assert recall > 0.95
-    # distances are Euclidean (not squared) and sorted, as the exact ones
+    # distances are the Euclidean (not squared) ones to the neighbours found,
+    # and sorted, as the exact ones
+    true = np.linalg.norm(X[:, None, :] - X[approx], axis=-1)
+    np.testing.assert_allclose(dist, true, rtol=1e-4, atol=1e-3)
     assert np.all(np.diff(dist, axis=1) >= -1e-5)
-    np.testing.assert_allclose(dist[:, 0], dexact[:, 0], rtol=1e-4, atol=1e-4)
+    # an approximate search may miss a point's nearest neighbour now and then
+    # (pynndescent's result depends on how its threads interleave), never
+    # find one nearer than the exact search, and finds it for nearly all
+    first = dist[:, 0] - dexact[:, 0]
+    assert np.all(first >= -1e-4)
+    assert np.mean(first <= 1e-4) > 0.99
 
 
 @pytest.mark.parametrize("search", [ivf_knn, hnsw_knn])
