@@ -20,6 +20,7 @@ __all__ = [
     "TINY",
     "below",
     "force_table",
+    "has_table",
     "kernel_term",
     "lookup",
     "mix",
@@ -83,8 +84,17 @@ _SHIFT = 23 - TABLE_MBITS
 TABLE_LO_EXP, TABLE_HI_EXP = -24, 24
 _BASE = (127 + TABLE_LO_EXP) << TABLE_MBITS
 TABLE_SIZE = (TABLE_HI_EXP - TABLE_LO_EXP) * (1 << TABLE_MBITS) + 1
-#: no table: the kernels compute the exact factors
-NO_TABLE = np.zeros((2, 0), np.float32)
+#: no table: the kernels compute the exact factors. One entry, not none:
+#: numba hoists a loop's invariant reads such as ``table[1, 0]`` out of its
+#: ``if has_table(table)`` branch, and they must stay inside the array (an
+#: empty one gave out-of-bounds reads and, as a default argument, segfaults)
+NO_TABLE = np.zeros((2, 1), np.float32)
+
+
+@njit(cache=True, inline="always")
+def has_table(table):
+    """Whether ``table`` holds force factors (not :data:`NO_TABLE`)."""
+    return table.shape[1] > 1
 
 
 @intrinsic

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .common import FASTMATH, NO_TABLE, kernel_term, lookup
+from .common import FASTMATH, NO_TABLE, has_table, kernel_term, lookup
 
 __all__ = ["build_grid", "near_field"]
 
@@ -130,6 +130,11 @@ def near_field(
     s1 = side[1] if d > 1 else 1
     s2 = side[2] if d > 2 else 1
     n_cells = starts.shape[0] - 1
+    # read before the loop: numba hoists a loop's invariant reads out of
+    # their branch, and lo[2] of a 2-D grid lies outside the array
+    lo0 = lo[0]
+    lo1 = lo[1] if d > 1 else 0.0
+    lo2 = lo[2] if d > 2 else 0.0
     # the cells of members plo .. phi - 1, and those next to them
     c_first = np.searchsorted(starts, plo, side="right") - 1
     c_last = np.searchsorted(starts, phi - 1, side="right") - 1
@@ -137,16 +142,16 @@ def near_field(
     lo_c, hi_c = max(c_first - reach, 0), min(c_last + reach + 1, n_cells)
     _refresh(Y, Ys, members, starts[lo_c], starts[hi_c])
     found = np.zeros(phi - plo, dtype=np.int64)
-    tabled = table.shape[1] > 0
+    tabled = has_table(table)
     for p_i in prange(plo, phi):
         # scalars, not small arrays: an array per point is a heap allocation
         i = members[p_i]
         x0 = Ys[p_i, 0]
         x1 = Ys[p_i, 1] if d > 1 else zero
         x2 = Ys[p_i, 2] if d > 2 else zero
-        k0 = _axis_cell(x0, lo[0], g, s0)
-        k1 = _axis_cell(x1, lo[1], g, s1) if d > 1 else 0
-        k2 = _axis_cell(x2, lo[2], g, s2) if d > 2 else 0
+        k0 = _axis_cell(x0, lo0, g, s0)
+        k1 = _axis_cell(x1, lo1, g, s1) if d > 1 else 0
+        k2 = _axis_cell(x2, lo2, g, s2) if d > 2 else 0
         f0 = f1 = f2 = zero
         cnt = 0
         di, ei = Ds[p_i], Es[p_i]

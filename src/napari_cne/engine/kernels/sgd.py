@@ -33,7 +33,16 @@ from numba import njit, prange, uint64
 from ..losses import CLAMP_HIGH as HI
 from ..losses import CLAMP_LOW as LO
 from ..losses import INFONCE_TEMPERATURE as INFONCE_T
-from .common import FASTMATH, GOLDEN, NO_TABLE, below, kernel_term, lookup, mix
+from .common import (
+    FASTMATH,
+    GOLDEN,
+    NO_TABLE,
+    below,
+    has_table,
+    kernel_term,
+    lookup,
+    mix,
+)
 
 __all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
 
@@ -160,7 +169,7 @@ def _edges(
     span = uint64(2 * width - 1) if width > 1 else uint64(1)
     loss = 0.0
     dth = 0.0
-    tabled = code == 0 and table.shape[1] > 0 and not want_loss
+    tabled = code == 0 and has_table(table) and not want_loss
     for e in range(lo, hi):
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
         if _skip(key, W[e], wpow):
