@@ -8,17 +8,13 @@ table, a segfault now and then). ``NUMBA_BOUNDSCHECK=1`` turns every such
 read into an ``IndexError``.
 """
 
-import os
-import subprocess
-import sys
+from ._scripts import crash_report, run_script
 
 SCRIPT = """
-import warnings
 import numpy as np
 from sklearn.datasets import load_digits
 from napari_cne import ContrastiveEmbedding
 
-warnings.simplefilter("ignore")
 X = load_digits().data[:400].astype(np.float32)
 runs = [
     dict(loss="neg", s=0.0),  # the near field with NEG's table, the mesh
@@ -34,15 +30,11 @@ print("in bounds")
 
 
 def test_the_kernels_read_and_write_inside_their_arrays(tmp_path):
-    env = dict(
-        os.environ,
-        NUMBA_BOUNDSCHECK="1",
-        # compiled apart from the package's cache, which keeps fast code
-        NUMBA_CACHE_DIR=str(tmp_path),
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
+    out = run_script(
+        SCRIPT,
         timeout=600,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
+        # compiled apart from the package's cache, which keeps fast code
+        env={"NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert out.returncode == 0, crash_report(out)
     assert "in bounds" in out.stdout

@@ -11,9 +11,6 @@ cover are only referenced in docs/reliability.md.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import warnings
@@ -25,6 +22,7 @@ import pytest
 from napari_cne import ContrastiveEmbedding
 from napari_cne.features import feature_matrix, object_features
 
+from ._scripts import crash_report, run_script
 from .conftest import dock, make_objects
 
 N_OBJ = 64
@@ -125,27 +123,6 @@ def bare(make_napari_viewer):
     _, widget = viewer.window.add_plugin_dock_widget("napari-cne", "Neighbor Embedding")
     widget.set_params(**FAST)
     return viewer, widget
-
-
-def run_script(code: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter (for cases that may crash the process)."""
-    return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-
-
-def crash_report(out: subprocess.CompletedProcess) -> str:
-    """The fatal error and the Python frames of a crashed subprocess."""
-    keep = [
-        line
-        for line in out.stderr.splitlines()
-        if line.startswith(("Fatal", "Traceback", "  File")) or "Error" in line
-    ]
-    return f"exit code {out.returncode}:\n" + "\n".join(keep[-20:])
 
 
 # ============================================================ NaN / inf values
