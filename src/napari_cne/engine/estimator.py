@@ -388,6 +388,41 @@ class ContrastiveEmbedding(params.Parameters):
         """Fit and return the embedding, shape ``(n_samples, n_components)``."""
         return self.fit(X, y, graph=graph).embedding_
 
+    # ------------------------------------------------- the fitted model's surface
+    @property
+    def training_data_(self) -> np.ndarray | None:
+        """The rows the model was fitted on, as it uses them (None: a graph alone).
+
+        float32, the constant columns dropped (``feature_columns_`` names the
+        kept ones for a DataFrame).
+        """
+        self._check_fitted()
+        return self._X
+
+    @property
+    def metric_(self) -> str:
+        """The input-space metric in use (the canonical name of ``metric``)."""
+        self._check_fitted()
+        return self._metric
+
+    @property
+    def network_(self):
+        """The parametric network (:class:`~.parametric.ParametricNetwork`) or None."""
+        self._check_fitted()
+        return self._network
+
+    def resolve_transform_method(self, method: str = "auto") -> str:
+        """Return the :meth:`transform` method that ``method`` stands for.
+
+        ``"auto"``: ``"network"`` for a parametric model, else
+        ``"optimize"``. Raises ``ValueError`` for an unknown method or one
+        this model cannot run.
+        """
+        from .transform import resolve_method
+
+        self._check_fitted()
+        return resolve_method(method, self._network is not None, self._X is not None)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "_backend"):
             raise RuntimeError("this ContrastiveEmbedding is not fitted yet; call fit")

@@ -29,6 +29,7 @@ __all__ = [
     "interpolate_points",
     "nearest_rows",
     "place_points",
+    "resolve_method",
     "transform",
 ]
 
@@ -174,24 +175,33 @@ def interpolate_points(
     return np.einsum("mk,mkc->mc", w, Y[ind]).astype(np.float32)
 
 
-def transform(model, X_new, n_epochs: int, method: str = "auto") -> np.ndarray:
-    """Place the rows of ``X_new`` into the layout of a fitted ``model``.
+def resolve_method(method: str, parametric: bool, has_data: bool = True) -> str:
+    """Return the placing method ``method`` stands for, or raise ``ValueError``.
 
-    See :meth:`napari_cne.ContrastiveEmbedding.transform`.
+    ``"auto"``: ``"network"`` for a parametric model, else ``"optimize"``.
     """
     if method not in TRANSFORM_METHODS:
         raise ValueError(
             f"method must be one of {', '.join(TRANSFORM_METHODS)}; got {method!r}"
         )
-    if model._X is None:
+    if not has_data:
         raise ValueError("transform needs a model fitted on data X, not a graph")
-    if method == "network" and model._network is None:
+    if method == "network" and not parametric:
         raise ValueError("method='network' needs a parametric model")
+    if method == "auto":
+        return "network" if parametric else "optimize"
+    return method
+
+
+def transform(model, X_new, n_epochs: int, method: str = "auto") -> np.ndarray:
+    """Place the rows of ``X_new`` into the layout of a fitted ``model``.
+
+    See :meth:`napari_cne.ContrastiveEmbedding.transform`.
+    """
+    method = resolve_method(method, model._network is not None, model._X is not None)
     Xn = check_new_data(
         X_new, model._kept_columns, model._n_features_orig, model.n_features_in_
     )
-    if method == "auto":
-        method = "network" if model._network is not None else "optimize"
     with threads.limited(model.n_jobs_):
         if method == "network":
             return model._network.transform(Xn).cpu().numpy()
