@@ -1,6 +1,5 @@
 """The estimator API: determinism, generators, callbacks, warm starts, transform."""
 
-import os
 import subprocess
 import sys
 
@@ -19,11 +18,15 @@ def small():
     return X[:600], y[:600]
 
 
-def test_import_does_not_pull_in_gui_libraries():
+def test_import_does_not_pull_in_gui_libraries_nor_torch_for_a_cpu_fit():
     code = (
-        "import sys, napari_cne; from napari_cne import ContrastiveEmbedding; "
+        "import sys, napari_cne\n"
+        "assert 'napari_cne.engine' not in sys.modules  # names load when used\n"
+        "from napari_cne import ContrastiveEmbedding\n"
+        "import numpy as np\n"
+        "ContrastiveEmbedding(n_epochs=3).fit(np.random.rand(200, 5))\n"
         "bad = [m for m in ('qtpy', 'PyQt6', 'PyQt5', 'PySide6', 'napari', "
-        "'magicgui', 'vispy') if m in sys.modules]; print(bad); "
+        "'magicgui', 'vispy', 'torch') if m in sys.modules]; print(bad)\n"
         "sys.exit(1 if bad else 0)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -90,31 +93,6 @@ def test_optimize_n_equals_n_times_optimize_1():
     assert a.n_epochs_ == b.n_epochs_ == 18
 
 
-def test_several_threads_give_the_same_quality_as_one():
-    # the CPU kernel is lock-free across threads (as umap-learn's): bit
-    # reproducibility holds on one thread, several threads must give an
-    # embedding of the same quality (and actually use the threads)
-    import numba
-
-    X, y = digits()
-    out = []
-    for n_jobs in (1, -1):
-        m = ContrastiveEmbedding(random_state=5, n_jobs=n_jobs)
-        Y = m.fit_transform(X)
-        assert m.n_jobs_ == (1 if n_jobs == 1 else numba.config.NUMBA_NUM_THREADS)
-        out.append(
-            (
-                knn_accuracy(Y, y),
-                neighbor_preservation(X, Y, k=15, random_state=0),
-                float(Y.std()),
-            )
-        )
-    (a1, p1, s1), (a2, p2, s2) = out
-    assert a1 >= 0.95 and a2 >= 0.95
-    assert abs(p1 - p2) < 0.03, (p1, p2)
-    assert abs(s1 - s2) / s1 < 0.1, (s1, s2)
-
-
 def test_one_thread_same_seed_is_bit_identical():
     X, _ = small()
     kw = {"n_epochs": 20, "n_jobs": 1}
@@ -127,34 +105,6 @@ def test_one_thread_same_seed_is_bit_identical():
     import numba
 
     assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
-
-
-def test_a_seeded_run_is_the_same_in_a_fresh_process_and_from_numba_s_cache(
-    tmp_path,
-):
-    """The kernels compiled now and those loaded from the cache give one layout.
-
-    (Fast-math flags that let the compiler rewrite divisions made the two
-    differ in the last bits, and so the layout after a few epochs.)
-    """
-    code = (
-        "import hashlib, numpy as np; from napari_cne import ContrastiveEmbedding\n"
-        "from sklearn.datasets import load_digits\n"
-        "X = load_digits().data[:300]\n"
-        "Y = ContrastiveEmbedding(s=0.5, n_epochs=5, random_state=0, n_jobs=1)"
-        ".fit_transform(X)\n"
-        "print(hashlib.sha256(Y.tobytes()).hexdigest())"
-    )
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True,
-            check=True, timeout=300,
-        ).stdout.strip()
-        for _ in range(2)
-    ]  # fmt: skip
-    assert any(tmp_path.rglob("*.nbc"))  # the second run loaded the cache
-    assert runs[0] == runs[1] and len(runs[0]) == 64
 
 
 def test_stop_from_outside_ends_the_run():
@@ -191,7 +141,9 @@ def test_warm_start_continues_from_the_current_layout():
 
 
 def test_optimize_requires_a_fitted_model():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         ContrastiveEmbedding().optimize(5)
 
 

@@ -3,38 +3,25 @@
 The package is layered, each layer importing only those below it:
 
 - :mod:`napari_cne.engine`: the estimator and everything it runs on (pure
-  numpy / torch / numba);
+  numpy / numba, torch where it is needed);
 - :mod:`napari_cne.features`: layers and files -> feature tables;
 - :mod:`napari_cne.render`: colours, plots and GIFs (no Qt);
 - :mod:`napari_cne.cli` and :mod:`napari_cne._qt` (the napari widget) on top.
 
-Importing ``napari_cne`` loads the engine only, never Qt, napari or magicgui.
+Importing ``napari_cne`` loads nothing but this page: the names below are
+imported when first used (``from napari_cne import ContrastiveEmbedding``
+loads the engine, never Qt, napari, magicgui or torch), so that the
+command line starts at once.
 """
 
-import sys as _sys
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
 
 from ._version import __version__
-from .engine import (
-    ContrastiveEmbedding,
-    Snapshot,
-    infonce_rho,
-    iter_spectrum_sweep,
-    knn_graph,
-    load_model,
-    neg_nu,
-    save_model,
-    spectrum_sweep,
-    warm_up,
-    z_bar,
-)
-from .engine import estimator as _estimator
-from .engine import initialization as _initialization
-from .engine import losses as _losses
-from .engine import metrics as _metrics
-from .engine import neighbors as _neighbors
-from .engine import provenance as _provenance
-from .engine import spectrum as _spectrum
-from .engine import sweep as _sweep
 
 __all__ = [
     "ContrastiveEmbedding",
@@ -56,16 +43,44 @@ __all__ = [
 # to the same module objects, so code and notebooks written against them keep
 # working; new code imports from ``napari_cne.engine``.
 _OLD_PATHS = {
-    "embedding": _estimator,
-    "initialization": _initialization,
-    "losses": _losses,
-    "metrics": _metrics,
-    "neighbors": _neighbors,
-    "provenance": _provenance,
-    "spectrum": _spectrum,
-    "sweep": _sweep,
+    "embedding": "estimator",
+    "initialization": "initialization",
+    "losses": "losses",
+    "metrics": "metrics",
+    "neighbors": "neighbors",
+    "provenance": "provenance",
+    "spectrum": "spectrum",
+    "sweep": "sweep",
 }
-for _name, _module in _OLD_PATHS.items():
-    _sys.modules.setdefault(f"{__name__}.{_name}", _module)
-    globals()[_name] = _module
-del _name, _module
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return getattr(importlib.import_module(".engine", __name__), name)
+    if name in _OLD_PATHS:
+        return importlib.import_module(f".engine.{_OLD_PATHS[name]}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__, *_OLD_PATHS])
+
+
+class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Import ``napari_cne.<old>`` as the engine module it became."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        prefix, _, name = fullname.rpartition(".")
+        if prefix != __name__ or name not in _OLD_PATHS:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        name = spec.name.rpartition(".")[2]
+        return importlib.import_module(f".engine.{_OLD_PATHS[name]}", __name__)
+
+    def exec_module(self, module):
+        pass
+
+
+sys.meta_path.append(_OldPaths())

@@ -59,9 +59,9 @@ SPECTRUM_TIP = (
 @functools.cache
 def available_devices() -> tuple[str, ...]:
     """Devices offered: ``auto``, ``cpu`` and ``cuda`` when torch sees a GPU."""
-    import torch
+    from ..engine.devices import cuda_available
 
-    return ("auto", "cpu", "cuda") if torch.cuda.is_available() else ("auto", "cpu")
+    return ("auto", "cpu", "cuda") if cuda_available() else ("auto", "cpu")
 
 
 @dataclass(frozen=True)

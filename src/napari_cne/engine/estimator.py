@@ -19,25 +19,33 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import validate_data
 
 from . import params, threads
+from .devices import deterministic
+from .fitted import FittedModel
 from .optimizer import History, Run, Snapshot, Stopped, exclusive, run_epochs
 from .prepare import prepare
 from .spectrum import early_s
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 __all__ = ["ContrastiveEmbedding"]
 
 log = logging.getLogger("napari_cne")
 
 
-class ContrastiveEmbedding(params.Parameters):
+class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
     """Contrastive neighbor embedding across the t-SNE <-> UMAP spectrum.
 
-    The constructor only stores parameters (scikit-learn style); they are
-    checked when :meth:`fit` runs. docs/engine.md explains every choice
+    A scikit-learn transformer: the constructor only stores parameters,
+    checked when :meth:`fit` runs; it works in a ``Pipeline``, with
+    ``clone`` and ``set_output``. docs/engine.md explains every choice
     below, with measurements.
 
     Parameters
@@ -85,11 +93,12 @@ class ContrastiveEmbedding(params.Parameters):
     device : {"auto", "cpu", "cuda"} or torch.device
         ``"auto"``: CUDA when available, else the CPU.
     random_state : int or None
-        Seed; with ``n_jobs=1`` the result is bit-identical between runs.
+        Seed: with it the layout depends only on the data, the parameters
+        and the seed, bit for bit, on the CPU (any ``n_jobs``, a fresh
+        process or not; docs/engine.md "Threads and seeds").
     n_jobs : int, default -1
         CPU threads (scikit-learn's convention: -1 all cores, -2 all but
-        one); several threads share the layout without locks, so their
-        results vary a little from run to run (docs/engine.md).
+        one); they change the speed, never the result.
     callbacks : callable or list of callables, optional
         ``callback(epoch, loss, embedding) -> bool`` every
         ``callbacks_every`` epochs, with a copy of the layout; a truthy
@@ -135,8 +144,22 @@ class ContrastiveEmbedding(params.Parameters):
 
     Attributes
     ----------
-    embedding_ : ndarray, shape (n_samples, n_components)
+    embedding_ : ndarray of float32, shape (n_samples, n_components)
         The layout.
+    n_features_in_ : int
+        Columns of the ``X`` given to :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Their names, for a DataFrame with string column names.
+    kept_features_ : ndarray of int
+        The columns of ``X`` the model uses (constant ones are dropped).
+    training_data_ : ndarray of float32 or None
+        Those columns of ``X`` (None for a fit on a graph alone).
+    metric_ : str
+        The input-space metric (canonical name).
+    network_ : ParametricNetwork or None
+        Parametric mode's network.
+    spectrum_ : SpectrumMap
+        How this model turns a spectrum position into an epoch's constants.
     graph_ : scipy.sparse.csr_matrix
         The kNN graph the layout was trained on (fuzzy weights or binary).
     losses_ : list of float
@@ -248,15 +271,14 @@ class ContrastiveEmbedding(params.Parameters):
     def _prepare(self, X, graph) -> None:
         """Validate inputs, build the graph, the initial layout and the backend."""
         st = prepare(self.get_params(), X, graph, self._log)
+        if X is not None:  # n_features_in_, feature_names_in_ (checked already)
+            validate_data(self, X, reset=True, skip_check_array=True)
         self.n_jobs_ = st.n_jobs
         self._seed = self.seed_ = st.seed
         self._device, self.device_ = st.device, str(st.device)
         self._metric, self._callbacks = st.metric, st.callbacks
         self._X, self.feature_columns_ = st.X, st.feature_columns
         self._kept_columns = st.kept_columns
-        self._n_features_orig = st.n_features_orig
-        if st.X is not None:
-            self.n_features_in_ = st.n_features_in
         self.graph_, self.n_samples_ = st.graph, st.n_samples
         self.n_neighbors_, self.knn_method_ = st.n_neighbors, st.knn_method
         self.batch_size_ = st.batch_size
@@ -284,11 +306,6 @@ class ContrastiveEmbedding(params.Parameters):
         elif self.loss == "nce":
             self.z_ = self._nce.z
 
-    def _set_layout(self, Y: np.ndarray) -> None:
-        """Replace the free layout (a warm start from elsewhere)."""
-        self._backend.set_layout(Y)
-        self.embedding_ = self._backend.layout()
-
     # -------------------------------------------------------------------- runs
     def _run(self, run: Run) -> Iterator[Snapshot]:
         """Run the epochs of ``run``; keep the fitted attributes up to date."""
@@ -304,7 +321,8 @@ class ContrastiveEmbedding(params.Parameters):
             + f") on {self._device}"
         )
         try:
-            with threads.limited(self.n_jobs_):
+            seeded = self.random_state is not None
+            with threads.limited(self.n_jobs_), deterministic(self._device, seeded):
                 yield from run_epochs(
                     self._backend,
                     self._spectrum,
@@ -387,45 +405,6 @@ class ContrastiveEmbedding(params.Parameters):
     def fit_transform(self, X=None, y=None, *, graph=None) -> np.ndarray:
         """Fit and return the embedding, shape ``(n_samples, n_components)``."""
         return self.fit(X, y, graph=graph).embedding_
-
-    # ------------------------------------------------- the fitted model's surface
-    @property
-    def training_data_(self) -> np.ndarray | None:
-        """The rows the model was fitted on, as it uses them (None: a graph alone).
-
-        float32, the constant columns dropped (``feature_columns_`` names the
-        kept ones for a DataFrame).
-        """
-        self._check_fitted()
-        return self._X
-
-    @property
-    def metric_(self) -> str:
-        """The input-space metric in use (the canonical name of ``metric``)."""
-        self._check_fitted()
-        return self._metric
-
-    @property
-    def network_(self):
-        """The parametric network (:class:`~.parametric.ParametricNetwork`) or None."""
-        self._check_fitted()
-        return self._network
-
-    def resolve_transform_method(self, method: str = "auto") -> str:
-        """Return the :meth:`transform` method that ``method`` stands for.
-
-        ``"auto"``: ``"network"`` for a parametric model, else
-        ``"optimize"``. Raises ``ValueError`` for an unknown method or one
-        this model cannot run.
-        """
-        from .transform import resolve_method
-
-        self._check_fitted()
-        return resolve_method(method, self._network is not None, self._X is not None)
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "_backend"):
-            raise RuntimeError("this ContrastiveEmbedding is not fitted yet; call fit")
 
     @exclusive
     def iter_optimize(
@@ -523,11 +502,17 @@ class ContrastiveEmbedding(params.Parameters):
             millions of rows). ``"auto"``: the network when there is one,
             else ``"optimize"``.
 
+        A row lands on the same place alone, in any batch, in any order and
+        on any number of threads; a row of the training data lands on its
+        own place in ``embedding_`` (so ``fit(X).transform(X)`` is
+        ``fit_transform(X)``).
+
         Returns
         -------
-        ndarray, shape (n_new, n_components)
+        ndarray of float32, shape (n_new, n_components)
         """
         from .transform import transform
 
         self._check_fitted()
+        method = self.resolve_transform_method(method)
         return transform(self, X_new, int(n_epochs), method)

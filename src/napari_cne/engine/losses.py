@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 __all__ = [
     "GRAD_CLIP",
@@ -153,6 +155,8 @@ def pair_gradients(
     -------
     PairGradients
     """
+    import torch
+
     if loss in ("neg", "nce"):
         p_pos, s_pos = kernel_term(d2_pos, b, bt)
         p_neg, s_neg = kernel_term(d2_neg, b, bt)

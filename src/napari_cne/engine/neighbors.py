@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 from . import search_faiss
-from .search_torch import torch_knn
+from .devices import is_cuda
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 __all__ = [
     "KNN_METHODS",
@@ -153,7 +156,7 @@ def exact_knn(
         Distances in the chosen metric (Euclidean, not squared).
     """
     metric = resolve_metric(metric)
-    if isinstance(X, torch.Tensor):
+    if hasattr(X, "detach"):  # a torch tensor
         X = X.detach().cpu().numpy()
     Xp = prepare_rows(X, metric)
     self_query = query is None
@@ -161,20 +164,27 @@ def exact_knn(
     kk = k + 1 if self_query else k
     if kk > Xp.shape[0]:
         raise ValueError(f"cannot find {k} neighbours among {Xp.shape[0]} points")
-    on_cpu = torch.device(device).type == "cpu"
+    on_cpu = not is_cuda(device)
     if on_cpu and search_faiss.faiss_available():
         Q = Xp if self_query else Qp
         ind, dist = search_faiss.flat_knn(Xp, Q, kk, metric, n_jobs)
     else:
+        from .search_torch import torch_knn
+
         ind, dist = torch_knn(Xp, Qp, kk, metric, device, block_bytes)
     return _finish(ind, dist, metric, self_query)
 
 
-def hnsw_knn(X, k: int, metric: str = "euclidean", *, n_jobs: int | None = None):
-    """Approximate k nearest neighbours with faiss's HNSW graph (self removed)."""
+def hnsw_knn(
+    X, k: int, metric: str = "euclidean", *, n_jobs: int | None = None, seeded=False
+):
+    """Approximate k nearest neighbours with faiss's HNSW graph (self removed).
+
+    ``seeded``: the same on any number of threads (the graph is built on one).
+    """
     metric = resolve_metric(metric)
     Xp = prepare_rows(X, metric)
-    ind, dist = search_faiss.hnsw_knn(Xp, k + 1, metric, n_jobs)
+    ind, dist = search_faiss.hnsw_knn(Xp, k + 1, metric, n_jobs, seeded)
     return _finish(ind, dist, metric, True)
 
 
@@ -198,6 +208,10 @@ def nndescent_knn(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours with pynndescent (self removed)."""
     from pynndescent import NNDescent
+
+    from .threads import start_numba
+
+    start_numba()  # pynndescent's numba threads: not spinning
 
     metric = resolve_metric(metric)
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -265,7 +279,7 @@ def _auto_method(n: int, d: int, metric: str, device) -> str:
     """Return the search ``method="auto"`` picks for ``n`` rows of ``d`` features."""
     cost = float(n) * n * max(d, 8)
     have_faiss = search_faiss.faiss_available()
-    if torch.device(device).type == "cuda":
+    if is_cuda(device):
         if cost <= GPU_EXACT_BUDGET:
             return "exact"
     elif cost <= (EXACT_BUDGET if have_faiss else TORCH_EXACT_BUDGET):
@@ -291,6 +305,9 @@ def knn(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """K nearest neighbours of every row (self excluded).
 
+    With a ``random_state`` the result is the same on any number of threads
+    (HNSW builds its graph, pynndescent runs, on one thread).
+
     Returns
     -------
     indices, distances : ndarray, shape (n, k)
@@ -306,11 +323,12 @@ def knn(
         seed = 0 if random_state is None else int(random_state)
         ind, dist = ivf_knn(X, k, metric, n_jobs=n_jobs, seed=seed)
     elif method == "hnsw":
-        ind, dist = hnsw_knn(X, k, metric, n_jobs=n_jobs)
+        seeded = random_state is not None
+        ind, dist = hnsw_knn(X, k, metric, n_jobs=n_jobs, seeded=seeded)
     elif method == "pynndescent":
-        ind, dist = nndescent_knn(
-            X, k, metric, random_state=random_state, n_jobs=n_jobs
-        )
+        # its threads update shared neighbour heaps: one thread with a seed
+        jobs = 1 if random_state is not None else n_jobs
+        ind, dist = nndescent_knn(X, k, metric, random_state=random_state, n_jobs=jobs)
     else:
         raise ValueError(
             f"unknown kNN method {method!r}; use one of {', '.join(KNN_METHODS)}"

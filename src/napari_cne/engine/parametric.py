@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -41,9 +42,6 @@ class ParametricNetwork:
         Adam's initial rate (each step sets its own).
     """
 
-    #: rows per forward pass when embedding many rows
-    CHUNK = 65536
-
     def __init__(self, X, n_components: int, device, seed: int, learning_rate: float):
         self.x_mean = X.mean(axis=0)
         std = X.std(axis=0)
@@ -55,17 +53,30 @@ class ParametricNetwork:
         self.inputs = torch.as_tensor((X - self.x_mean) / self.x_std, device=device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=learning_rate)
 
-    def embed_all(self) -> torch.Tensor:
-        """Return the layout of the training rows (no gradient)."""
-        with torch.no_grad():
-            out = [
-                self.net(self.inputs[i : i + self.CHUNK])
-                for i in range(0, self.inputs.shape[0], self.CHUNK)
-            ]
-        return torch.cat(out)
+    def embed_all(self) -> np.ndarray:
+        """Return the layout of the training rows, as :meth:`transform` gives it."""
+        from .kernels.mlp import forward
 
-    def transform(self, X) -> torch.Tensor:
-        """Return the layout of new rows (already column-selected like ``X``)."""
-        Xs = torch.as_tensor((X - self.x_mean) / self.x_std, device=self.device)
-        with torch.no_grad():
-            return self.net(Xs)
+        Xs = self.inputs.detach().cpu().numpy()
+        d = Xs.shape[1]
+        return forward(Xs, np.zeros(d), np.ones(d), self.layers())
+
+    def transform(self, X) -> np.ndarray:
+        """Return the layout of new rows (already column-selected like ``X``).
+
+        Row by row on the CPU (:func:`.kernels.mlp.mlp_forward`): a row's
+        place does not depend on the other rows given with it.
+        """
+        from .kernels.mlp import forward
+
+        return forward(X, self.x_mean, self.x_std, self.layers())
+
+    def layers(self) -> list[np.ndarray]:
+        """Return the weights (transposed, inputs x outputs) and biases, float32."""
+        out = []
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                w = layer.weight.detach().cpu().numpy().T
+                bias = layer.bias.detach().cpu().numpy()
+                out += [np.ascontiguousarray(w, np.float32), bias.astype(np.float32)]
+        return out

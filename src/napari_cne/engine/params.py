@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import torch
 
 from . import spectrum, threads
+from .devices import is_cuda, resolve_device
 from .losses import LOSSES
 from .neighbors import KNN_METHODS, resolve_metric
 
@@ -173,16 +173,6 @@ def as_callbacks(callbacks) -> list[Callable]:
     return out
 
 
-def resolve_device(device) -> torch.device:
-    """Return the torch device: "auto" is CUDA when available, else the CPU."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' requested but CUDA is not available")
-    return dev
-
-
 def auto_n_epochs(n_epochs, n: int) -> int:
     """Return the epochs of a fit (``"auto"``: 200 up to 10 000 points, 100 above)."""
     if n_epochs == "auto":
@@ -190,9 +180,7 @@ def auto_n_epochs(n_epochs, n: int) -> int:
     return int(n_epochs)
 
 
-def auto_batch_size(
-    batch_size, n_edges: int, device: torch.device, parametric: bool
-) -> int:
+def auto_batch_size(batch_size, n_edges: int, device: str, parametric: bool) -> int:
     """Return the edges per SGD step.
 
     ``"auto"``: 1024 for the network (Adam needs many small steps); on a GPU
@@ -203,7 +191,7 @@ def auto_batch_size(
         return int(batch_size)
     if parametric:
         return BATCH_NETWORK
-    if device.type == "cuda" and n_edges >= 8 * BATCH_GPU:
+    if is_cuda(device) and n_edges >= 8 * BATCH_GPU:
         return BATCH_GPU
     return BATCH_CPU
 

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 from . import params, threads, validation
 from .backends import Backend, choose_backend
+from .devices import deterministic
 from .graph import graph_from_knn, graph_from_user
 from .initialization import initial_layout
 from .losses import NceNormaliser
 from .neighbors import knn, resolve_metric
-from .parametric import ParametricNetwork
 from .spectrum import SpectrumMap
 
 __all__ = ["Setup", "make_backend", "prepare"]
@@ -34,21 +33,19 @@ class Setup:
 
     seed: int
     n_jobs: int
-    device: torch.device
+    device: str
     metric: str
     callbacks: list[Callable]
     X: np.ndarray | None
     feature_columns: list | None
     kept_columns: np.ndarray | None
-    n_features_in: int | None
-    n_features_orig: int | None
     graph: sp.csr_matrix
     n_neighbors: int | None
     knn_method: str
     batch_size: int
     spectrum: SpectrumMap
     backend: Backend
-    network: ParametricNetwork | None
+    network: object | None  # ParametricNetwork
     nce: NceNormaliser | None
     timings: dict = field(default_factory=dict)
 
@@ -86,7 +83,8 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     rng = np.random.default_rng(seed)
     data = _data(p, X, graph)
     t0 = time.perf_counter()
-    with threads.limited(n_jobs):
+    seeded = p["random_state"] is not None
+    with threads.limited(n_jobs), deterministic(device, seeded):
         A, k, method = _graph(p, data[0], graph, seed, device, n_jobs)
     timings = {"knn": time.perf_counter() - t0, "init": 0.0, "optimize": 0.0}
     if A.nnz == 0:
@@ -112,18 +110,17 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
 
 
 def _data(p: dict, X, graph) -> tuple:
-    """Return ``(X, columns, kept, n_features_in, n_features_orig)`` (None: no X)."""
+    """Return ``(X, columns, kept)``: the checked data (None: no X)."""
     if X is None:
         if graph is None:
             raise ValueError("fit needs data X, a kNN graph (graph=...), or both")
-        return None, None, None, None, None
-    if np.ndim(X) == 2:
-        n_rows, n_cols = np.shape(X)
+        return None, None, None
+    shape = getattr(X, "shape", None)  # refuse a huge input before converting it
+    if isinstance(shape, tuple) and len(shape) == 2:
+        n_rows, n_cols = shape
         k = p["n_neighbors"] if isinstance(p["n_neighbors"], int) else 15
         validation.check_memory(n_rows, n_cols, k, int(p["n_components"]))
-    Xv, columns, kept = validation.check_data(X)
-    n_orig = int(np.asarray(X).shape[1]) if np.ndim(X) == 2 else 0
-    return Xv, columns, kept, int(Xv.shape[1]), n_orig
+    return validation.check_data(X)
 
 
 def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
@@ -132,7 +129,7 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
     if graph is not None:
         return graph_from_user(graph, n, p["edge_weights"]), None, "precomputed"
     if n < 3:
-        raise ValueError(f"need at least 3 points to embed; got {n}")
+        raise ValueError(f"need at least 3 samples to embed; got n_samples = {n}")
     k = int(p["n_neighbors"])
     if k >= n:
         warnings.warn(
@@ -147,7 +144,8 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
         k,
         resolve_metric(p["metric"]),
         method=p["knn_method"],
-        random_state=seed,
+        # a seed asks for the same graph on any number of threads
+        random_state=None if p["random_state"] is None else seed,
         device=device,
         n_jobs=n_jobs,
     )
@@ -157,7 +155,6 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
 def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
     """Return the backend that runs the epochs (and the network, if any)."""
     from .backends.numba_cpu import NumbaBackend
-    from .backends.torch_backend import TorchBackend
     from .fields import NEAR_FIELD_PAIRS
 
     coo = A.tocoo()
@@ -166,10 +163,10 @@ def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
         coo.col.astype(np.int64),
         coo.data.astype(np.float32),
     )
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
     network = None
     if p["parametric"]:
+        from .parametric import ParametricNetwork
+
         if X is None:
             raise ValueError("parametric=True needs the data X, not only a graph")
         lr = params.resolve_learning_rate(p["learning_rate"], parametric=True)
@@ -192,7 +189,18 @@ def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
             **common,
         )
     else:
+        import torch
+
+        from .backends.torch_backend import TorchBackend
+
+        generator = torch.Generator(device=device)
+        generator.manual_seed(seed)
         backend = TorchBackend(
-            Y0, *edges, device=device, generator=generator, network=network, **common
+            Y0,
+            *edges,
+            device=torch.device(device),
+            generator=generator,
+            network=network,
+            **common,
         )
     return backend, network

@@ -4,8 +4,10 @@ faiss ships compiled code, so there is no just-in-time compilation in a new
 process (pynndescent's first call compiles for half a minute). Its flat
 index is an exact brute force with BLAS; the inverted-file index (IVF)
 searches the rows of the few k-means cells nearest to each query; the HNSW
-graph walks a small-world graph. The three give the same result on any
-number of threads (tests/test_inputs.py).
+graph walks a small-world graph. Distances are computed directly, not with
+BLAS, so that the exact and IVF searches give the same result on any number
+of threads (tests/test_inputs.py); so does HNSW when its graph is built on
+one thread (``seeded=True``).
 """
 
 from __future__ import annotations
@@ -46,19 +48,30 @@ def _metric(metric: str):
     return faiss.METRIC_INNER_PRODUCT  # cosine / correlation: normalised rows
 
 
+#: faiss computes distances with BLAS from this many queries on (its
+#: default: 20); BLAS's sums are grouped by its threads, so distances (and
+#: near-ties between neighbours) would change with the thread count. Our
+#: searches compute every distance directly, one query per thread.
+NO_BLAS = 2**31 - 1
+
+
 @contextlib.contextmanager
 def _threads(n_jobs: int | None) -> Iterator[None]:
+    """Run faiss with ``n_jobs`` threads and direct distances; restore after."""
     import faiss
 
     from .threads import resolve_n_jobs
 
     old = faiss.omp_get_max_threads()
+    old_blas = faiss.cvar.distance_compute_blas_threshold
     if n_jobs is not None:
         faiss.omp_set_num_threads(resolve_n_jobs(n_jobs))
+    faiss.cvar.distance_compute_blas_threshold = NO_BLAS
     try:
         yield
     finally:
         faiss.omp_set_num_threads(old)
+        faiss.cvar.distance_compute_blas_threshold = old_blas
 
 
 def _search(index, Q, kk: int, metric: str):
@@ -83,14 +96,22 @@ def flat_knn(X, Q, kk: int, metric: str, n_jobs: int | None = None):
         return _search(index, Q, kk, metric)
 
 
-def hnsw_knn(X, kk: int, metric: str, n_jobs: int | None = None):
-    """Return ``kk`` approximate nearest rows of ``X`` to each of its rows (HNSW)."""
+def hnsw_knn(X, kk: int, metric: str, n_jobs: int | None = None, seeded=False):
+    """Return ``kk`` approximate nearest rows of ``X`` to each of its rows (HNSW).
+
+    faiss links the rows into its graph on all threads at once, with locks:
+    which rows a row is linked to can then depend on the threads' timing.
+    ``seeded``: build the graph on one thread, so that the result is the
+    same on any number of threads (the search itself, one query per
+    thread, is).
+    """
     import faiss
 
-    with _threads(n_jobs):
+    with _threads(1 if seeded else n_jobs):
         index = faiss.IndexHNSWFlat(X.shape[1], HNSW_M, _metric(metric))
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.add(X)
+    with _threads(n_jobs):
         index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * kk)
         return _search(index, X, kk, metric)
 

@@ -47,7 +47,7 @@ def iter_spectrum_sweep(
             and anchor_layout is not None
             and (float(s_values[order[pos - 1]]) < anchor_s)
         ):
-            model._set_layout(anchor_layout)  # restart the upward walk at the anchor
+            model.set_embedding(anchor_layout)  # restart the upward walk at the anchor
         snap = None
         for last in model.iter_optimize(n_epochs, s=s, every=10**9):
             snap = last

@@ -4,17 +4,25 @@ The numba kernels read the calling thread's numba setting (numba keeps it
 per thread), torch its process-wide one; :func:`limited` sets both for the
 duration of a block and puts them back afterwards, so a fit with
 ``n_jobs=1`` does not change what the rest of the program runs on.
+
+numba's OpenMP threads wait for the next parallel loop by spinning (GNU
+OpenMP's default); on a busy machine the spinning threads take the cores
+the working ones need. :func:`start_numba` starts numba's threads with a
+passive wait policy, unless the user chose one (docs/engine.md, "Threads
+and seeds").
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 
-import torch
+__all__ = ["available_cores", "limited", "resolve_n_jobs", "start_numba"]
 
-__all__ = ["available_cores", "limited", "resolve_n_jobs"]
+#: The OpenMP settings a user may have made; with either set we set none.
+WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 
 def available_cores() -> int:
@@ -57,23 +65,52 @@ def resolve_n_jobs(n_jobs) -> int:
     return min(n, top) if top else n
 
 
+def start_numba() -> None:
+    """Start numba's thread pool, with a passive OpenMP wait policy.
+
+    GNU OpenMP reads its wait policy once, when numba's OpenMP layer loads
+    it; so ``OMP_WAIT_POLICY=PASSIVE`` is in the environment only while
+    numba starts its threads, and only when the user has set neither it nor
+    ``GOMP_SPINCOUNT``. A pool that is already running (started by another
+    library in this process) is left as it is; numba's TBB and workqueue
+    layers do not spin.
+    """
+    import numba
+
+    try:
+        numba.threading_layer()
+        return  # already started
+    except ValueError:
+        pass
+    ours = not any(name in os.environ for name in WAIT_SETTINGS)
+    if ours:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()  # launches the pool
+    finally:
+        if ours:
+            del os.environ["OMP_WAIT_POLICY"]
+
+
 @contextlib.contextmanager
 def limited(n: int) -> Iterator[None]:
-    """Run the block with ``n`` numba threads (this thread) and torch threads."""
+    """Run the block with ``n`` numba threads (this thread) and torch threads.
+
+    torch's setting is made only where torch is already imported: a fit on
+    the numba backend does not need it.
+    """
+    import numba
+
+    start_numba()
+    old_numba = numba.get_num_threads()
+    torch = sys.modules.get("torch")
+    old_torch = torch.get_num_threads() if torch is not None else None
     try:
-        import numba
-    except ImportError:  # pragma: no cover
-        numba = None
-    old_numba = numba.get_num_threads() if numba is not None else None
-    old_torch = torch.get_num_threads()
-    try:
-        if numba is not None:
-            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-        if old_torch != n:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        if torch is not None and old_torch != n:
             torch.set_num_threads(n)
         yield
     finally:
-        if numba is not None:
-            numba.set_num_threads(old_numba)
-        if torch.get_num_threads() != old_torch:
+        numba.set_num_threads(old_numba)
+        if torch is not None and torch.get_num_threads() != old_torch:
             torch.set_num_threads(old_torch)

@@ -14,11 +14,9 @@ Three ways, by ``method``:
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from . import threads
-from .backends.torch_backend import constants
-from .losses import GRAD_CLIP, pair_forces
+from .losses import GRAD_CLIP
 from .neighbors import exact_knn, resolve_metric
 from .spectrum import EpochSpec
 from .validation import check_data
@@ -30,6 +28,7 @@ __all__ = [
     "nearest_rows",
     "place_points",
     "resolve_method",
+    "training_rows",
     "transform",
 ]
 
@@ -40,27 +39,42 @@ INTERPOLATE_K = 10
 KD_TREE_DIMS = 12
 
 
-def check_new_data(X_new, kept_columns, n_features_orig: int, n_features_in: int):
-    """Return new data as the model's columns (float32), or raise.
+def check_new_data(model, X_new) -> np.ndarray:
+    """Return new data as the columns the fitted ``model`` uses (float32), or raise.
 
-    ``X_new`` may have all the columns the model was fitted on (the constant
-    ones it dropped are dropped again) or only the kept ones.
+    ``X_new`` has the columns the model was fitted on (their number, and
+    their names for a DataFrame, are checked as scikit-learn does); the
+    constant ones the model dropped are dropped again.
     """
+    from sklearn.utils.validation import validate_data
+
     Xn, _, _ = check_data(X_new, name="X_new", drop_constant=False)
-    if Xn.shape[1] == n_features_orig:
-        return np.ascontiguousarray(Xn[:, kept_columns])
-    if Xn.shape[1] != n_features_in:
-        raise ValueError(
-            f"X_new has {Xn.shape[1]} features; the model was fitted on "
-            f"{n_features_orig}"
-        )
-    return Xn
+    validate_data(model, X_new, reset=False, skip_check_array=True)
+    return np.ascontiguousarray(Xn[:, model.kept_features_])
+
+
+def training_rows(X_train: np.ndarray, X_new: np.ndarray) -> np.ndarray:
+    """Return, for each new row, the first training row equal to it (or -1).
+
+    Rows are matched by a hash of their values, then compared exactly.
+    """
+    from .kernels.place import row_keys
+
+    known = row_keys(X_train, 0)
+    order = np.argsort(known, kind="stable")
+    known = known[order]
+    keys = row_keys(X_new, 0)
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    match = order[at]
+    same = (known[at] == keys) & (X_train[match] == X_new).all(axis=1)
+    return np.where(same, match, -1)
 
 
 def place_points(
     Y_train: np.ndarray,
     neighbours: np.ndarray,
     heads,
+    keys: np.ndarray,
     *,
     loss: str,
     spec: EpochSpec,
@@ -68,14 +82,15 @@ def place_points(
     negative_samples: int,
     learning_rate: float,
     n_epochs: int,
-    seed: int,
-    device: torch.device,
 ) -> np.ndarray:
     """Place new points into a fixed layout (non-parametric ``transform``).
 
     Each new point starts at the mean of its nearest training points and is
     optimised against the fixed training layout with the fitted loss and
-    spectrum (the training layout does not move).
+    spectrum (the training layout does not move), on its own: its random
+    numbers come from its ``key`` (:func:`.kernels.place.row_keys`), so it
+    lands on the same place alone, in any batch and in any order
+    (:func:`.kernels.place.place_rows`).
 
     Parameters
     ----------
@@ -86,41 +101,38 @@ def place_points(
     heads : int array (E,)
         Heads of the training edges: negatives are drawn among them, i.e.
         in proportion to the degree, as in training.
+    keys : uint64 array (n_new,)
+        Each new point's random key.
     loss, spec, nu :
         The loss, its constants and the noise ratio in effect.
-    negative_samples, learning_rate, n_epochs, seed :
-        Negatives per edge, initial rate (linear decay), epochs, seed.
-    device : torch.device
+    negative_samples, learning_rate, n_epochs :
+        Negatives per edge, initial rate (linear decay), epochs.
 
     Returns
     -------
-    ndarray (n_new, d)
+    ndarray of float32, shape (n_new, d)
     """
-    Yt = torch.as_tensor(Y_train, device=device)
-    heads = torch.as_tensor(np.asarray(heads, np.int64), device=device)
-    ind = torch.as_tensor(neighbours, device=device)
-    k = ind.shape[1]
-    Ynew = Yt[ind].mean(dim=1).clone()
-    h = torch.arange(Ynew.shape[0], device=device).repeat_interleave(k)
-    t = ind.reshape(-1)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    n_edges = heads.shape[0]
-    with torch.no_grad():
-        for e in range(int(n_epochs)):
-            lr = learning_rate * (1.0 - e / n_epochs)
-            # noise like in training: endpoints of random edges (degree-weighted)
-            draw = torch.randint(
-                0, n_edges, (h.shape[0], negative_samples), generator=gen, device=device
-            )
-            f_pos, f_neg, _ = pair_forces(
-                loss, Ynew[h], Yt[t], Yt[heads[draw]], **constants(spec, nu)
-            )
-            f = f_pos + f_neg.sum(1)
-            grad = torch.zeros_like(Ynew).index_add_(0, h, f)
-            grad.clamp_(-GRAD_CLIP, GRAD_CLIP)
-            Ynew.add_(grad, alpha=-lr)
-    return Ynew.cpu().numpy()
+    from .kernels.place import place_rows
+    from .kernels.sgd import LOSS_CODES
+
+    return place_rows(
+        np.ascontiguousarray(Y_train, dtype=np.float32),
+        np.ascontiguousarray(neighbours, dtype=np.int64),
+        np.ascontiguousarray(heads, dtype=np.int64),
+        np.ascontiguousarray(keys, dtype=np.uint64),
+        LOSS_CODES[loss],
+        float(nu),
+        float(spec.rho),
+        float(spec.eps),
+        float(spec.b),
+        float(spec.blend),
+        1.0,
+        float(spec.neg_weight),
+        int(negative_samples),
+        float(learning_rate),
+        int(n_epochs),
+        GRAD_CLIP,
+    )
 
 
 def nearest_rows(X_train, X_new, k: int, metric: str, n_jobs=None):
@@ -172,7 +184,12 @@ def interpolate_points(
     w = 1.0 / (dist + dist[:, :1] / 10.0 + 1e-12)
     w /= w.sum(axis=1, keepdims=True)
     Y = np.asarray(Y_train, np.float64)
-    return np.einsum("mk,mkc->mc", w, Y[ind]).astype(np.float32)
+    # summed neighbour by neighbour: the same order for every row, whatever
+    # the batch (einsum and BLAS group sums by the batch's shape)
+    out = np.zeros((len(ind), Y.shape[1]))
+    for j in range(ind.shape[1]):
+        out += w[:, j, None] * Y[ind[:, j]]
+    return out.astype(np.float32)
 
 
 def resolve_method(method: str, parametric: bool, has_data: bool = True) -> str:
@@ -193,43 +210,47 @@ def resolve_method(method: str, parametric: bool, has_data: bool = True) -> str:
     return method
 
 
-def transform(model, X_new, n_epochs: int, method: str = "auto") -> np.ndarray:
+def transform(model, X_new, n_epochs: int, method: str) -> np.ndarray:
     """Place the rows of ``X_new`` into the layout of a fitted ``model``.
 
-    See :meth:`napari_cne.ContrastiveEmbedding.transform`.
+    See :meth:`napari_cne.ContrastiveEmbedding.transform`; ``method`` is
+    resolved ("network", "optimize" or "interpolate"). Reads the model's
+    public fitted attributes only.
     """
-    method = resolve_method(method, model._network is not None, model._X is not None)
-    Xn = check_new_data(
-        X_new, model._kept_columns, model._n_features_orig, model.n_features_in_
-    )
+    X_train = model.training_data_
+    Xn = check_new_data(model, X_new)
     with threads.limited(model.n_jobs_):
         if method == "network":
-            return model._network.transform(Xn).cpu().numpy()
+            return model.network_.transform(Xn)
+        Y = np.asarray(model.embedding_, np.float32)
         if method == "interpolate":
-            return interpolate_points(
-                model._X, model.embedding_, Xn, metric=model._metric,
-                n_jobs=model.n_jobs_,
-            )  # fmt: skip
-        return _optimize(model, Xn, n_epochs)
+            out = interpolate_points(
+                X_train, Y, Xn, metric=model.metric_, n_jobs=model.n_jobs_
+            )
+        else:
+            out = _optimize(model, Xn, n_epochs)
+    known = training_rows(X_train, Xn)  # a training row keeps its own place
+    out[known >= 0] = Y[known[known >= 0]]
+    return out
 
 
 def _optimize(model, Xn, n_epochs: int) -> np.ndarray:
-    k = min(model.n_neighbors_ or 15, model._X.shape[0])
-    dev = model._device
-    ind, _ = exact_knn(model._X, k, model._metric, query=Xn, device=dev)
+    from .kernels.place import row_keys
+
+    X_train = model.training_data_
+    k = min(model.n_neighbors_ or 15, X_train.shape[0])
+    ind, _ = nearest_rows(X_train, Xn, k, model.metric_, model.n_jobs_)
     m = int(model.negative_samples)
-    spec = model._spectrum.at(model.s_)
-    nce = model._nce
+    spec = model.spectrum_.at(model.s_)
     return place_points(
-        model._backend.layout(),
+        model.embedding_,
         ind,
         model.graph_.tocoo().row,
+        row_keys(Xn, model.seed_ + 1),
         loss=model.loss,
         spec=spec,
-        nu=nce.nu(m) if nce is not None else spec.nu,
+        nu=m * model.z_ if model.loss == "nce" else spec.nu,
         negative_samples=m,
         learning_rate=model.learning_rate_,
         n_epochs=n_epochs,
-        seed=model._seed + 1,
-        device=dev,
     )

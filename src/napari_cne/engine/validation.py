@@ -153,19 +153,35 @@ def check_data(
         Indices of the kept columns.
     """
     A, columns = _as_array(X, name)
-    if A.dtype == object or A.dtype.kind not in "biuf":
+    if A.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} holds complex numbers "
+            f"({_describe(X)}); embed their real and imaginary parts as columns"
+        )
+    if A.dtype == object:  # numbers as Python objects; anything else raises
+        A = A.astype(np.float64)
+    if A.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold numbers (float, int or bool); got dtype {A.dtype} "
             f"({_describe(X)})"
         )
     if A.ndim != 2:
-        hint = " Use X.reshape(-1, 1) for a single feature." if A.ndim == 1 else ""
+        hint = (
+            " Reshape your data: X.reshape(-1, 1) for a single feature, "
+            "X.reshape(1, -1) for a single sample."
+            if A.ndim == 1
+            else ""
+        )
         raise ValueError(
             f"{name} must be 2-D (n_samples, n_features); got {A.ndim}-D with "
             f"shape {A.shape}.{hint}"
         )
     if A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {A.shape})")
+        what = "sample" if A.shape[0] == 0 else "feature"
+        raise ValueError(
+            f"{name} is empty: 0 {what}(s) (shape={A.shape}) while a minimum of 1 "
+            "is required."
+        )
     if A.dtype.kind == "f":
         _check_finite(A, name)
     A = A.astype(np.float32, copy=False)

@@ -42,9 +42,11 @@ class PixelMapper:
     metric : str
     k : int
         Neighbours averaged by ``"interpolate"``.
-    network : torch.nn.Module, optional
-        A parametric model's network and its input scaling
-        (``x_mean``, ``x_std``): then it places the pixels.
+    network : list of ndarray, optional
+        A parametric model's network (its layers, as
+        :meth:`~napari_cne.engine.parametric.ParametricNetwork.layers` gives
+        them) and its input scaling (``x_mean``, ``x_std``): then it places
+        the pixels, each on its own (:func:`.kernels.mlp.forward` of the engine).
     """
 
     scaling: FeatureScaling
@@ -52,7 +54,7 @@ class PixelMapper:
     Y_train: np.ndarray
     metric: str = "euclidean"
     k: int = 10
-    network: object = None
+    network: list | None = None
     x_mean: np.ndarray | None = None
     x_std: np.ndarray | None = None
     n_jobs: int | None = None
@@ -64,15 +66,12 @@ class PixelMapper:
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Return the coordinates of rows of channel values (n, n_ch) -> (n, c)."""
+        from ..engine.kernels.mlp import forward
         from ..engine.transform import interpolate_points
 
         X = self.scaling.transform_values(values)
         if self.network is not None:
-            import torch
-
-            Xs = torch.as_tensor((X - self.x_mean) / self.x_std)
-            with torch.no_grad():
-                return self.network(Xs).numpy().astype(np.float32)
+            return forward(X, self.x_mean, self.x_std, self.network)
         return interpolate_points(
             self.X_train, self.Y_train, X, self.k, self.metric, self.n_jobs
         )
@@ -84,18 +83,18 @@ def pixel_mapper(model, scaling: FeatureScaling, method: str = "auto") -> PixelM
     ``method``: ``"network"`` (a parametric model), ``"interpolate"``, or
     ``"auto"`` (the network when there is one).
     """
-    net = getattr(model, "_network", None)
+    net = model.network_
     if method == "network" and net is None:
         raise ValueError("method='network' needs a parametric model")
     use_net = net is not None and method in ("auto", "network")
     return PixelMapper(
         scaling,
-        np.asarray(model._X, np.float32),
+        np.asarray(model.training_data_, np.float32),
         np.asarray(model.embedding_, np.float32),
-        model._metric,
-        network=net.net.cpu() if use_net else None,
-        x_mean=net.x_mean if use_net else None,
-        x_std=net.x_std if use_net else None,
+        model.metric_,
+        network=net.layers() if use_net else None,
+        x_mean=np.asarray(net.x_mean, np.float32) if use_net else None,
+        x_std=np.asarray(net.x_std, np.float32) if use_net else None,
         n_jobs=getattr(model, "n_jobs_", None),
     )
 

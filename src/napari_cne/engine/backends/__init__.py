@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 
-import torch
-
 from .base import Backend
 
 __all__ = ["Backend", "choose_backend"]
 
 
-def choose_backend(backend: str, device: torch.device, parametric: bool) -> str:
+def choose_backend(backend: str, device: str, parametric: bool) -> str:
     """Return "numba" or "torch" for the ``backend`` parameter.
 
     Raises
@@ -25,7 +23,7 @@ def choose_backend(backend: str, device: torch.device, parametric: bool) -> str:
     ValueError
         For ``backend="numba"`` on a GPU or with a parametric model.
     """
-    use_numba = backend != "torch" and device.type == "cpu" and not parametric
+    use_numba = backend != "torch" and str(device) == "cpu" and not parametric
     if use_numba and backend == "auto" and importlib.util.find_spec("numba") is None:
         use_numba = False  # pragma: no cover - numba comes with pynndescent
     if backend == "numba" and not use_numba:

@@ -86,6 +86,12 @@ class NumbaBackend(Backend):
         self.P = np.empty(0, np.float32)
         self._p_power = None
         self._tables: dict = {}  # NEG's force factors, per set of constants
+        # room for one window's steps and per-edge sums, reused every window
+        width = min(self.batch_size, max(len(heads), 1))
+        self._steps = np.empty((width, 2, self.Y.shape[1]), np.float32)
+        self._sums = np.empty((2, width))
+        self._totals = np.zeros_like(self.Y)
+        self._order = np.empty((3, 2 * width), np.int32)
         self.steps = 0
         self.epochs = 0
         self.near = NearField(near_pairs, self.rng)
@@ -252,6 +258,10 @@ class NumbaBackend(Backend):
                 float(spec.b),
                 float(spec.blend),
                 table,
+                self._steps,
+                self._sums,
+                self._totals,
+                self._order,
             )
             self.steps += 1
             if far is not None:

@@ -89,8 +89,9 @@ class TorchBackend(Backend):
 
     def layout(self) -> np.ndarray:
         """Return a copy of the layout (the network's output in parametric mode)."""
-        Y = self.Y if self.network is None else self.network.embed_all()
-        return Y.detach().cpu().numpy().copy()
+        if self.network is not None:
+            return self.network.embed_all()
+        return self.Y.detach().cpu().numpy().copy()
 
     def set_layout(self, Y: np.ndarray) -> None:
         """Overwrite the free layout."""

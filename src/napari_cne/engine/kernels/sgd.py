@@ -5,24 +5,24 @@ The torch backend evaluates a batch in about twenty separate array passes
 pairs through memory. These kernels visit every pair once while the layout
 (``n x 2`` floats, a few MB at most) stays in cache.
 
-Semantics (algorithm.md §5 and §8, with one documented difference): an
-epoch visits every directed edge once; the edges are cut into batches
-("windows") of ``width`` edges whose ``2 width`` slots (heads, then tails)
-are the pool the negatives are drawn from, uniformly, excluding the head's
-own slot, so the noise distribution is the reference's (points in
-proportion to their degree). The gradients per pair are the closed forms of
-:mod:`napari_cne.engine.losses`, clipped per coordinate to ``[-clip, clip]``.
+Semantics (algorithm.md §5 and §8): an epoch visits every directed edge
+once; the edges are cut into batches ("windows") of ``width`` edges whose
+``2 width`` slots (heads, then tails) are the pool the negatives are drawn
+from, uniformly, excluding the head's own slot, so the noise distribution
+is the reference's (points in proportion to their degree). The gradients
+per pair are the closed forms of :mod:`napari_cne.engine.losses`, clipped
+per coordinate to ``[-clip, clip]``.
 
-The difference: the reference sums a whole batch's gradients per point
-before one clipped SGD step; here each edge's forces are applied as soon as
-they are computed (the head's summed force, clipped, after its negatives;
-the tail's and each negative's straight away), and the threads share the
-layout without locks, as umap-learn's optimiser and "Hogwild!" SGD do.
-Writes from two threads rarely touch the same point, and a lost update is
-one small step; what it buys is a kernel whose cost per pair is a few
-nanoseconds and that scales with cores. With one thread the result is
-bit-for-bit reproducible; with several it varies between runs in the way
-umap-learn's does (benchmarks/NOTES.md has the measurements).
+Each window is one step of the reference's batch rule: every edge's
+forces are computed from the layout as it was when the window began, and
+each point then moves by the sum of its forces, clipped again. The head
+and the tail of an edge both move; a drawn negative does not, its push
+counting twice on the head instead (every point is drawn about as often as
+it draws, as in umap-learn's optimiser), so that no thread writes a point
+another thread reads or writes. The random numbers are counter-based
+hashes of (seed, step, edge), the per-point sums are taken in edge order,
+and so the layout is the same on any number of threads, bit for bit
+(docs/engine.md, "Threads and seeds").
 """
 
 from __future__ import annotations
@@ -97,23 +97,6 @@ def _draw(H, T, wlo, width, own, key, k, span):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _push(Y, q, g, x0, x1, x2, clip, lr):
-    """Move point ``q`` by the clipped force ``g (x - y_q)``; return the force."""
-    d = Y.shape[1]
-    f0 = min(max(g * (x0 - Y[q, 0]), -clip), clip)
-    Y[q, 0] += lr * f0
-    f1 = f0 - f0
-    f2 = f0 - f0
-    if d > 1:
-        f1 = min(max(g * (x1 - Y[q, 1]), -clip), clip)
-        Y[q, 1] += lr * f1
-    if d > 2:
-        f2 = min(max(g * (x2 - Y[q, 2]), -clip), clip)
-        Y[q, 2] += lr * f2
-    return f0, f1, f2
-
-
-@njit(cache=True, fastmath=FASTMATH)
 def _d2(Y, q, x0, x1, x2):
     d = Y.shape[1]
     a = x0 - Y[q, 0]
@@ -128,21 +111,41 @@ def _d2(Y, q, x0, x1, x2):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _move_head(Y, i, h0, h1, h2, clip, lr):
+def _pull(Y, q, g, x0, x1, x2, clip):
+    """Return the clipped force ``g (y_q - x)`` on the head at ``x``."""
     d = Y.shape[1]
-    Y[i, 0] -= lr * min(max(h0, -clip), clip)
+    zero = g - g
+    f0 = min(max(g * (Y[q, 0] - x0), -clip), clip)
+    f1 = min(max(g * (Y[q, 1] - x1), -clip), clip) if d > 1 else zero
+    f2 = min(max(g * (Y[q, 2] - x2), -clip), clip) if d > 2 else zero
+    return f0, f1, f2
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _store(steps, r, s, h0, h1, h2, clip, lr):
+    """Write the step ``lr * clip(h)`` into ``steps[r, s]``."""
+    d = steps.shape[2]
+    steps[r, s, 0] = lr * min(max(h0, -clip), clip)
     if d > 1:
-        Y[i, 1] -= lr * min(max(h1, -clip), clip)
+        steps[r, s, 1] = lr * min(max(h1, -clip), clip)
     if d > 2:
-        Y[i, 2] -= lr * min(max(h2, -clip), clip)
+        steps[r, s, 2] = lr * min(max(h2, -clip), clip)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss, r2, near_keep, b, blend, table,
+    want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
 ):  # fmt: skip
-    """NEG, NCE and UMAP losses: edges ``lo..hi`` of the window ``wlo..whi``.
+    """NEG, NCE and UMAP losses: the steps of edges ``lo..hi``.
+
+    Reads ``Y`` only. For edge ``e`` (row ``r = e - wlo``), ``steps[r, 0]``
+    is its head's step (its pull towards the tail and the push of its
+    negatives, summed and clipped) and ``steps[r, 1]`` the tail's; the
+    negatives do not move (the push counts twice on the head, as every
+    point is drawn about as often as it draws); ``active[r]`` says whether
+    the edge takes part. ``losses`` and ``dths`` get the edge's loss and
+    NCE's derivative in log Z.
 
     NEG and NCE use the kernel ``1 / (eps + (1 - blend) d2 + blend d2**b)``
     (:func:`.common.kernel_term`). NEG reads its force factors from
@@ -161,27 +164,29 @@ def _edges(
     """
     f32 = np.float32
     nu, eps, exag, wneg = f32(nu), f32(eps), f32(exag), f32(wneg)
-    lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
+    lr, clip, one, two, zero = f32(lr), f32(clip), f32(1.0), f32(2.0), f32(0.0)
     r2, b, blend = f32(r2), f32(b), f32(blend)
     wnear = wneg * f32(near_keep)
     d = Y.shape[1]
     width = whi - wlo
     span = uint64(2 * width - 1) if width > 1 else uint64(1)
-    loss = 0.0
-    dth = 0.0
     tabled = code == 0 and has_table(table) and not want_loss
     for e in range(lo, hi):
+        r = e - wlo
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
-        if _skip(key, W[e], wpow):
+        active[r] = 0 if _skip(key, W[e], wpow) else 1
+        if active[r] == 0:
             continue
+        loss = 0.0
+        dth = 0.0
         i = H[e]
         j = T[e]
         x0 = Y[i, 0]
         x1 = Y[i, 1] if d > 1 else x0
         x2 = Y[i, 2] if d > 2 else x0
-        e0 = x0 - Y[j, 0]
-        e1 = x1 - Y[j, 1] if d > 1 else one - one
-        e2 = x2 - Y[j, 2] if d > 2 else one - one
+        e0 = Y[j, 0] - x0
+        e1 = Y[j, 1] - x1 if d > 1 else zero
+        e2 = Y[j, 2] - x2 if d > 2 else zero
         d2 = e0 * e0 + e1 * e1 + e2 * e2
         if tabled:
             gp = exag * lookup(table, 0, d2)
@@ -195,24 +200,23 @@ def _edges(
                 dth += a / (one + a)
         else:  # UMAP
             q = one / (eps + d2)
-            gp = exag * q if (q >= LO and q <= HI) else one - one
+            gp = exag * q if (q >= LO and q <= HI) else zero
             if want_loss:
                 loss -= np.log(min(max(q, LO), HI))
-        # the tail moves now, the head once its negatives are done
         gp = two * gp
         h0 = min(max(gp * e0, -clip), clip)
         h1 = min(max(gp * e1, -clip), clip)
         h2 = min(max(gp * e2, -clip), clip)
-        Y[j, 0] += lr * h0
+        steps[r, 1, 0] = -lr * h0  # the tail moves towards the head
         if d > 1:
-            Y[j, 1] += lr * h1
+            steps[r, 1, 1] = -lr * h1
         if d > 2:
-            Y[j, 2] += lr * h2
+            steps[r, 1, 2] = -lr * h2
         for k in range(m):
-            q = _draw(H, T, wlo, width, e - wlo, key, k, span)
-            a0 = x0 - Y[q, 0]
-            a1 = x1 - Y[q, 1] if d > 1 else one - one
-            a2 = x2 - Y[q, 2] if d > 2 else one - one
+            q = _draw(H, T, wlo, width, r, key, k, span)
+            a0 = Y[q, 0] - x0
+            a1 = Y[q, 1] - x1 if d > 1 else zero
+            a2 = Y[q, 2] - x2 if d > 2 else zero
             dist = a0 * a0 + a1 * a1 + a2 * a2
             wk = wnear if dist < r2 else wneg
             if tabled:
@@ -232,46 +236,40 @@ def _edges(
             else:
                 qk = one / (eps + dist)
                 om = one - qk
-                gk = -qk * qk / om if (om >= LO and om <= HI) else one - one
+                gk = -qk * qk / om if (om >= LO and om <= HI) else zero
                 if want_loss:
                     loss -= np.log(min(max(om, LO), HI))
-            gk = two * gk
-            f = min(max(gk * (x0 - Y[q, 0]), -clip), clip)
-            h0 += f
-            Y[q, 0] += lr * f
-            if d > 1:
-                f = min(max(gk * (x1 - Y[q, 1]), -clip), clip)
-                h1 += f
-                Y[q, 1] += lr * f
-            if d > 2:
-                f = min(max(gk * (x2 - Y[q, 2]), -clip), clip)
-                h2 += f
-                Y[q, 2] += lr * f
-        Y[i, 0] -= lr * min(max(h0, -clip), clip)
-        if d > 1:
-            Y[i, 1] -= lr * min(max(h1, -clip), clip)
-        if d > 2:
-            Y[i, 2] -= lr * min(max(h2, -clip), clip)
-    return loss, dth
+            gk = two * gk  # the negative does not move: twice on the head
+            h0 += two * min(max(gk * a0, -clip), clip)
+            h1 += two * min(max(gk * a1, -clip), clip)
+            h2 += two * min(max(gk * a2, -clip), clip)
+        _store(steps, r, 0, h0, h1, h2, clip, lr)
+        if want_loss:
+            losses[r] = loss
+        if code == 1:
+            dths[r] = dth
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _edges_infonce(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
-    dk, nk,
+    dk, nk, steps, active, losses,
 ):  # fmt: skip
     """InfoNCE: the softmax needs every candidate's distance first."""
     f32 = np.float32
     rho, eps, exag = f32(rho), f32(eps), f32(exag)
-    lr, clip, one, two = f32(lr), f32(clip), f32(1.0), f32(2.0)
+    lr, clip, one, two, zero = f32(lr), f32(clip), f32(1.0), f32(2.0), f32(0.0)
     tmp = f32(INFONCE_T)
     d = Y.shape[1]
     width = whi - wlo
     span = uint64(2 * width - 1) if width > 1 else uint64(1)
-    loss = 0.0
     for e in range(lo, hi):
+        r = e - wlo
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
-        if _skip(key, W[e], wpow):
+        if want_loss:
+            losses[r] = 0.0
+        active[r] = 0 if _skip(key, W[e], wpow) else 1
+        if active[r] == 0:
             continue
         i = H[e]
         j = T[e]
@@ -281,32 +279,165 @@ def _edges_infonce(
         qp = one / (eps + _d2(Y, j, x0, x1, x2))
         ssum = min(max(qp, LO), HI)
         for k in range(m):
-            q = _draw(H, T, wlo, width, e - wlo, key, k, span)
+            q = _draw(H, T, wlo, width, r, key, k, span)
             nk[k] = q
             dk[k] = one / (eps + _d2(Y, q, x0, x1, x2))
             ssum += min(max(dk[k], LO), HI)
         inv = one / (rho * ssum)
-        gp = tmp * (exag * qp - qp * qp * inv) if (qp >= LO and qp <= HI) else one - one
+        gp = tmp * (exag * qp - qp * qp * inv) if (qp >= LO and qp <= HI) else zero
         if want_loss:
-            loss += INFONCE_T * (-np.log(min(max(qp, LO), HI)) + np.log(ssum) / rho)
-        h0, h1, h2 = _push(Y, j, two * gp, x0, x1, x2, clip, lr)
+            losses[r] = INFONCE_T * (-np.log(min(max(qp, LO), HI)) + np.log(ssum) / rho)
+        h0, h1, h2 = _pull(Y, j, two * gp, x0, x1, x2, clip)
+        _store(steps, r, 1, -h0, -h1, -h2, clip, lr)  # the tail's opposite step
         for k in range(m):
             qk = dk[k]
-            gk = -tmp * qk * qk * inv if (qk >= LO and qk <= HI) else one - one
-            f0, f1, f2 = _push(Y, nk[k], two * gk, x0, x1, x2, clip, lr)
-            h0 += f0
-            h1 += f1
-            h2 += f2
-        _move_head(Y, i, h0, h1, h2, clip, lr)
-    return loss
+            gk = -tmp * qk * qk * inv if (qk >= LO and qk <= HI) else zero
+            f0, f1, f2 = _pull(Y, nk[k], two * gk, x0, x1, x2, clip)
+            h0 += two * f0  # the negative does not move: twice on the head
+            h1 += two * f1
+            h2 += two * f2
+        _store(steps, r, 0, h0, h1, h2, clip, lr)
+
+
+#: Edges per task of a window's first phase (any size gives the same result).
+CHUNK = 2048
+#: No room given: :func:`sgd_window` allocates its own.
+NO_SCRATCH = np.zeros((0, 2, 1), np.float32)
+NO_SUMS = np.zeros((2, 0))
+NO_TOTALS = np.zeros((0, 1), np.float32)
+NO_ORDER = np.zeros((3, 0), np.int32)
+
+
+@njit(cache=True, inline="always")
+def _owner(i, scale, n_parts):
+    # the thread that moves point i: contiguous blocks of points, so that two
+    # threads write into one cache line at the blocks' borders only
+    return min(np.int64(i * scale), n_parts - 1)
+
+
+@njit(cache=True)
+def _sort_moves(H, T, start, lo, hi, active, scale, n_parts, moves, sources, bounds, c):
+    """List the moves of edges ``lo..hi`` by the thread that makes them.
+
+    A counting sort, stable: thread ``t`` moves ``moves[p]`` by the step
+    ``sources[p]`` (``2 r`` the head's of row ``r``, ``2 r + 1`` the tail's)
+    for ``p`` in ``bounds[c, t] .. bounds[c, t + 1]``, in edge order.
+    """
+    count = np.zeros(n_parts, np.int64)
+    for e in range(lo, hi):
+        if active[e - start]:
+            count[_owner(H[e], scale, n_parts)] += 1
+            count[_owner(T[e], scale, n_parts)] += 1
+    at = 2 * (lo - start)
+    for t in range(n_parts):
+        bounds[c, t] = at
+        at += count[t]
+        count[t] = bounds[c, t]
+    bounds[c, n_parts] = at
+    for e in range(lo, hi):
+        r = e - start
+        if active[r]:
+            for s in range(2):
+                i = H[e] if s == 0 else T[e]
+                t = _owner(i, scale, n_parts)
+                moves[count[t]] = i
+                sources[count[t]] = 2 * r + s
+                count[t] += 1
 
 
 @njit(cache=True, parallel=True)
+def _window_steps(
+    Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
+    clip, want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
+    n_parts, moves, sources, bounds,
+):  # fmt: skip
+    """Every edge's steps from the layout as it is (reads ``Y`` only).
+
+    With several threads the moves are also sorted by the thread that
+    makes them (:func:`_sort_moves`).
+    """
+    width = stop - start
+    n_chunks = (width + CHUNK - 1) // CHUNK
+    scale = n_parts / Y.shape[0]
+    for c in prange(n_chunks):
+        lo = start + c * CHUNK
+        hi = min(lo + CHUNK, stop)
+        if code == 3:
+            dk = np.empty(max(m, 1), dtype=np.float32)
+            nk = np.empty(max(m, 1), dtype=np.int64)
+            _edges_infonce(
+                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, rho, eps, exag,
+                lr, clip, want_loss, dk, nk, steps, active, losses,
+            )  # fmt: skip
+        else:
+            _edges(
+                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
+                exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend, table,
+                steps, active, losses, dths,
+            )  # fmt: skip
+        if n_parts > 1:
+            _sort_moves(
+                H, T, start, lo, hi, active, scale, n_parts, moves, sources, bounds, c
+            )
+
+
+@njit(cache=True, inline="always")
+def _add(F, i, steps, r, s):
+    # sum a step of point i (its total is clipped once all are in)
+    for a in range(F.shape[1]):
+        F[i, a] += steps[r, s, a]
+
+
+@njit(cache=True, inline="always")
+def _move(Y, F, i, bound):
+    # move point i by its summed steps, clipped per coordinate, once
+    for a in range(Y.shape[1]):
+        Y[i, a] += min(max(F[i, a], -bound), bound)
+        F[i, a] = 0.0
+
+
+@njit(cache=True, parallel=True)
+def _apply_sorted(Y, F, steps, moves, sources, bounds, n_chunks, n_parts, bound):
+    """Make the sorted moves, each thread its own, chunk after chunk."""
+    for t in prange(n_parts):
+        for c in range(n_chunks):
+            for p in range(bounds[c, t], bounds[c, t + 1]):
+                _add(F, moves[p], steps, sources[p] >> 1, sources[p] & 1)
+        for c in range(n_chunks):
+            for p in range(bounds[c, t], bounds[c, t + 1]):
+                _move(Y, F, moves[p], bound)
+
+
+@njit(cache=True)
+def _apply(Y, F, H, T, start, stop, steps, active, bound):
+    """Make the window's moves in edge order (one thread)."""
+    for r in range(stop - start):
+        if active[r]:
+            _add(F, H[start + r], steps, r, 0)
+            _add(F, T[start + r], steps, r, 1)
+    for r in range(stop - start):
+        if active[r]:
+            _move(Y, F, H[start + r], bound)
+            _move(Y, F, T[start + r], bound)
+
+
+@njit(cache=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0, table=NO_TABLE,
+    scratch=NO_SCRATCH, sums=NO_SUMS, totals=NO_TOTALS, order=NO_ORDER,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
+
+    One SGD step of the batch rule, in two phases: every edge's steps (of
+    its head and its tail, each clipped) are computed from the layout as it
+    was at the start of the window, reading only; then each thread moves
+    the points it owns by the sum of their steps in edge order, clipped
+    once more per coordinate (as the reference clips a point's summed
+    gradient). No point is read while it is written and no sum depends on
+    how the work is split, so the layout is the same on any number of
+    threads, bit for bit; the random numbers are counter-based hashes of
+    (seed, step, edge).
 
     Parameters
     ----------
@@ -336,7 +467,7 @@ def sgd_window(
     want_loss : bool
         Also compute the summed loss of the window.
     n_parts : int
-        Threads: the window is split into this many ranges of edges.
+        Threads that move the points (any number gives the same layout).
     r2, near_keep : float
         NEG: negatives closer to the head than ``sqrt(r2)`` keep the share
         ``near_keep`` of their weight (the rest comes from
@@ -348,6 +479,14 @@ def sgd_window(
     table : float32 array (2, L)
         NEG: the force factors for these constants
         (:func:`.common.force_table`); ``NO_TABLE``: computed exactly.
+    scratch : float32 array (>= stop - start, 2, d), optional
+        Room for the window's steps (allocated when too small).
+    sums : float64 array (2, >= stop - start), optional
+        Room for the edges' losses and NCE's derivatives.
+    totals : float32 array like ``Y``, optional
+        Zeros: room for each point's summed step (left zero again).
+    order : int32 array (3, >= 2 (stop - start)), optional
+        Room for which edges take part and the moves sorted by thread.
 
     Returns
     -------
@@ -358,22 +497,40 @@ def sgd_window(
     """
     width = stop - start
     m = min(m, 2 * width - 2) if width > 1 else 0
+    n_parts = max(int(n_parts), 1)
     key0 = mix(uint64(seed) ^ mix(uint64(step) * uint64(GOLDEN)))
-    losses = np.zeros(n_parts)
-    dths = np.zeros(n_parts)
-    for c in prange(n_parts):
-        lo = start + c * width // n_parts
-        hi = start + (c + 1) * width // n_parts
-        if code == 3:
-            dk = np.empty(max(m, 1), dtype=np.float32)
-            nk = np.empty(max(m, 1), dtype=np.int64)
-            losses[c] = _edges_infonce(
-                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, rho, eps, exag,
-                lr, clip, want_loss, dk, nk,
-            )  # fmt: skip
-        else:
-            losses[c], dths[c] = _edges(
-                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
-                exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend, table,
-            )  # fmt: skip
-    return losses.sum(), dths.sum()
+    steps = scratch
+    if steps.shape[0] < width or steps.shape[2] != Y.shape[1]:
+        steps = np.empty((width, 2, Y.shape[1]), dtype=np.float32)
+    if sums.shape[1] < width:
+        sums = np.empty((2, width))
+    if order.shape[1] < 2 * width:
+        order = np.empty((3, 2 * width), dtype=np.int32)
+    active, moves, sources = order[0], order[1], order[2]
+    n_chunks = (width + CHUNK - 1) // CHUNK
+    many = n_parts > 1
+    bounds = np.empty((n_chunks, n_parts + 1), dtype=np.int64)
+    _window_steps(
+        Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
+        clip, want_loss, r2, near_keep, b, blend, table, steps, active, sums[0],
+        sums[1], n_parts, moves, sources, bounds,
+    )  # fmt: skip
+    F = totals
+    if F.shape != Y.shape:
+        F = np.zeros_like(Y)
+    bound = np.float32(lr) * np.float32(clip)
+    if many:
+        _apply_sorted(Y, F, steps, moves, sources, bounds, n_chunks, n_parts, bound)
+    else:
+        _apply(Y, F, H, T, start, stop, steps, active, bound)
+    loss = 0.0  # summed in edge order, whatever the threads
+    d_theta = 0.0
+    if want_loss:
+        for r in range(width):
+            if active[r]:
+                loss += sums[0, r]
+    if code == 1:
+        for r in range(width):
+            if active[r]:
+                d_theta += sums[1, r]
+    return loss, d_theta
