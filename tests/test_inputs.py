@@ -168,7 +168,7 @@ def test_precomputed_graphs():
         (np.zeros((4, 0)), "empty"),
         (np.ones((50, 3)), "every column of X is constant"),
         (np.zeros((2, 3, 4)), "must be 2-D"),
-        (np.array([[1.0, 2.0], [3.0, 4.0]]), "at least 3 points"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]]), "at least 3 samples"),
         (np.array([[1e38, 1.0], [2.0, 3.0], [4.0, 5.0]]), "too large"),
     ],
 )
@@ -211,9 +211,14 @@ def test_constant_columns_are_dropped_with_a_warning():
     data[:, 3] = 7.0
     with pytest.warns(UserWarning, match=r"dropping 1 constant column\(s\) \[3\]"):
         m = fit(data)
-    assert m.n_features_in_ == 9
-    # transform accepts the original width
+    # n_features_in_ is X's width (scikit-learn's meaning); the model uses 9
+    assert m.n_features_in_ == 10
+    assert list(m.kept_features_) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert m.training_data_.shape == (200, 9)
+    # transform takes X's width, and refuses another
     assert m.transform(data[:5]).shape == (5, 2)
+    with pytest.raises(ValueError, match="10 features"):
+        m.transform(data[:5, :9])
 
 
 def test_fewer_points_than_neighbours_reduces_k_with_a_warning():

@@ -293,9 +293,9 @@ def test_one_object_engine_and_features():
         feature_matrix(df)
     # the table is complete: talk about objects, not missing values
     assert "missing" not in str(err.value)
-    with pytest.raises(ValueError, match="at least 3 points"):
+    with pytest.raises(ValueError, match="at least 3 samples"):
         ContrastiveEmbedding(n_epochs=5).fit(np.array([[1.0, 2.0]]))
-    with pytest.raises(ValueError, match="at least 3 points"):
+    with pytest.raises(ValueError, match="at least 3 samples"):
         ContrastiveEmbedding(n_epochs=5).fit(np.array([[1.0, 2.0], [3.0, 1.0]]))
 
 
