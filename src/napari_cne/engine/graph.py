@@ -160,7 +160,8 @@ def graph_from_user(graph, n: int | None, edge_weights: str) -> sp.csr_matrix:
             f"graph has {A.shape[0]} nodes but X has {n} rows; they must match"
         )
     if A.shape[0] < 3:
-        raise ValueError(f"need at least 3 samples to embed; got n_samples = {A.shape[0]}")
+        n = A.shape[0]
+        raise ValueError(f"need at least 3 samples to embed; got n_samples = {n}")
     isolated = int((np.diff(A.indptr) == 0).sum())
     if isolated:
         warnings.warn(

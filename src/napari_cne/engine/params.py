@@ -47,6 +47,8 @@ AUTO_EPOCHS_SMALL_N = 10_000
 #: ``batch_size="auto"``: edges per SGD step of a free layout (as the
 #: reference), of a big graph on a GPU, and of the parametric network.
 BATCH_CPU, BATCH_GPU, BATCH_NETWORK = 32768, 262144, 1024
+#: ... on the CPU at least this many steps per epoch, of at least so many edges
+CPU_MIN_STEPS, BATCH_CPU_MIN = 32, 256
 #: ``learning_rate="auto"``: plain SGD on a free layout, Adam on the network.
 LR_LAYOUT, LR_NETWORK = 1.0, 1e-3
 
@@ -185,15 +187,20 @@ def auto_batch_size(batch_size, n_edges: int, device: str, parametric: bool) -> 
 
     ``"auto"``: 1024 for the network (Adam needs many small steps); on a GPU
     262 144 for graphs of at least eight such batches (small steps are
-    launch-bound there); 32 768 otherwise, as the reference.
+    launch-bound there), else 32 768 as the reference; on the CPU 32 768 as
+    the reference, but at least :data:`CPU_MIN_STEPS` steps per epoch (and
+    at least :data:`BATCH_CPU_MIN` edges a step). Each step computes all its
+    forces from where the points were when it began (the batch rule), so a
+    point should not take part in many edges of one step: in a few large
+    steps its summed moves overshoot and small layouts come out inflated.
     """
     if batch_size != "auto":
         return int(batch_size)
     if parametric:
         return BATCH_NETWORK
-    if is_cuda(device) and n_edges >= 8 * BATCH_GPU:
-        return BATCH_GPU
-    return BATCH_CPU
+    if is_cuda(device):
+        return BATCH_GPU if n_edges >= 8 * BATCH_GPU else BATCH_CPU
+    return int(min(BATCH_CPU, max(BATCH_CPU_MIN, n_edges // CPU_MIN_STEPS)))
 
 
 def resolve_learning_rate(learning_rate, parametric: bool) -> float:

@@ -90,7 +90,6 @@ class NumbaBackend(Backend):
         width = min(self.batch_size, max(len(heads), 1))
         self._steps = np.empty((width, 2, self.Y.shape[1]), np.float32)
         self._sums = np.empty((2, width))
-        self._totals = np.zeros_like(self.Y)
         self._order = np.empty((3, 2 * width), np.int32)
         self.steps = 0
         self.epochs = 0
@@ -260,7 +259,6 @@ class NumbaBackend(Backend):
                 table,
                 self._steps,
                 self._sums,
-                self._totals,
                 self._order,
             )
             self.steps += 1

@@ -15,7 +15,7 @@ per coordinate to ``[-clip, clip]``.
 
 Each window is one step of the reference's batch rule: every edge's
 forces are computed from the layout as it was when the window began, and
-each point then moves by the sum of its forces, clipped again. The head
+each point then moves by the sum of its (clipped) steps. The head
 and the tail of an edge both move; a drawn negative does not, its push
 counting twice on the head instead (every point is drawn about as often as
 it draws, as in umap-learn's optimiser), so that no thread writes a point
@@ -43,7 +43,7 @@ from .common import (
     lookup,
     mix,
 )
-from .moves import apply_in_order, apply_sorted, sort_moves
+from .moves import apply_in_order, apply_sorted, n_blocks, sort_moves
 
 __all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
 
@@ -122,7 +122,7 @@ def _pull(Y, q, g, x0, x1, x2, clip):
     return f0, f1, f2
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, inline="always", fastmath=FASTMATH)
 def _store(steps, r, s, h0, h1, h2, clip, lr):
     """Write the step ``lr * clip(h)`` into ``steps[r, s]``."""
     d = steps.shape[2]
@@ -305,7 +305,6 @@ CHUNK = 2048
 #: No room given: :func:`sgd_window` allocates its own.
 NO_SCRATCH = np.zeros((0, 2, 1), np.float32)
 NO_SUMS = np.zeros((2, 0))
-NO_TOTALS = np.zeros((0, 1), np.float32)
 NO_ORDER = np.zeros((3, 0), np.int32)
 
 
@@ -313,16 +312,16 @@ NO_ORDER = np.zeros((3, 0), np.int32)
 def _window_steps(
     Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
-    n_parts, moves, sources, bounds,
+    blocks, moves, sources, bounds,
 ):  # fmt: skip
     """Every edge's steps from the layout as it is (reads ``Y`` only).
 
-    With several threads the moves are also sorted by the thread that
-    makes them (:func:`.moves.sort_moves`).
+    With several blocks of points, each chunk's moves are then sorted by
+    block (:func:`.moves.sort_moves`).
     """
     width = stop - start
     n_chunks = (width + CHUNK - 1) // CHUNK
-    scale = n_parts / Y.shape[0]
+    scale = blocks / Y.shape[0]
     for c in prange(n_chunks):
         lo = start + c * CHUNK
         hi = min(lo + CHUNK, stop)
@@ -339,9 +338,9 @@ def _window_steps(
                 exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend, table,
                 steps, active, losses, dths,
             )  # fmt: skip
-        if n_parts > 1:
+        if blocks > 1:
             sort_moves(
-                H, T, start, lo, hi, active, scale, n_parts, moves, sources, bounds, c
+                H, T, start, lo, hi, active, scale, blocks, moves, sources, bounds, c
             )
 
 
@@ -349,19 +348,18 @@ def _window_steps(
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0, table=NO_TABLE,
-    scratch=NO_SCRATCH, sums=NO_SUMS, totals=NO_TOTALS, order=NO_ORDER,
+    scratch=NO_SCRATCH, sums=NO_SUMS, order=NO_ORDER,
 ):  # fmt: skip
     """Run the edges of one window (virtual positions ``start..stop``).
 
     One SGD step of the batch rule, in two phases: every edge's steps (of
     its head and its tail, each clipped) are computed from the layout as it
-    was at the start of the window, reading only; then each thread moves
-    the points it owns by the sum of their steps in edge order, clipped
-    once more per coordinate (as the reference clips a point's summed
-    gradient). No point is read while it is written and no sum depends on
-    how the work is split, so the layout is the same on any number of
-    threads, bit for bit; the random numbers are counter-based hashes of
-    (seed, step, edge).
+    was at the start of the window, reading only; then the points move by
+    their steps, block by block, each block on one thread, a point's steps
+    added in edge order (:mod:`.moves`). No point is read while it is
+    written and no sum depends on how the work is split, so the layout is
+    the same on any number of threads, bit for bit; the random numbers are
+    counter-based hashes of (seed, step, edge).
 
     Parameters
     ----------
@@ -407,8 +405,6 @@ def sgd_window(
         Room for the window's steps (allocated when too small).
     sums : float64 array (2, >= stop - start), optional
         Room for the edges' losses and NCE's derivatives.
-    totals : float32 array like ``Y``, optional
-        Zeros: room for each point's summed step (left zero again).
     order : int32 array (3, >= 2 (stop - start)), optional
         Room for which edges take part and the moves sorted by thread.
 
@@ -432,21 +428,17 @@ def sgd_window(
         order = np.empty((3, 2 * width), dtype=np.int32)
     active, moves, sources = order[0], order[1], order[2]
     n_chunks = (width + CHUNK - 1) // CHUNK
-    many = n_parts > 1
-    bounds = np.empty((n_chunks, n_parts + 1), dtype=np.int64)
+    blocks = n_blocks(Y.shape[0], n_parts) if n_parts > 1 else 1
+    bounds = np.empty((n_chunks, blocks + 1), dtype=np.int64)
     _window_steps(
         Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
         clip, want_loss, r2, near_keep, b, blend, table, steps, active, sums[0],
-        sums[1], n_parts, moves, sources, bounds,
+        sums[1], blocks, moves, sources, bounds,
     )  # fmt: skip
-    F = totals
-    if F.shape != Y.shape:
-        F = np.zeros_like(Y)
-    bound = np.float32(lr) * np.float32(clip)
-    if many:
-        apply_sorted(Y, F, steps, moves, sources, bounds, n_chunks, n_parts, bound)
+    if blocks > 1:
+        apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks)
     else:
-        apply_in_order(Y, F, H, T, start, stop, steps, active, bound)
+        apply_in_order(Y, H, T, start, stop, steps, active)
     loss = 0.0  # summed in edge order, whatever the threads
     d_theta = 0.0
     if want_loss:
