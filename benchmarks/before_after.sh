@@ -8,6 +8,7 @@
 # checkout's .venv and its own src/ on PYTHONPATH; the raw JSON and the Markdown
 # table of each run go to benchmarks/results/before_after/<tree>_r<k>.*, and
 # benchmarks/before_after_report.py prints medians per tree from them.
+# TREES="before after" leaves out the working tree (when it is AFTER).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 before=${1:?usage: before_after.sh BEFORE AFTER [ROUNDS] [-- bench args]}
@@ -27,7 +28,7 @@ trap 'for w in before after; do
 git -C "$root" worktree add -q --detach "$tmp/before" "$before"
 git -C "$root" worktree add -q --detach "$tmp/after" "$after"
 for r in $(seq "$rounds"); do
-  for tree in before after main; do
+  for tree in ${TREES:-before after main}; do
     case $tree in before) d=$tmp/before ;; after) d=$tmp/after ;; main) d=$root ;; esac
     echo "$(date -u +%T) round $r: $tree ($(git -C "$d" rev-parse --short HEAD))" >&2
     (cd "$d" && OMP_WAIT_POLICY=PASSIVE PYTHONPATH="$d/src" "$root/.venv/bin/python" \

@@ -56,7 +56,11 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
         total = np.zeros(Y0.shape)
         for r in range(reps):
             Y, H, T, W = Y0.copy(), H0.copy(), T0.copy(), np.ones(E, np.float32)
-            shuffle_windows(H, T, W, np.empty(0, np.float32), E, 0, r)
+            H, T, W = H.copy(), T.copy(), W.copy()
+            none = np.empty(0, np.float32)
+            shuffle_windows(
+                H0, T0, np.ones(E, np.float32), none, H, T, W, none, E, 0, r, 0
+            )
             sgd_window(
                 Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
                 1e9, False, 1, r2, keep, b, bt,

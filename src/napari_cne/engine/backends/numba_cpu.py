@@ -85,6 +85,13 @@ class NumbaBackend(Backend):
         # and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
         self._p_power = None
+        # the edge arrays' second set: each epoch shuffles into it, then swaps
+        self._spare = (
+            np.empty_like(self.H),
+            np.empty_like(self.T),
+            np.empty_like(self.W),
+            np.empty_like(self.P),
+        )
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = min(self.batch_size, max(len(heads), 1))
@@ -129,11 +136,14 @@ class NumbaBackend(Backend):
         # cut the windows somewhere else each epoch, then shuffle inside them
         from ..kernels.sgd import shuffle_windows
 
-        H, T, W, P = self.H, self.T, self.W, self.P
-        shift = int(self.rng.integers(H.shape[0]))
-        for a in (H, T, W, P):
-            a[:] = np.roll(a, shift)
-        shuffle_windows(H, T, W, P, self.batch_size, self.seed, self.epochs)
+        if self._spare[3].shape != self.P.shape:
+            self._spare = (*self._spare[:3], np.empty_like(self.P))
+        shift = int(self.rng.integers(self.H.shape[0]))
+        old = (self.H, self.T, self.W, self.P)
+        shuffle_windows(
+            *old, *self._spare, self.batch_size, self.seed, self.epochs, shift
+        )
+        (self.H, self.T, self.W, self.P), self._spare = self._spare, old
         self.epochs += 1
 
     def _participation(self, power: float) -> tuple[np.ndarray, float]:

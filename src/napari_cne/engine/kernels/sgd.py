@@ -52,15 +52,16 @@ LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
 
 @njit(cache=True, parallel=True)
-def shuffle_windows(H, T, W, P, width, seed, epoch):
-    """Shuffle the edge arrays in place within each window of ``width`` edges.
+def shuffle_windows(H, T, W, P, H2, T2, W2, P2, width, seed, epoch, shift):
+    """Rotate the edge arrays by ``shift`` into the second set, shuffled per window.
 
-    ``P`` (the edges' participation probabilities, or an empty array) is
-    shuffled with ``H``, ``T`` and ``W``. The caller rotates the arrays by a
-    random offset first, so the windows are cut somewhere else every epoch
-    and edges keep mixing across them; with one full permutation before the
-    first epoch this gives every batch a fresh random set of edges at the
-    cost of cache-local swaps.
+    ``H2[k]`` gets ``H[(k - shift) % E]`` (``numpy.roll``), and so do ``T``,
+    ``W`` and ``P`` (the edges' participation probabilities, or an empty
+    array); then each window of ``width`` edges of the second set is
+    shuffled. The rotation by a random offset cuts the windows somewhere
+    else every epoch, so edges keep mixing across them; with one full
+    permutation before the first epoch this gives every batch a fresh
+    random set of edges, at the cost of one copy and cache-local swaps.
     """
     with_p = P.shape[0] > 0
     E = H.shape[0]
@@ -68,15 +69,21 @@ def shuffle_windows(H, T, W, P, width, seed, epoch):
     for w in prange(n_win):
         lo = w * width
         size = min(width, E - lo)
+        for k in range(lo, lo + size):
+            src = k - shift
+            src = src + E if src < 0 else src
+            H2[k], T2[k], W2[k] = H[src], T[src], W[src]
+            if with_p:
+                P2[k] = P[src]
         key = mix(uint64(seed) ^ mix(uint64(epoch) * uint64(GOLDEN) + uint64(w)))
         for t in range(size - 1, 0, -1):
             r = lo + below(mix(key + uint64(t)), uint64(t + 1))
             a = lo + t
-            H[a], H[r] = H[r], H[a]
-            T[a], T[r] = T[r], T[a]
-            W[a], W[r] = W[r], W[a]
+            H2[a], H2[r] = H2[r], H2[a]
+            T2[a], T2[r] = T2[r], T2[a]
+            W2[a], W2[r] = W2[r], W2[a]
             if with_p:
-                P[a], P[r] = P[r], P[a]
+                P2[a], P2[r] = P2[r], P2[a]
 
 
 @njit(cache=True, inline="always")
