@@ -8,8 +8,9 @@ contiguous blocks of about :data:`BLOCK_POINTS` (at least one per thread);
 the moves of each chunk of edges are sorted by block (:func:`sort_moves`, a
 stable counting sort) and each block's moves are made by one thread
 (:func:`apply_sorted`). A block's points fit in a core's cache, and two
-threads write into one cache line only at the blocks' borders. One thread
-makes the moves in edge order without sorting (:func:`apply_in_order`).
+threads write into one cache line only at the blocks' borders. With few
+threads, the calling thread makes the moves in edge order without sorting
+(:func:`apply_in_order`).
 """
 
 from __future__ import annotations

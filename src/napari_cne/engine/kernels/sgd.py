@@ -309,6 +309,11 @@ def _edges_infonce(
 
 #: Edges per task of a window's first phase (any size gives the same result).
 CHUNK = 2048
+#: Up to this many threads the calling thread makes the moves in edge order:
+#: a few hundred microseconds per window, less than a parallel pass and its
+#: sort cost where threads are few (and a busy machine makes every parallel
+#: pass wait for its slowest thread); the result is the same either way.
+SERIAL_MOVES = 4
 #: No room given: :func:`sgd_window` allocates its own.
 NO_SCRATCH = np.zeros((0, 2, 1), np.float32)
 NO_SUMS = np.zeros((2, 0))
@@ -435,7 +440,7 @@ def sgd_window(
         order = np.empty((3, 2 * width), dtype=np.int32)
     active, moves, sources = order[0], order[1], order[2]
     n_chunks = (width + CHUNK - 1) // CHUNK
-    blocks = n_blocks(Y.shape[0], n_parts) if n_parts > 1 else 1
+    blocks = n_blocks(Y.shape[0], n_parts) if n_parts > SERIAL_MOVES else 1
     bounds = np.empty((n_chunks, blocks + 1), dtype=np.int64)
     _window_steps(
         Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
