@@ -150,8 +150,8 @@ def _edges(
     Reads ``Y`` only. For edge ``e`` (row ``r = e - wlo``), ``steps[r, 0]``
     is its head's step (its pull towards the tail and the push of its
     negatives, summed and clipped) and ``steps[r, 1]`` the tail's; the
-    negatives do not move (the push counts twice on the head, as every
-    point is drawn about as often as it draws); ``active[r]`` says whether
+    negatives do not move (their push counts twice on the head, clipped
+    as one force, as every point is drawn about as often as it draws); ``active[r]`` says whether
     the edge takes part. ``losses`` and ``dths`` get the edge's loss and
     NCE's derivative in log Z.
 
@@ -247,10 +247,11 @@ def _edges(
                 gk = -qk * qk / om if (om >= LO and om <= HI) else zero
                 if want_loss:
                     loss -= np.log(min(max(om, LO), HI))
-            gk = two * gk  # the negative does not move: twice on the head
-            h0 += two * min(max(gk * a0, -clip), clip)
-            h1 += two * min(max(gk * a1, -clip), clip)
-            h2 += two * min(max(gk * a2, -clip), clip)
+            # the negative does not move: its push counts twice on the head
+            gk = two * two * gk
+            h0 += min(max(gk * a0, -clip), clip)
+            h1 += min(max(gk * a1, -clip), clip)
+            h2 += min(max(gk * a2, -clip), clip)
         _store(steps, r, 0, h0, h1, h2, clip, lr)
         if want_loss:
             losses[r] = loss
@@ -300,10 +301,11 @@ def _edges_infonce(
         for k in range(m):
             qk = dk[k]
             gk = -tmp * qk * qk * inv if (qk >= LO and qk <= HI) else zero
-            f0, f1, f2 = _pull(Y, nk[k], two * gk, x0, x1, x2, clip)
-            h0 += two * f0  # the negative does not move: twice on the head
-            h1 += two * f1
-            h2 += two * f2
+            # the negative does not move: its push counts twice on the head
+            f0, f1, f2 = _pull(Y, nk[k], two * two * gk, x0, x1, x2, clip)
+            h0 += f0
+            h1 += f1
+            h2 += f2
         _store(steps, r, 0, h0, h1, h2, clip, lr)
 
 
