@@ -29,17 +29,30 @@ IVF_MIN_CELLS, IVF_MAX_CELLS, IVF_PROBE_SHARE, IVF_MIN_PROBES = 64, 16384, 16, 1
 IVF_SAMPLE_PER_CELL, IVF_ITERATIONS = 64, 10
 
 
+def _faiss():
+    """Return the faiss module, its OpenMP threads waiting passively.
+
+    faiss brings its own GNU OpenMP runtime, which reads its wait policy
+    when it is loaded (:func:`.threads.passive_wait`).
+    """
+    from .threads import passive_wait
+
+    with passive_wait():
+        import faiss
+    return faiss
+
+
 def faiss_available() -> bool:
     """Whether faiss can be imported."""
     try:
-        import faiss  # noqa: F401
+        _faiss()
     except ImportError:
         return False
     return True
 
 
 def _metric(metric: str):
-    import faiss
+    faiss = _faiss()
 
     if metric == "manhattan":
         return faiss.METRIC_L1
@@ -58,9 +71,9 @@ NO_BLAS = 2**31 - 1
 @contextlib.contextmanager
 def _threads(n_jobs: int | None) -> Iterator[None]:
     """Run faiss with ``n_jobs`` threads and direct distances; restore after."""
-    import faiss
-
     from .threads import resolve_n_jobs
+
+    faiss = _faiss()
 
     old = faiss.omp_get_max_threads()
     old_blas = faiss.cvar.distance_compute_blas_threshold
@@ -88,7 +101,7 @@ def flat_knn(X, Q, kk: int, metric: str, n_jobs: int | None = None):
     (:func:`.neighbors.prepare_rows`); distances are squared for the
     Euclidean metric.
     """
-    import faiss
+    faiss = _faiss()
 
     with _threads(n_jobs):
         index = faiss.IndexFlat(X.shape[1], _metric(metric))
@@ -105,7 +118,7 @@ def hnsw_knn(X, kk: int, metric: str, n_jobs: int | None = None, seeded=False):
     same on any number of threads (the search itself, one query per
     thread, is).
     """
-    import faiss
+    faiss = _faiss()
 
     with _threads(1 if seeded else n_jobs):
         index = faiss.IndexHNSWFlat(X.shape[1], HNSW_M, _metric(metric))
@@ -122,7 +135,7 @@ def ivf_knn(X, kk: int, metric: str, n_jobs: int | None = None, seed: int = 0):
     k-means (seeded) on a sample puts the rows into about ``sqrt(n)``
     cells; each query searches the rows of its nearest sixteenth of them.
     """
-    import faiss
+    faiss = _faiss()
 
     n, d = X.shape
     cells = 2 ** round(np.log2(max(np.sqrt(n), 1.0)))

@@ -5,10 +5,11 @@ per thread), torch its process-wide one; :func:`limited` sets both for the
 duration of a block and puts them back afterwards, so a fit with
 ``n_jobs=1`` does not change what the rest of the program runs on.
 
-numba's OpenMP threads wait for the next parallel loop by spinning (GNU
-OpenMP's default); on a busy machine the spinning threads take the cores
-the working ones need. :func:`start_numba` starts numba's threads with a
-passive wait policy, unless the user chose one (docs/engine.md, "Threads
+numba's and faiss's OpenMP threads wait for the next parallel loop by
+spinning (GNU OpenMP's default); on a busy machine the spinning threads
+take the cores the working ones need. :func:`start_numba` starts numba's
+threads, and :mod:`.search_faiss` loads faiss, with a passive wait policy
+(:func:`passive_wait`), unless the user chose one (docs/engine.md, "Threads
 and seeds").
 """
 
@@ -19,7 +20,13 @@ import os
 import sys
 from collections.abc import Iterator
 
-__all__ = ["available_cores", "limited", "resolve_n_jobs", "start_numba"]
+__all__ = [
+    "available_cores",
+    "limited",
+    "passive_wait",
+    "resolve_n_jobs",
+    "start_numba",
+]
 
 #: The OpenMP settings a user may have made; with either set we set none.
 WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
@@ -65,15 +72,31 @@ def resolve_n_jobs(n_jobs) -> int:
     return min(n, top) if top else n
 
 
-def start_numba() -> None:
-    """Start numba's thread pool, with a passive OpenMP wait policy.
+@contextlib.contextmanager
+def passive_wait() -> Iterator[None]:
+    """Let the OpenMP runtimes loaded in this block wait without spinning.
 
-    GNU OpenMP reads its wait policy once, when numba's OpenMP layer loads
-    it; so ``OMP_WAIT_POLICY=PASSIVE`` is in the environment only while
-    numba starts its threads, and only when the user has set neither it nor
-    ``GOMP_SPINCOUNT``. A pool that is already running (started by another
-    library in this process) is left as it is; numba's TBB and workqueue
-    layers do not spin.
+    GNU OpenMP reads its wait policy once, when the library is loaded: so
+    ``OMP_WAIT_POLICY=PASSIVE`` is in the environment only during the block,
+    and only when the user has set neither it nor ``GOMP_SPINCOUNT``. A
+    runtime that was loaded before keeps its policy.
+    """
+    ours = not any(name in os.environ for name in WAIT_SETTINGS)
+    if ours:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        yield
+    finally:
+        if ours:
+            del os.environ["OMP_WAIT_POLICY"]
+
+
+def start_numba() -> None:
+    """Start numba's thread pool, its OpenMP threads waiting passively.
+
+    See :func:`passive_wait`; a pool that is already running (started by
+    another library in this process) is left as it is; numba's TBB and
+    workqueue layers do not spin.
     """
     import numba
 
@@ -82,14 +105,8 @@ def start_numba() -> None:
         return  # already started
     except ValueError:
         pass
-    ours = not any(name in os.environ for name in WAIT_SETTINGS)
-    if ours:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
+    with passive_wait():
         numba.get_num_threads()  # launches the pool
-    finally:
-        if ours:
-            del os.environ["OMP_WAIT_POLICY"]
 
 
 @contextlib.contextmanager

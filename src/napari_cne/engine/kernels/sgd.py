@@ -151,9 +151,9 @@ def _edges(
     is its head's step (its pull towards the tail and the push of its
     negatives, summed and clipped) and ``steps[r, 1]`` the tail's; the
     negatives do not move (their push counts twice on the head, clipped
-    as one force, as every point is drawn about as often as it draws); ``active[r]`` says whether
-    the edge takes part. ``losses`` and ``dths`` get the edge's loss and
-    NCE's derivative in log Z.
+    as one force, as every point is drawn about as often as it draws);
+    ``active[r]`` says whether the edge takes part. ``losses`` and ``dths``
+    get the edge's loss and NCE's derivative in log Z.
 
     NEG and NCE use the kernel ``1 / (eps + (1 - blend) d2 + blend d2**b)``
     (:func:`.common.kernel_term`). NEG reads its force factors from
