@@ -25,7 +25,7 @@ from napari_cne.engine.metrics import (
 from napari_cne.engine.provenance import save_params
 from napari_cne.features import output_columns
 
-from ._data import digits
+from .._data import digits
 
 N = 400
 FAST = ["--n-epochs", "30"]

@@ -22,9 +22,9 @@ from napari_cne.data import load_human_mitosis
 from napari_cne.features import object_features
 from napari_cne.render.colors import UNIFORM_COLOR, color_range
 from napari_cne.render.position_colors import position_bounds, position_colors
+from tests._qt.test_widget import FAST, run_and_wait
+from tests._qt.test_widget_scale import BOTTOM, TOP, _click, _three_channels
 from tests.conftest import dock, jobs_finish
-from tests.test_widget import FAST, run_and_wait
-from tests.test_widget_scale import BOTTOM, TOP, _click, _three_channels
 
 PLACED = f"{BOTTOM} placed"
 

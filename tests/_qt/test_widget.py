@@ -11,7 +11,7 @@ import pytest
 from napari_cne._qt.controls import list_texts
 from napari_cne._qt.widget import SWEEP_S, EmbeddingWidget
 
-from .conftest import dock, jobs_finish
+from ..conftest import dock, jobs_finish
 
 N_OBJ = 64
 FAST = {"n_epochs": 30, "n_neighbors": 10, "update_interval": 0.0}

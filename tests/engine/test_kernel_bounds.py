@@ -8,7 +8,7 @@ table, a segfault now and then). ``NUMBA_BOUNDSCHECK=1`` turns every such
 read into an ``IndexError``.
 """
 
-from ._scripts import crash_report, run_script
+from .._scripts import crash_report, run_script
 
 SCRIPT = """
 import numpy as np

@@ -12,7 +12,7 @@ import napari_cne
 from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.provenance import jsonable, load_params, provenance, save_params
 
-from ._data import digits
+from .._data import digits
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.metrics import knn_accuracy
 from napari_cne.features import feature_matrix, object_features
 
-from ._data import shared_path
+from .._data import shared_path
 
 CHANNELS = {"dna": "DNA", "ph3": "pH3", "cell": "cell"}
 

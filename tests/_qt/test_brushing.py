@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from napari_cne._qt.targets import DIMMED, SELECTED
+from tests._qt.test_widget import FAST, N_OBJ, run_and_wait
 from tests.conftest import dock
-from tests.test_widget import FAST, N_OBJ, run_and_wait
 
 
 @pytest.fixture

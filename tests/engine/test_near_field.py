@@ -13,7 +13,7 @@ from napari_cne.engine.losses import pair_gradients
 from napari_cne.engine.metrics import neighbor_preservation
 from napari_cne.engine.neighbors import exact_knn
 
-from ._data import digits, mnist_pca
+from .._data import digits, mnist_pca
 
 
 def _grid(Y, h, deg, eff=None):

@@ -8,9 +8,9 @@ import pytest
 
 from napari_cne._qt.panels.results import OTHER_FRAME_ALPHA
 from napari_cne._qt.targets import SELECTED
+from tests._qt.test_widget import FAST, run_and_wait
 from tests.conftest import dock as dock_widget
 from tests.conftest import make_objects
-from tests.test_widget import FAST, run_and_wait
 
 
 def dock(viewer):

@@ -11,7 +11,7 @@ import torch
 from napari_cne import ContrastiveEmbedding, Snapshot
 from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
 
-from ._data import digits
+from .._data import digits
 
 
 def small():

@@ -10,7 +10,7 @@ import pytest
 import napari_cne
 from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.provenance import load_params
-from tests.test_widget import FAST, run_and_wait
+from tests._qt.test_widget import FAST, run_and_wait
 
 
 def test_quality_readout_and_provenance(qtbot, make_napari_viewer, objects, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from napari_cne import ContrastiveEmbedding, spectrum_sweep
 from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
 
-from ._data import digits, digits_graph, mnist_pca
+from .._data import digits, digits_graph, mnist_pca
 
 # algorithm.md §16 (contrastive-ne 0.4.0, exact graph, digits): recall@15 and std
 REFERENCE = {

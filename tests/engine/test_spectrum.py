@@ -9,7 +9,7 @@ from napari_cne import ContrastiveEmbedding, infonce_rho, neg_nu, z_bar
 from napari_cne.engine import spectrum
 from napari_cne.engine.metrics import neighbor_preservation
 
-from ._data import digits_graph, mnist_pca
+from .._data import digits_graph, mnist_pca
 
 
 @pytest.mark.parametrize("n", [300, 1797, 70_000, 1_000_000])

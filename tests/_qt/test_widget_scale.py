@@ -20,8 +20,8 @@ from napari_cne._qt.panels.results import POSITION
 from napari_cne._qt.targets import DIMMED, SELECTED
 from napari_cne.data import load_human_mitosis
 from napari_cne.features.interop import PLOTTER_CLASS_COLUMN, plotter_ready
+from tests._qt.test_widget import FAST, run_and_wait
 from tests.conftest import dock, jobs_finish, make_objects
-from tests.test_widget import FAST, run_and_wait
 
 TOP, BOTTOM = "nuclei top", "nuclei bottom"
 

@@ -11,7 +11,7 @@ from napari_cne import ContrastiveEmbedding, knn_graph
 from napari_cne.engine.graph import fuzzy_graph, symmetric_graph
 from napari_cne.engine.neighbors import exact_knn, hnsw_knn, ivf_knn, nndescent_knn
 
-from ._data import digits
+from .._data import digits
 
 
 def fit(X, **kw):
