@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt.targets import DIMMED, SELECTED
+from napari_cne.app.targets import DIMMED, SELECTED
 from tests._qt.test_widget import FAST, N_OBJ, run_and_wait
 from tests.conftest import dock
 

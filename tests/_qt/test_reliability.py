@@ -340,7 +340,7 @@ IMAGE_DTYPES = [np.uint8, np.uint16, np.int32, np.int64, np.float32, np.float64,
 
 
 def test_widget_integer_bool_float64_layers(qtbot, make_napari_viewer, objects):
-    from napari_cne._qt.targets import SELECTED
+    from napari_cne.app.targets import SELECTED
 
     labels, image = objects
     viewer = make_napari_viewer()
@@ -434,9 +434,9 @@ def test_widget_close_viewer_early(qtbot, nv, when):
     worker = widget.run()
     if when == "while measuring":
         qtbot.waitUntil(lambda: worker.is_running, timeout=10_000)
-    job = widget.session.job
+    request = widget.session.running
     viewer.close()
-    assert job.cancelled
+    assert request.stopped
     qtbot.wait(50)  # let the scheduled start and the worker run out
     qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
     np.testing.assert_array_equal(labels, copy)

@@ -311,9 +311,9 @@ def test_closing_viewer_mid_run_stops_worker(qtbot, viewer_widget):
     widget.set_params(n_epochs=100_000, update_interval=0.05)
     worker = widget.run()
     qtbot.waitUntil(lambda: widget.points_layer is not None, timeout=30_000)
-    job = widget.session.job
+    request = widget.session.running
     viewer.close()
-    assert job.cancelled  # our close hook stopped the engine, not only napari
+    assert request.stopped  # our close hook stopped the engine, not only napari
     qtbot.waitUntil(lambda: not worker.is_running, timeout=5_000)
 
 
@@ -454,9 +454,9 @@ def test_closing_main_viewer_closes_separate_viewer(qtbot, separate):
     worker = widget.run()
     qtbot.waitUntil(lambda: widget.embedding_viewer is not None, timeout=30_000)
     second = widget.embedding_viewer
-    job = widget.session.job
+    request = widget.session.running
     viewer.close()
-    assert job.cancelled
+    assert request.stopped
     assert widget.embedding_viewer is None
     assert len(second.layers) == 0 and not hasattr(second.window, "_qt_window")
     qtbot.waitUntil(lambda: not worker.is_running, timeout=5_000)

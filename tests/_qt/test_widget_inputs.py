@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from napari_cne._qt.panels.results import OTHER_FRAME_ALPHA
-from napari_cne._qt.targets import SELECTED
+from napari_cne.app.targets import SELECTED
 from tests._qt.test_widget import FAST, run_and_wait
 from tests.conftest import dock as dock_widget
 from tests.conftest import make_objects
@@ -165,8 +165,8 @@ def test_log_columns_are_transformed_before_standardising(
     widget.set_params(log_columns="*_integrated, area")
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
-    ctx = widget.session.ctx
-    col = ctx.used_columns.index("area")
+    ctx = widget.session.fit.matrix
+    col = ctx.used.index("area")
     area = ctx.table["area"].to_numpy()[ctx.kept]
     z = (np.log1p(area) - np.log1p(area).mean()) / np.log1p(area).std()
     np.testing.assert_allclose(ctx.X[:, col], z, rtol=1e-5, atol=1e-5)

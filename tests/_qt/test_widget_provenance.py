@@ -88,7 +88,7 @@ def test_widget_warms_up_pynndescent_once_in_background(
 ):
     import threading
 
-    from napari_cne._qt import warmup
+    from napari_cne.app import warmup
     from napari_cne.engine import neighbors
 
     calls = []

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt import every_pixel
-from napari_cne._qt.panels.pixel_map import polygon_mask
 from napari_cne._qt.panels.results import POSITION
-from napari_cne._qt.targets import DIMMED, SELECTED
+from napari_cne.app import every_pixel
+from napari_cne.app.every_pixel import pixels_in_polygon
+from napari_cne.app.targets import DIMMED, SELECTED
 from napari_cne.data import load_human_mitosis
 from napari_cne.features.interop import PLOTTER_CLASS_COLUMN, plotter_ready
 from tests._qt.test_widget import FAST, run_and_wait
@@ -206,12 +206,12 @@ def test_mismatched_images_name_the_layers(qtbot, two_fields):
 def test_a_dask_scheduler_measures_the_sources(qtbot, two_fields, monkeypatch):
     from distributed import LocalCluster
 
-    from napari_cne._qt import cluster
+    from napari_cne.app import scheduler
 
     viewer = two_fields
     widget = dock(viewer, **FAST)
     widget.set_input(labels=[TOP, BOTTOM])
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(scheduler, "CONNECT_TIMEOUT", 1)
     widget.set_params(scheduler="tcp://127.0.0.1:9")  # nothing listens there
     run_and_wait(qtbot, widget)
     assert "cannot connect to the dask scheduler 'tcp://127.0.0.1:9'" in (
@@ -224,7 +224,7 @@ def test_a_dask_scheduler_measures_the_sources(qtbot, two_fields, monkeypatch):
         run_and_wait(qtbot, widget)
         assert widget.last_error is None, widget.last_error
         assert len(widget.points_layer.features) == 317
-        assert widget.session.job is None  # the job ended: its client closed
+        assert widget.session.running is None  # the run ended: its client closed
         # every pixel placed as tasks of the cluster
         viewer.add_image(_three_channels(32), name="small")
         widget.set_input(
@@ -302,7 +302,7 @@ def test_every_pixel_is_placed_and_brushed_at_full_resolution(qtbot, pixel_viewe
     lo, hi = xy.min(axis=0) - 1, xy.max(axis=0) + 1
     poly = np.array([[lo[0], lo[1]], [lo[0], mid], [hi[0], mid], [hi[0], lo[1]]])
     widget.selection.select_polygon(poly)
-    lasso = widget.results_panel.pixel_map.lasso_layer
+    lasso = widget.pixel_view.lasso_layer
     assert lasso is not None and lasso.name == "cells lasso pixels"
     np.testing.assert_allclose(lasso.translate, (10, 4))
     # the same mask from the layers' own numbers (the layout's left half)
@@ -310,7 +310,9 @@ def test_every_pixel_is_placed_and_brushed_at_full_resolution(qtbot, pixel_viewe
     left = c1.data < raw_mid
     assert 0.2 < lasso.data.mean() < 0.8
     assert (lasso.data.astype(bool) == left).mean() > 0.97
-    assert (polygon_mask(np.stack([c0.data, c1.data]), [[-1e9, -1e9]] * 3) == 0).all()
+    assert (
+        pixels_in_polygon(np.stack([c0.data, c1.data]), [[-1e9, -1e9]] * 3) == 0
+    ).all()
     # any other selection clears it
     widget.selection.select([])
     assert not lasso.data.any()
@@ -367,7 +369,9 @@ def test_stopping_while_placing_every_pixel_leaves_a_partial_result(
 def test_every_pixel_checks_memory_first(qtbot, pixel_viewer, monkeypatch):
     widget = dock(pixel_viewer, **FAST)
     widget.set_input(image="cells", channel_axis=0, max_pixels=400, every_pixel=True)
-    monkeypatch.setattr(every_pixel, "available_memory", lambda: 10_000)
+    from napari_cne.engine import validation
+
+    monkeypatch.setattr(validation, "available_memory", lambda: 10_000)
     assert widget.run() is None
     assert "needs" in widget.last_error and "memory" in widget.last_error
     assert "64 × 64" in widget.last_error
@@ -528,7 +532,7 @@ def test_three_dimensions_give_a_3d_point_cloud(qtbot, cells_viewer, objects):
 
 
 def test_pairing_prefers_images_at_the_same_place(make_napari_viewer):
-    from napari_cne._qt.sources import channel_names, common_name
+    from napari_cne.app.pairing import channel_names, common_name
 
     labels, image = make_objects(n_side=3)
     viewer = make_napari_viewer()

@@ -543,4 +543,4 @@ def test_n_jobs_flag(capsys, tmp_path):
     rec = sidecar(out)
     assert rec["params"]["n_jobs"] == 1 and rec["resolved"]["n_jobs_"] == 1
     rc, out_, err = run(capsys, "embed", data, "-o", out, "--n-jobs", "0")
-    assert_one_line_error(rc, out_, err, "--n-jobs", "0 threads")
+    assert_one_line_error(rc, out_, err, "--n-jobs", "non-zero integer")

@@ -523,11 +523,11 @@ def test_scheduler_address_measures_fields_and_places_pixels(
 def test_memory_check_refuses_an_in_memory_result_before_any_work(
     capsys, files, tmp_path, monkeypatch
 ):
-    from napari_cne.cli import placing
+    from napari_cne.engine import validation
 
     d, _ = files
     # image 480 000 bytes, coordinates 320 000, picture 160 000
-    monkeypatch.setattr(placing, "available_memory", lambda: 700_000)
+    monkeypatch.setattr(validation, "available_memory", lambda: 700_000)
     rc, out, err = run(
         capsys,
         "embed-pixels",
@@ -606,7 +606,7 @@ def test_bad_input_at_scale_is_one_line_naming_the_files(capsys, files, tmp_path
         (["embed-pixels", img, *px, "--channel-axis", "3"], ["out of range"]),
         (["embed-pixels", img, *px, "--method", "network"], ["--parametric"]),
         (["embed-pixels", img, *px, "--scheduler", "nonsense"],
-         ["--scheduler 'nonsense': cannot connect"]),
+         ["cannot connect to the dask scheduler 'nonsense'"]),
         (["transform", d / "t.csv", d / "t.csv", *o], ["not a model saved"]),
         (["transform", tmp_path / "bare.pt", d / "t.csv", *o],
          ["without the scaling of its features"]),

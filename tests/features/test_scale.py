@@ -243,7 +243,7 @@ def test_every_pixel_gets_coordinates_the_same_from_numpy_dask_and_zarr(
 
 def test_a_mask_and_a_stop_leave_unplaced_pixels_nan(fitted_pixels):
     img, _, scaling, model = fitted_pixels
-    mapper = pixel_mapper(model, scaling)
+    mapper = pixel_mapper(model, scaling, "interpolate")
     mask = np.zeros(img.shape[1:], bool)
     mask[:50] = True
     masked = map_pixels(img, mapper, mask=mask, tile_pixels=4096)

@@ -25,6 +25,7 @@ __all__ = [
     "IMAGE_KINDS",
     "INPUT_KINDS",
     "OUTPUT_KINDS",
+    "check_model_path",
     "check_paths",
     "image_header",
     "is_image_path",
@@ -229,6 +230,20 @@ def check_paths(
             raise UsageError(
                 f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
                 "use .png (or .pdf, .svg)"
+            )
+
+
+def check_model_path(path: str | None, *others) -> None:
+    """Fail early on a ``--save-model`` that is a folder or another file of the run."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"--save-model {str(p)!r} is a directory")
+    for other in others:
+        if other is not None and Path(other).resolve() == p.resolve():
+            raise UsageError(
+                f"--save-model {str(p)!r} is also an input or output of this run"
             )
 
 

@@ -24,6 +24,7 @@ from .options import (
     add_output_options,
     add_pixel_options,
     add_scheduler_option,
+    add_standardize_option,
     add_sweep_options,
     positive_int,
 )
@@ -201,8 +202,7 @@ def _add_pixels_parser(sub) -> None:
                    "--parametric fit, or interpolate (the fitted pixels "
                    "nearest in feature space); auto: the network if there is "
                    "one (default)")  # fmt: skip
-    g.add_argument("--no-standardize", action="store_true",
-                   help="do not z-score the channels")  # fmt: skip
+    add_standardize_option(g)
     add_scheduler_option(g)
     add_embedding_options(p)
     o = p.add_argument_group("readout and output")
@@ -231,11 +231,15 @@ def _add_transform_parser(sub) -> None:
                    "image (.tif, .tiff, .npy, .zarr)")  # fmt: skip
     _output_option(p, f"{OUTPUT_KINDS} for a table; .npy or .zarr for an image")
     t = p.add_argument_group("placing")
-    t.add_argument("--method", choices=TRANSFORM_METHODS, default="auto",
-                   help="network (a parametric model), optimize (against the "
-                   "fixed layout), interpolate (the nearest fitted rows); auto: "
-                   "network if there is one, else optimize for a table and "
-                   "interpolate for pixels")  # fmt: skip
+    t.add_argument(
+        "--method",
+        choices=TRANSFORM_METHODS,
+        default="auto",
+        help="network (a parametric model), optimize (against the fixed "
+        "layout), interpolate (the nearest fitted rows); auto: network if "
+        "there is one, else optimize for rows and interpolate for pixels (as "
+        "the widget)",
+    )
     t.add_argument(
         "--n-epochs",
         type=positive_int,

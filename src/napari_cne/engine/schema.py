@@ -464,14 +464,16 @@ PARAMETER = {p.name: p for p in PARAMETERS}
 def check_params(p: Mapping) -> None:
     """Validate the constructor parameters ``p`` (a ``get_params()`` dict).
 
-    Every row of :data:`PARAMETERS` checks its own value; then the values
-    that must go together.
+    Every row of :data:`PARAMETERS` checks its own value, the loss first
+    (it decides what some others mean); then the values that must go
+    together.
 
     Raises
     ------
     ValueError, TypeError
         With a message that names the parameter and what it accepts.
     """
+    PARAMETER["loss"].check(p["loss"])
     for row in PARAMETERS:
         row.check(p[row.name])
     if (

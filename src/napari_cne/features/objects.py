@@ -390,10 +390,6 @@ def _check_images_lazily(images) -> list:
     return [("intensity", images)]
 
 
-#: lazy inputs read whole may take at most this share of the available memory
-MEMORY_SHARE = 0.8
-
-
 def _size(n: float) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
@@ -403,7 +399,7 @@ def _check_fits(labels, images) -> None:
 
     Objects can cross chunk borders, so a single image is measured whole.
     """
-    from ..engine.validation import available_memory
+    from ..engine.validation import MEMORY_SHARE, available_memory
 
     arrays = [labels, *_image_list(images)]
     # the arrays, plus regionprops' label copy and one float image at a time

@@ -32,19 +32,20 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...features.interop import add_class_columns
-from ..classes import ClassSet
-from ..linking import Linker
-from ..metadata import CLASS_KEY, META_KEY, tag
-from ..outputs import write_table
-from ..sources import local_keys, parts_of
-from ..targets import (
+from ...app.classes import ClassSet
+from ...app.metadata import CLASS_KEY, META_KEY, tag
+from ...app.targets import (
     Target,
     key_column,
     keys_from_table,
+    local_keys,
     overlay_transform,
+    parts_of,
     render_overlay,
 )
+from ...features.interop import add_class_columns
+from ..linking import Linker
+from ..outputs import write_table
 
 __all__ = ["SelectionPanel"]
 

@@ -9,24 +9,23 @@ last sweep as a GIF. GUI thread only.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
-from ...render.colors import UNIFORM_COLOR
-from ...render.gif import align_layouts, save_sweep_gif
-from ...render.layout import fit_box, layout_span, point_size
-from ..controls import ask_path
-from ..jobs import Job
-from ..metadata import META_KEY, source_of
-from ..outputs import COORDS, points_features, sweep_metadata
-from ..session import Session
-from ..viewers import Viewers
-from .results import ResultsPanel
+from ..app.metadata import META_KEY, source_of
+from ..app.session import Session
+from ..render.colors import UNIFORM_COLOR
+from ..render.gif import align_layouts, save_sweep_gif
+from ..render.layout import fit_box, layout_span, point_size
+from .controls import ask_path
+from .outputs import COORDS, points_features, sweep_metadata
+from .panels.results import ResultsPanel
+from .runner import Run
+from .viewers import Viewers
 
-__all__ = ["SWEEP_S", "SweepView"]
-
-#: Spectrum positions of the default sweep.
-SWEEP_S = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
+__all__ = ["SweepView"]
 
 
 class SweepView:
@@ -49,76 +48,83 @@ class SweepView:
         """The sweep layer (or None)."""
         return self.results.sweep_layer
 
-    def finish(self, job: Job) -> None:
-        """Show the positions a sweep job got done as one layer."""
-        if job.error is not None:
+    def finish(self, run: Run) -> None:
+        """Show the positions a sweep got done as one layer."""
+        sweep = run.result if run.end is not None else run.partial
+        if run.error is not None:
             return
-        if job.viewer_closed:
+        if run.viewer_closed:
             self.session.say("The embedding viewer was closed; sweep stopped.")
             return
-        if not job.results:
+        if sweep is None or not sweep.layouts:
             self.session.say("Sweep stopped before the first position was done.")
             return
-        target = self.viewers.for_job(job, closed=self.session.closed)
+        target = self.viewers.for_run(run, closed=self.session.closed)
         if target is None:
             return
-        order = sorted(job.results, key=lambda i: job.s_values[i])
-        s_done = [job.s_values[i] for i in order]
-        raw = [job.results[i] for i in order]
+        order = sweep.done()
+        s_done = [sweep.s_values[i] for i in order]
+        raw = [sweep.layouts[i] for i in order]
         # shown rotated/reflected to line up with their neighbours (distances
         # unchanged); the features keep the engine's raw coordinates
-        anchor = int(np.argmin(np.abs(np.asarray(s_done) - job.s)))
+        anchor = int(np.argmin(np.abs(np.asarray(s_done) - sweep.anchor)))
         layouts = align_layouts(raw, anchor)
         steps = np.diff(s_done)
         even = len(s_done) > 1 and np.allclose(steps, steps[0]) and steps[0] > 0
         scale = (float(steps[0]) if even else 1.0, 1.0, 1.0)
         translate = (float(s_done[0]) if even else 0.0, 0.0, 0.0)
-        self._add_layer(job, target, layouts, raw, s_done, anchor, scale, translate)
-        self.session.set_sweep(s_done, layouts)
+        fit = self.session.fit
+        where = {"scale": scale, "translate": translate}
+        self._add_layer(run, fit, target, layouts, raw, s_done, anchor, where)
+        self.session.set_sweep(sweep, layouts)
         self._show_axis(target, s_done, even, scale, translate)
         if self.viewers.alive(self.results.layer):
             self.results.layer.visible = False
-        if job.separate and self.viewers.separate.autoframe:
+        if run.separate and self.viewers.separate.autoframe:
             target.reset_view()
         self.results.apply_colors()
-        done = "stopped; kept" if job.cancelled else "done:"
+        done = "stopped; kept" if run.cancelled else "done:"
         self.session.say(
             f"Sweep {done} {len(s_done)} positions (s = "
             + ", ".join(f"{s:g}" for s in s_done)
             + "). Scrub them with the 'spectrum s' slider under the canvas."
         )
 
-    def _add_layer(self, job, target, layouts, raw, s_done, anchor, scale, translate):
+    def _add_layer(self, run: Run, fit, target, layouts, raw, s_done, anchor, where):
         """Add the sweep layer (replacing the previous one of the same source)."""
-        ctx = job.ctx
         n = len(layouts[0])
-        if job.separate:  # the engine's scale, like the live layer there
+        origin = fit.origin
+        if run.separate:  # the engine's scale, like the live layer there
             shown = [np.asarray(Y, dtype=float) for Y in layouts]
             size = point_size(n, layout_span(layouts[anchor]) or 1.0)
         else:
-            shown = [fit_box(Y, ctx.box) for Y in layouts]
-            size = point_size(n, ctx.box[2])
+            shown = [fit_box(Y, origin.box) for Y in layouts]
+            size = point_size(n, origin.box[2])
         data = np.concatenate(
             [np.column_stack([np.full(n, k, float), Y]) for k, Y in enumerate(shown)]
         )
-        base = points_features(ctx).drop(columns=COORDS)
+        matrix = fit.matrix
+        base = points_features(matrix.table, matrix.kept, fit.input.id_name)
+        base = base.drop(columns=COORDS)
         feats = pd.concat([base] * len(layouts), ignore_index=True)
         feats["s"] = np.repeat(s_done, n)
         feats[COORDS[0]] = np.concatenate([Y[:, 0] for Y in raw]).astype(float)
         feats[COORDS[1]] = np.concatenate([Y[:, 1] for Y in raw]).astype(float)
         old = self.viewers.of(self.layer)
-        if old is not None and source_of(self.layer) == ctx.source_name:
+        name = fit.input.name
+        if old is not None and source_of(self.layer) == name:
             old.layers.remove(self.layer)
+        elapsed = time.perf_counter() - run.t0
+        sweep = run.result if run.end is not None else run.partial
         self.results.sweep_layer = target.add_points(
             data,
-            name=f"{ctx.source_name} spectrum sweep",
+            name=f"{name} spectrum sweep",
             features=feats,
             size=size,
             border_width=0,
             face_color=UNIFORM_COLOR,
-            scale=scale,
-            translate=translate,
-            metadata={META_KEY: sweep_metadata(job, s_done)},
+            metadata={META_KEY: sweep_metadata(sweep, fit, elapsed)},
+            **where,
         )
 
     def _show_axis(self, target, s_done, even: bool, scale, translate) -> None:
@@ -140,7 +146,7 @@ class SweepView:
         path, or None when cancelled or after telling the user what went
         wrong (no sweep yet, a file that cannot be written).
         """
-        result = self.session.sweep_result
+        result = self.session.sweep
         if result is None:
             self.session.fail("run a spectrum sweep first")
             return None
@@ -153,7 +159,7 @@ class SweepView:
             )
             if path is None:
                 return None
-        layouts = result["layouts"]
+        layouts = self.session.sweep_layouts
         colors = None
         if self.viewers.alive(self.layer):
             fc = np.asarray(self.layer.face_color)
@@ -161,7 +167,8 @@ class SweepView:
                 colors = fc[: len(layouts[0])]
         try:
             kwargs.setdefault("align", False)  # already aligned for display
-            out = save_sweep_gif(path, layouts, result["s_values"], colors, **kwargs)
+            s_done = [result.s_values[i] for i in result.done()]
+            out = save_sweep_gif(path, layouts, s_done, colors, **kwargs)
         except (OSError, ValueError) as err:
             self.session.fail(f"could not write {path}: {err}")
             return None

@@ -8,7 +8,7 @@ Every embedded object has an integer *key* that names it in the image:
 * ``"rows"``: the row of the source layer's features table (points,
   shapes, ... whose items are the objects);
 * ``"sources"``: several Labels layers, each one's keys shifted by an
-  offset (:class:`.sources.SourcesTarget`).
+  offset (:class:`SourcesTarget`).
 
 A selection is a set of keys, so it belongs to objects, not to coordinates,
 and survives re-running the embedding. In the image it is drawn as an
@@ -19,37 +19,37 @@ lookup-table gather over the label image, so its cost grows with the image,
 not with the number of objects (timings: docs/performance.md, from
 ``benchmarks/brushing.py``).
 
-Everything here is numpy / pandas only (napari is imported for the overlay
-colormap alone); :class:`._linking.Linker` connects the layers.
+Everything here is numpy / pandas only; the widget's ``Linker``
+(``_qt/linking.py``) connects the layers and colours the overlay.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgba
+
+from ..features.sources import SOURCE_COLUMN
 
 __all__ = [
     "CLASS0",
     "DIMMED",
     "SELECTED",
+    "SourcesTarget",
     "Target",
-    "current_index",
     "key_column",
     "keys_from_table",
-    "overlay_colormap",
+    "local_keys",
     "overlay_transform",
+    "parts_of",
     "render_overlay",
     "unwrap",
 ]
 
 #: overlay values: 0 transparent, then these, then one per class
 SELECTED, DIMMED, CLASS0 = 1, 2, 3
-SELECTED_RGBA = (1.0, 0.85, 0.0, 1.0)
-DIMMED_RGBA = (0.0, 0.0, 0.0, 0.85)
 
 
 def unwrap(obj):
@@ -171,7 +171,7 @@ def keys_from_table(df: pd.DataFrame, target: Target, id_name: str) -> np.ndarra
     """
     if target.kind == "pixels":
         return df["pixel"].to_numpy(np.int64)
-    if target.kind == "sources":  # several Labels layers (.sources)
+    if target.kind == "sources":  # several Labels layers
         return target.keys_of_table(df, id_name)
     if target.kind == "rows":
         return np.arange(len(df), dtype=np.int64)
@@ -249,31 +249,6 @@ def render_overlay(
     return out
 
 
-def overlay_colormap(class_colors: list[str]):
-    """Return the napari colormap of the overlay values (0 transparent)."""
-    from napari.utils.colormaps import DirectLabelColormap
-
-    colors = {
-        None: np.zeros(4),
-        0: np.zeros(4),
-        SELECTED: np.asarray(SELECTED_RGBA),
-        DIMMED: np.asarray(DIMMED_RGBA),
-    }
-    for i, c in enumerate(class_colors):
-        colors[CLASS0 + i] = np.asarray(to_rgba(c))
-    return DirectLabelColormap(color_dict=colors)
-
-
-def current_index(viewer, layer, axis: int) -> int | None:
-    """Index along a data axis of ``layer`` at the viewer's current position."""
-    if viewer is None:
-        return None
-    point = np.asarray(viewer.dims.point, float)[-layer.ndim :]
-    data = np.asarray(layer.world_to_data(point), float)
-    n = layer.data.shape[axis]
-    return int(np.clip(np.round(data[axis]), 0, n - 1))
-
-
 def overlay_transform(target: Target) -> dict:
     """Scale and translate (etc.) that put an overlay on the source layer."""
     src = target.layer
@@ -285,3 +260,116 @@ def overlay_transform(target: Target) -> dict:
         "rotate": src.rotate,
         "shear": src.shear,
     }
+
+
+@dataclass(eq=False)
+class SourcesTarget:
+    """The objects of several Labels layers, as one key space.
+
+    A key is ``offsets[i] + key`` of source ``i``'s own
+    :class:`~.targets.Target` (its label id, or ``frame * n_ids + id``).
+
+    Attributes
+    ----------
+    parts : list of Target
+        One ``"labels"`` target per source, in the table's order.
+    names : list of str
+        The sources (the Labels layers' names): the categories of the
+        ``source`` column.
+    """
+
+    parts: list[Target]
+    names: list[str]
+    offsets: list[int] = field(default_factory=list)
+    kind: str = "sources"
+
+    def __post_init__(self) -> None:
+        sizes = [_key_space(p) for p in self.parts]
+        self.offsets = [int(v) for v in np.concatenate([[0], np.cumsum(sizes)[:-1]])]
+
+    @property
+    def layer(self):
+        """The first source's layer (where the viewer and time are read)."""
+        return self.parts[0].layer
+
+    @property
+    def time_axis(self):
+        """The time axis of the sources (all alike)."""
+        return self.parts[0].time_axis
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The first source's shape."""
+        return self.parts[0].shape
+
+    @property
+    def has_image(self) -> bool:
+        """Selections are drawn on every source's image."""
+        return True
+
+    @property
+    def identity(self) -> tuple:
+        """The sources' layers, kinds and grids."""
+        return ("sources", *(p.identity for p in self.parts))
+
+    def keys_of_table(self, df: pd.DataFrame, id_name: str) -> np.ndarray:
+        """Return the key of every row of a table with a ``source`` column."""
+        codes = pd.Categorical(df[SOURCE_COLUMN], categories=self.names).codes
+        out = np.full(len(df), -1, np.int64)
+        for i, part in enumerate(self.parts):
+            rows = np.flatnonzero(codes == i)
+            if rows.size:
+                local = keys_from_table(df.iloc[rows], part, id_name)
+                out[rows] = local + self.offsets[i]
+        return out
+
+    def local(self, i: int, keys) -> np.ndarray:
+        """Return the keys of source ``i`` among ``keys``, as its own keys."""
+        keys = np.asarray(keys, np.int64)
+        lo = self.offsets[i]
+        hi = lo + _key_space(self.parts[i])
+        return keys[(keys >= lo) & (keys < hi)] - lo
+
+    def local_codes(self, i: int, keys, codes) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`local`, with the class codes that go with the keys."""
+        keys, codes = np.asarray(keys, np.int64), np.asarray(codes, np.int64)
+        lo = self.offsets[i]
+        inside = (keys >= lo) & (keys < lo + _key_space(self.parts[i]))
+        return keys[inside] - lo, codes[inside]
+
+    def frames_of(self, keys) -> np.ndarray | None:
+        """Frame of every key (time-lapse sources), else None."""
+        if self.time_axis is None:
+            return None
+        keys = np.asarray(keys, np.int64)
+        out = np.zeros(len(keys), np.int64)
+        for i, part in enumerate(self.parts):
+            lo, size = self.offsets[i], _key_space(part)
+            inside = (keys >= lo) & (keys < lo + size)
+            out[inside] = (keys[inside] - lo) // part.n_ids
+        return out
+
+
+def _key_space(part: Target) -> int:
+    """How many keys one source's objects may take."""
+    frames = 1 if part.time_axis is None else part.shape[part.time_axis]
+    return int(frames * max(part.n_ids, 1))
+
+
+def parts_of(target) -> list[tuple[Target, int]]:
+    """Return ``(target, key offset)`` of every source (one for single targets)."""
+    if target is None:
+        return []
+    if target.kind == "sources":
+        return list(zip(target.parts, target.offsets, strict=True))
+    return [(target, 0)]
+
+
+def local_keys(target, i: int, keys, codes=None):
+    """Return the keys (and codes) of part ``i`` of ``target`` as its own keys."""
+    if target.kind != "sources":
+        keys = np.asarray(keys, np.int64)
+        return keys if codes is None else (keys, np.asarray(codes, np.int64))
+    if codes is None:
+        return target.local(i, keys)
+    return target.local_codes(i, keys, codes)

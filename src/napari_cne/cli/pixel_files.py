@@ -1,12 +1,12 @@
-"""Every pixel of an image placed: the image, the mask, memory, the outputs.
+"""The files of every pixel mapped: the image, the mask, the outputs.
 
 ``embed-pixels`` and ``transform`` (of an image) share this: open the image
 lazily and check its channels (:func:`open_pixels`), read the mask
-(:func:`read_mask`), estimate from the shapes alone, before any work, whether
-an in-memory result fits (:func:`check_memory`), place every pixel tile by
-tile (:func:`place`, :func:`~napari_cne.features.pixel_map.map_pixels`) and
-write the coordinates (``.npy`` or, out of core, ``.zarr``) and the RGB
-picture of every pixel's place (:func:`write_rgb`).
+(:func:`read_mask`), say what an in-memory run holds beside the
+coordinates (:func:`memory_parts`, checked by the workflow,
+:mod:`napari_cne.app.every_pixel`), and write the coordinates (``.npy`` or,
+out of core, ``.zarr``: :func:`coords_target`, :func:`save_coords`) and the
+RGB picture of every pixel's place (:func:`write_rgb`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.validation import available_memory
+from ..app.memory import format_bytes
 from .errors import UsageError, cannot_write
 from .files import image_header, open_image, sidecar_path, write_json
 
@@ -26,28 +26,21 @@ __all__ = [
     "COORD_KINDS",
     "RGB_KINDS",
     "PixelImage",
-    "available_memory",
-    "check_memory",
     "check_pixel_outputs",
     "check_rgb",
+    "coords_target",
     "finish_pixels",
-    "format_bytes",
+    "memory_parts",
+    "memory_remedy",
     "open_pixels",
     "pixel_lines",
-    "place",
     "read_mask",
+    "save_coords",
     "write_rgb",
 ]
 
 COORD_KINDS = (".npy", ".zarr")
 RGB_KINDS = (".png", ".tif", ".tiff", ".zarr")
-#: share of the available memory an in-memory result may take
-MEMORY_SHARE = 0.8
-
-
-def format_bytes(n: float) -> str:
-    """``12.3 MiB`` or ``1.25 GiB``."""
-    return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.2f} GiB"
 
 
 def _shape(shape) -> str:
@@ -174,61 +167,48 @@ def read_mask(path, img: PixelImage):
     return mask
 
 
-def check_memory(img: PixelImage, n_components: int, out, rgb) -> dict:
-    """Return the bytes an in-memory run needs, or fail when they would not fit.
+def memory_parts(img: PixelImage, out, rgb) -> dict:
+    """Return what an in-memory run holds beside the coordinates (bytes).
 
-    Counted from the shapes alone, before anything is read: the coordinates
-    (a ``.npy`` output), the image (when small enough to be read whole) and
-    the RGB picture (unless ``.zarr``).
+    Counted from the shapes alone: the image (when small enough to be read
+    whole) and the RGB picture (unless ``.zarr``); the coordinates (a
+    ``.npy`` output) are counted by the workflow.
     """
-    from ..features.pixel_map import memory_needed
-
     parts = {}
-    if Path(out).suffix.lower() == ".npy":
-        parts["coordinates"] = memory_needed(img.spatial, n_components)
     if img.in_memory:
         parts["the image"] = img.nbytes
     if rgb is not None and Path(rgb).suffix.lower() != ".zarr":
         parts["the RGB picture"] = 4 * math.prod(img.spatial)
-    need = sum(parts.values())
-    free = available_memory()
-    if free is not None and need > MEMORY_SHARE * free:
-        detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items())
-        hint = "-o coords.zarr" + (
-            " and --rgb rgb.zarr" if "the RGB picture" in parts else ""
-        )
-        raise UsageError(
-            f"placing every pixel of {img.path.name} ({_shape(img.spatial)} "
-            f"pixels) needs about {format_bytes(need)} of memory ({detail}), "
-            f"more than the {format_bytes(free)} available; write the result to "
-            f"disk with {hint}"
-        )
     return parts
 
 
-def place(img: PixelImage, mapper, mask, out, progress, client, tile_pixels: int):
-    """Place every pixel; return the :class:`~..features.pixel_map.PixelMap`."""
-    from ..features.pixel_map import map_pixels
+def memory_remedy(out, rgb) -> str:
+    """Return what to do when an in-memory run would not fit."""
+    hint = "-o coords.zarr" if Path(out).suffix.lower() == ".npy" else ""
+    if rgb is not None and Path(rgb).suffix.lower() != ".zarr":
+        hint = f"{hint} and --rgb rgb.zarr" if hint else "--rgb rgb.zarr"
+    return f"write the result to disk with {hint}" if hint else "use a mask"
 
+
+def coords_target(out):
+    """Return the Zarr store the coordinates go to (None: in memory, a .npy)."""
     out = Path(out)
-    zarr_out = out if out.suffix.lower() == ".zarr" else None
+    if out.suffix.lower() != ".zarr":
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def save_coords(out, pm) -> None:
+    """Save in-memory coordinates as ``.npy`` (a ``.zarr`` output is written)."""
+    out = Path(out)
+    if out.suffix.lower() == ".zarr":
+        return
     try:
-        if zarr_out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        result = map_pixels(
-            img.image, mapper, channel_axis=img.channel_axis, mask=mask,
-            out=zarr_out, tile_pixels=tile_pixels, progress=progress.tiles,
-            client=client,
-        )  # fmt: skip
-    finally:
-        progress.close()
-    if zarr_out is None:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.save(out, result.coords)
-        except OSError as err:
-            raise cannot_write(out, err) from None
-    return result
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, pm.coords)
+    except OSError as err:
+        raise cannot_write(out, err) from None
 
 
 def write_rgb(path, coords, bounds) -> None:
@@ -294,6 +274,7 @@ def finish_pixels(model, result, args, record: dict, say_wrote) -> None:
     from ..render.position_colors import position_bounds
 
     out = Path(args.output)
+    save_coords(out, result)
     if args.rgb is not None:
         write_rgb(args.rgb, result.coords, position_bounds(model.embedding_))
     write_json(sidecar_path(out), record)

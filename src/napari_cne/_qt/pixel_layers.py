@@ -1,7 +1,8 @@
 """Every pixel placed: the coordinate and colour layers, and full-resolution lasso.
 
 After a pixel fit with "Place every pixel", :class:`PixelMapView` writes
-what the worker placed (:attr:`.jobs.Job.pixel_map`) as new layers over the
+what the worker placed (the fit's
+:class:`~napari_cne.features.pixel_map.PixelMap`) as new layers over the
 source image, with its scale and translate:
 
 * ``"<image> cne_0"``, ``"<image> cne_1"`` (``cne_2`` in 3-D): float
@@ -21,20 +22,19 @@ thread only.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.path import Path as MplPath
+from napari.utils.colormaps import DirectLabelColormap
 
-from ...render.position_colors import position_bounds, position_image
-from ..jobs import Job
-from ..metadata import is_ours, kind_of, source_of, tag
-from ..outputs import coord_names
-from ..session import Session
-from ..viewers import Viewers
-from .selection import SelectionPanel
+from ..app.every_pixel import pixels_in_polygon
+from ..app.metadata import is_ours, kind_of, source_of, tag
+from ..app.session import Session
+from ..render.position_colors import position_bounds, position_image
+from .outputs import coord_names
+from .panels.selection import SelectionPanel
+from .runner import Run
+from .viewers import Viewers
 
-__all__ = ["LASSO_ROWS", "PixelMapView", "partial_suffix", "polygon_mask"]
+__all__ = ["PixelMapView", "partial_suffix"]
 
-#: rows of the pixel grid tested against a lasso at a time
-LASSO_ROWS = 256
 LASSO_RGBA = (1.0, 0.85, 0.0, 0.9)
 
 
@@ -43,26 +43,6 @@ def partial_suffix(done: int, total: int) -> str:
     if done >= total:
         return ""
     return f" (partial {int(100 * done / max(total, 1))}%)"
-
-
-def polygon_mask(coords, polygon: np.ndarray, rows: int = LASSO_ROWS) -> np.ndarray:
-    """Return where per-pixel coordinates ``coords`` (c, *spatial) lie in a polygon.
-
-    ``polygon`` is in the coordinates' own units (first two components);
-    unplaced (NaN) pixels are outside. Computed ``rows`` at a time.
-    """
-    spatial = tuple(coords.shape[1:])
-    out = np.zeros(spatial, np.uint8)
-    path = MplPath(np.asarray(polygon, float))
-    for start in range(0, spatial[0], rows):
-        block = np.asarray(coords[:2, start : start + rows], np.float64)
-        flat = block.reshape(2, -1).T
-        ok = np.isfinite(flat).all(axis=1)
-        inside = np.zeros(len(flat), bool)
-        if ok.any():
-            inside[ok] = path.contains_points(flat[ok])
-        out[start : start + rows] = inside.reshape(block.shape[1:])
-    return out
 
 
 def _raw_polygon(points, polygon: np.ndarray) -> np.ndarray | None:
@@ -117,13 +97,14 @@ class PixelMapView:
         selection.polygon_selected.connect(self.on_polygon)
         selection.selection_changed.connect(self._clear_lasso)
 
-    def finish(self, job: Job) -> None:
-        """Add the layers of what a pixel job placed (marked partial if stopped)."""
-        pm, ctx = job.pixel_map, job.ctx
+    def finish(self, run: Run, fit) -> None:
+        """Add the layers of what a pixel fit placed (marked partial if stopped)."""
+        pm, origin = fit.pixel_map, fit.origin
+        name = origin.name
         if pm is None or pm.done == 0:
-            if job.cancelled:
+            if run.cancelled:
                 old = any(
-                    kind_of(lay) == "pixel_map" and source_of(lay) == ctx.source_name
+                    kind_of(lay) == "pixel_map" and source_of(lay) == name
                     for lay in self.viewers.main.layers
                 )
                 self.session.say(
@@ -132,29 +113,29 @@ class PixelMapView:
                 )
             return
         viewer = self.viewers.main
-        self._remove_old(ctx.source_name)
+        self._remove_old(name)
         suffix = partial_suffix(pm.done, pm.total)
         meta = {
-            "source": ctx.source_name,
+            "source": name,
             "complete": bool(pm.complete),
             "done": int(pm.done),
             "total": int(pm.total),
             "fraction": float(pm.done / max(pm.total, 1)),
         }
-        where = {"scale": ctx.pixel_scale, "translate": ctx.pixel_translate}
-        Y = np.asarray(job.model.embedding_)
+        where = {"scale": origin.pixel_scale, "translate": origin.pixel_translate}
+        Y = np.asarray(fit.model.embedding_)
         lo, hi = position_bounds(Y)
         layers = []
-        for j, name in enumerate(coord_names(pm.coords.shape[0])):
+        for j, coord in enumerate(coord_names(pm.coords.shape[0])):
             layers.append(
                 viewer.add_image(
                     pm.coords[j],
-                    name=f"{ctx.source_name} {name}{suffix}",
+                    name=f"{name} {coord}{suffix}",
                     colormap="viridis",
                     contrast_limits=(float(lo[j]), float(max(hi[j], lo[j] + 1e-6))),
                     blending="additive",
                     visible=False,
-                    metadata=tag("pixel_map", component=name, **meta),
+                    metadata=tag("pixel_map", component=coord, **meta),
                     **where,
                 )
             )
@@ -162,14 +143,14 @@ class PixelMapView:
         layers.append(
             viewer.add_image(
                 rgba,
-                name=f"{ctx.source_name} position colours{suffix}",
+                name=f"{name} position colours{suffix}",
                 rgb=True,
                 metadata=tag("pixel_map", component="rgba", **meta),
                 **where,
             )
         )
         self.layers, self.coords, self._where = layers, pm.coords, where
-        self._layout, self._source = Y.copy(), ctx.source_name
+        self._layout, self._source = Y.copy(), name
         self._say(pm, layers)
 
     def _say(self, pm, layers) -> None:
@@ -210,7 +191,7 @@ class PixelMapView:
         raw = _raw_polygon(points, polygon)
         if raw is None:
             return
-        mask = polygon_mask(self.coords, raw)
+        mask = pixels_in_polygon(self.coords, raw)
         self._show(mask)
         self.session.say(
             f"Lasso: {int(mask.sum()):,} pixels of the full image inside "
@@ -231,8 +212,6 @@ class PixelMapView:
         return False
 
     def _show(self, mask: np.ndarray) -> None:
-        from napari.utils.colormaps import DirectLabelColormap
-
         layer = self.lasso_layer
         if self.viewers.alive(layer) and layer.data.shape == mask.shape:
             layer.data[...] = mask

@@ -2,7 +2,7 @@
 
 Objects are identified by integer keys (a label id, a ``(frame, label)``
 pair folded into one integer, a pixel index or a table row; see
-:mod:`.linking`), so an assignment survives re-running the embedding.
+:mod:`.targets`), so an assignment survives re-running the embedding.
 """
 
 from __future__ import annotations
@@ -66,6 +66,27 @@ class ClassSet:
         self.names.remove(name)
         del self.colors[name]
         self._of = {k: v for k, v in self._of.items() if v != name}
+
+    def rename(self, name: str, new: str) -> str:
+        """Give a class another name; its objects and colour stay. Returns it.
+
+        Raises
+        ------
+        ValueError
+            For an unknown class, an empty name or one in use.
+        """
+        self._check(name)
+        new = str(new).strip()
+        if new == name:
+            return new
+        if not new:
+            raise ValueError("a class needs a name")
+        if new in self.colors:
+            raise ValueError(f"there is already a class {new!r}")
+        self.names[self.names.index(name)] = new
+        self.colors = {(new if k == name else k): v for k, v in self.colors.items()}
+        self._of = {k: (new if v == name else v) for k, v in self._of.items()}
+        return new
 
     def set_color(self, name: str, color) -> None:
         """Change a class colour."""

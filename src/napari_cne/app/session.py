@@ -1,29 +1,33 @@
 """The state of one dock widget, without Qt: what the panels show and change.
 
-:class:`Session` holds the parameters (checked against :data:`.params.PARAMS`),
-the fitted model and the input it was fitted on, the last spectrum sweep,
-the quality readout, the running and the queued jobs, and what the user is
-told (status line, progress, last error). The panels call its methods and
-follow its psygnal events, the way napari-animation's widgets follow their
-``Animation`` model; scripts and tests can read it directly. Everything
-here runs on the GUI thread.
+:class:`Session` holds the settings (checked against
+:data:`.settings.SETTINGS`), the current :class:`~.fit.Fit` (the model and
+the input it was fitted on), the last :class:`~.sweep.Sweep`, the quality
+readout, the running request and the queued ones, and what the user is
+told (status line, progress, last error). It makes the workflows'
+requests from its settings (:meth:`Session.fit_request`, ...) and decides
+what runs, waits or is stopped (:meth:`Session.submit`). The panels call
+its methods and follow its psygnal events, the way napari-animation's
+widgets follow their ``Animation`` model; scripts and tests read it
+directly. Everything here runs on the GUI thread.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
 
-from ..engine.estimator import ContrastiveEmbedding
 from ..engine.provenance import jsonable, load_params
 from ..engine.spectrum import SPECTRUM_LOSSES
-from .cluster import LazyClient
-from .jobs import Context, Job, cancel
-from .params import NAMES, PARAMS, param, resolve
+from .events import Request
+from .fit import Fit, FitRequest, OptimizeRequest
+from .inputs import Input
+from .place import PlaceRequest
+from .settings import NAMES, SETTINGS, resolve, setting
+from .sweep import Sweep, SweepRequest
 
 __all__ = ["GLIDE_LR_FACTOR", "Session"]
 
@@ -36,25 +40,26 @@ GLIDE_LR_FACTOR = 0.5
 #: "Live update every" setting, their updates cost the GUI more).
 GLIDE_SMOOTH_N = 20000
 GLIDE_INTERVAL = 0.1
+#: bytes per pixel the widget keeps beside every pixel's coordinates: the
+#: RGBA position colours, the lasso mask and the selection overlay
+EXTRA_BYTES = 6
 
 
 class Session:
-    """Parameters, results and jobs of one dock widget.
+    """Settings, results and requests of one dock widget.
 
     Attributes
     ----------
     params : dict
-        Current value of every parameter of :data:`.params.PARAMS`.
-    model : ContrastiveEmbedding or None
-        The fitted model behind the live embedding layer.
-    ctx : Context or None
-        The input that ``model`` was fitted on.
-    sweep_result : dict or None
-        The last sweep: ``{"s_values": [...], "layouts": [...]}`` (aligned).
+        Current value of every setting of :data:`.settings.SETTINGS`.
+    fit : Fit or None
+        The fitted map behind the live embedding layer.
+    sweep : Sweep or None
+        The last sweep; ``sweep_layouts`` its layouts as shown (aligned).
     quality : dict or None
         The last quality readout (:func:`napari_cne.engine.metrics.quality_report`).
-    job : Job or None
-        The running job; ``queue`` holds the waiting ones.
+    running : Request or None
+        The running request; ``queue`` holds the waiting ones.
     status : str
         The status line; ``last_error`` the last error shown.
     closed : bool
@@ -63,10 +68,10 @@ class Session:
     Signals
     -------
     param_changed(str, object)
-        A parameter got a new value.
+        A setting got a new value.
     model_changed, sweep_changed, quality_changed, jobs_changed
-        ``model``/``ctx``, ``sweep_result``, ``quality``, or the running /
-        queued jobs changed.
+        ``fit``, ``sweep``, ``quality``, or the running / queued requests
+        changed.
     status_changed(str), error_raised(str)
         A new status line; an error to show.
     progress_changed(object, object, object)
@@ -83,66 +88,68 @@ class Session:
     progress_changed = Signal(object, object, object)
 
     def __init__(self) -> None:
-        self.params: dict[str, Any] = {p.name: p.default for p in PARAMS}
-        self.model: ContrastiveEmbedding | None = None
-        self.ctx: Context | None = None
-        self.sweep_result: dict | None = None
+        self.params: dict[str, Any] = {s.name: s.start for s in SETTINGS}
+        self.fit: Fit | None = None
+        self.sweep: Sweep | None = None
+        self.sweep_layouts: list | None = None
         self.quality: dict | None = None
-        self.job: Job | None = None
-        self.queue: list[Job] = []
+        self.running: Request | None = None
+        self.queue: list[Request] = []
         self.status = ""
         self.last_error: str | None = None
         self.closed = False
-        self._tokens = itertools.count(1)
 
-    # ----------------------------------------------------------- parameters
+    # ----------------------------------------------------------- settings
     @property
     def s(self) -> float:
         """The spectrum position."""
         return self.params["s"]
 
+    @property
+    def model(self):
+        """The fitted model (None before the first fit)."""
+        return None if self.fit is None else self.fit.model
+
     def get_params(self) -> dict:
-        """Return a copy of the parameters, in table order."""
+        """Return a copy of the settings, in the widget's order."""
         return dict(self.params)
 
     def set_params(self, **params) -> None:
-        """Set parameters by name or alias (ValueError for bad ones)."""
+        """Set settings by name or alias (ValueError for bad ones)."""
         for name, value in params.items():
             self.set_param(resolve(name).name, value)
 
     def set_param(self, name: str, value) -> None:
-        """Check and set one parameter (by its name); emits when it changed."""
-        value = param(name).check(value)
+        """Check and set one setting (by its name); emits when it changed."""
+        value = setting(name).check(value)
         if self.params[name] != value:
             self.params[name] = value
             self.param_changed.emit(name, value)
 
     def engine_params(self) -> dict:
-        """Return the parameters that go to the engine, by its keyword names."""
-        return {p.name: self.params[p.name] for p in PARAMS if p.engine}
+        """Return the settings that go to the engine, by its keyword names."""
+        return {s.name: self.params[s.name] for s in SETTINGS if s.engine}
 
     def widget_params(self) -> dict:
-        """Return the parameters that steer only the widget."""
-        return {p.name: self.params[p.name] for p in PARAMS if not p.engine}
+        """Return the settings of the workflow (not the engine's)."""
+        return {s.name: self.params[s.name] for s in SETTINGS if not s.engine}
 
     def log_patterns(self) -> list[str]:
         """Return the ``log_columns`` setting as a list of names / patterns."""
         text = self.params["log_columns"]
         return [p.strip() for p in text.split(",") if p.strip()]
 
-    def make_model(self) -> ContrastiveEmbedding:
-        """Return a new, unfitted model with the current engine parameters."""
-        return ContrastiveEmbedding(**self.engine_params())
-
     def save_parameters(self, path, provenance: dict | None = None) -> str:
-        """Write the parameters as JSON, on top of a result's provenance.
+        """Write the settings as JSON, on top of a result's provenance.
 
         The ``"params"`` section holds every engine parameter (loadable with
         :func:`napari_cne.engine.provenance.load_params`); ``extra.widget``
-        the widget's own settings.
+        the workflow's own settings.
         """
+        from ..engine.estimator import ContrastiveEmbedding
+
         record = dict(provenance or {})
-        model = self.make_model()
+        model = ContrastiveEmbedding(**self.engine_params())
         record["format"] = record.get("format", "napari-cne/provenance")
         record["params"] = {
             k: v
@@ -166,8 +173,7 @@ class Session:
         applied : dict
             The settings applied.
         ignored : list of str
-            Names the widget has no control for, or whose values it cannot
-            show (e.g. ``n_epochs="auto"``).
+            Names there is no setting for, or whose values it cannot take.
 
         Raises
         ------
@@ -183,7 +189,7 @@ class Session:
             if name not in NAMES:
                 ignored.append(name)
                 continue
-            if param(name).kind == "bool" and isinstance(value, (int, float)):
+            if setting(name).kind == "bool" and isinstance(value, (int, float)):
                 value = bool(value)  # a number in a file: its truth value
             try:
                 self.set_param(name, value)
@@ -194,14 +200,14 @@ class Session:
         return applied, ignored
 
     # -------------------------------------------------------------- results
-    def set_fit(self, model: ContrastiveEmbedding, ctx: Context) -> None:
-        """Make a finished fit the current model (and its input)."""
-        self.model, self.ctx = model, ctx
+    def set_fit(self, fit: Fit) -> None:
+        """Make a finished fit the current map."""
+        self.fit = fit
         self.model_changed.emit()
 
-    def set_sweep(self, s_values: list[float], layouts: list) -> None:
-        """Keep the last sweep (its aligned layouts, for the GIF)."""
-        self.sweep_result = {"s_values": list(s_values), "layouts": layouts}
+    def set_sweep(self, sweep: Sweep, layouts: list) -> None:
+        """Keep the last sweep and its layouts as shown (for the GIF)."""
+        self.sweep, self.sweep_layouts = sweep, layouts
         self.sweep_changed.emit()
 
     def set_quality(self, report: dict | None) -> None:
@@ -209,43 +215,47 @@ class Session:
         self.quality = report
         self.quality_changed.emit()
 
-    # ----------------------------------------------------------------- jobs
-    def new_token(self) -> int:
-        """Return a fresh job token (messages of older jobs are ignored)."""
-        return next(self._tokens)
-
+    # ------------------------------------------------------------- requests
     @property
     def is_running(self) -> bool:
-        """True while a job is running or queued."""
-        return self.job is not None or bool(self.queue)
+        """True while a request is running or queued."""
+        return self.running is not None or bool(self.queue)
 
     def fit_underway(self) -> bool:
         """Return whether a fit is running or queued (a model is on its way)."""
-        return any(j is not None and j.kind == "fit" for j in (self.job, *self.queue))
-
-    def n_objects(self) -> int | None:
-        """Return the objects of the current (or running) input, once measured."""
-        ctx = self.ctx or (self.job.ctx if self.job else None)
-        if ctx is not None and ctx.kept is not None:
-            return int(ctx.kept.sum())
-        return None
-
-    def fit_job(self, ctx: Context) -> Job:
-        """Return a job that fits a new model to ``ctx``."""
-        p = self.params
-        return Job(
-            token=self.new_token(),
-            kind="fit",
-            ctx=ctx,
-            n_epochs=p["n_epochs"],
-            s=p["s"],
-            interval=p["update_interval"],
-            model=self.make_model(),
-            client=LazyClient(p["scheduler"]),
+        return any(
+            r is not None and r.kind == "fit" for r in (self.running, *self.queue)
         )
 
-    def glide_job(self, n_epochs: int | None = None) -> Job:
-        """Return a job that re-optimises the model at the current ``s``.
+    def n_objects(self) -> int | None:
+        """Return the objects of the current fit, once measured."""
+        return None if self.fit is None else self.fit.n_objects
+
+    def fit_request(
+        self, inp: Input, origin=None, every_pixel: dict | None = None
+    ) -> FitRequest:
+        """Return the request that fits a new map to ``inp`` with the settings."""
+        p = self.params
+        if every_pixel is not None:
+            every_pixel = {
+                "memory": {"layers": EXTRA_BYTES * _pixels(inp)},
+                "remedy": "use a mask, a smaller image (or a coarser pyramid "
+                "level), or untick 'Place every pixel'",
+                **every_pixel,
+            }
+        return FitRequest(
+            inp,
+            self.engine_params(),
+            standardize=p["standardize"],
+            log=self.log_patterns(),
+            interval=p["update_interval"],
+            every_pixel=every_pixel,
+            scheduler=p["scheduler"],
+            origin=origin,
+        )
+
+    def glide_request(self, n_epochs: int | None = None) -> OptimizeRequest:
+        """Return the request that re-optimises the map at the current ``s``.
 
         What a slider move starts: ``n_epochs`` defaults to the "Slider
         epochs" setting, the learning rate is :data:`GLIDE_LR_FACTOR` times
@@ -256,101 +266,109 @@ class Session:
         interval = p["update_interval"]
         if n is not None and n <= GLIDE_SMOOTH_N:
             interval = min(interval, GLIDE_INTERVAL)
-        return Job(
-            token=self.new_token(),
-            kind="optimize",
-            ctx=None,
-            n_epochs=int(n_epochs or p["glide_epochs"]),
+        return OptimizeRequest(
+            self.fit,
+            int(n_epochs or p["glide_epochs"]),
             s=p["s"],
-            interval=interval,
             lr_factor=GLIDE_LR_FACTOR,
+            interval=interval,
         )
 
-    def continue_job(self, n_epochs: int | None = None) -> Job:
-        """Return a job that optimises the layout for more epochs (at ``s``)."""
+    def continue_request(self, n_epochs: int | None = None) -> OptimizeRequest:
+        """Return the request that optimises the layout for more epochs (at ``s``)."""
         p = self.params
-        return Job(
-            token=self.new_token(),
-            kind="optimize",
-            ctx=None,
-            n_epochs=int(n_epochs or p["n_epochs"]),
+        return OptimizeRequest(
+            self.fit,
+            n_epochs or p["n_epochs"],
             s=p["s"],
             interval=p["update_interval"],
         )
 
     def sweep_problem(self) -> str | None:
         """Return why a spectrum sweep cannot run now (None: it can)."""
-        loss = self.params["loss"]
+        loss = self.params["loss"] if self.model is None else self.model.loss
         if loss not in SPECTRUM_LOSSES:
             return f"loss {loss!r} ignores s; a sweep needs 'neg' or 'infonce'"
         if getattr(self.model, "n_components", 2) != 2:
             return "the spectrum sweep shows 2-D embeddings; set dimensions to 2"
         return None
 
-    def sweep_job(self, s_values: tuple[float, ...], n_epochs: int | None) -> Job:
-        """Return a job that sweeps a copy of the model along ``s_values``."""
-        p = self.params
-        return Job(
-            token=self.new_token(),
-            kind="sweep",
-            ctx=None,
-            n_epochs=int(n_epochs or p["sweep_epochs"]),
-            s=p["s"],
-            interval=0.0,
-            s_values=s_values,
+    def sweep_request(self, s_values, n_epochs: int | None = None) -> SweepRequest:
+        """Return the request that sweeps the map's input along ``s_values``."""
+        return SweepRequest(
+            None, None, s_values, int(n_epochs or self.params["sweep_epochs"])
         )
 
-    def submit(self, job: Job, *, replace: bool) -> bool:
-        """Put a job in line; returns True when it can start at once.
+    def place_request(self, inp: Input, method: str, origin=None) -> PlaceRequest:
+        """Return the request that places ``inp`` in the current map."""
+        return PlaceRequest(
+            self.fit.fitted_map(),
+            inp,
+            method,
+            scheduler=self.params["scheduler"],
+            origin=origin,
+        )
 
-        A new fit (``replace``) stops the running job and replaces the
+    def submit(self, request: Request, *, replace: bool) -> bool:
+        """Put a request in line; returns True when it can start at once.
+
+        A new fit (``replace``) stops the running request and replaces the
         queued ones; a new re-optimisation replaces a running or queued
         re-optimisation (the slider restarts from where the points are);
-        anything else waits for the running job.
+        anything else waits for the running request.
         """
         self.last_error = None  # a new request: forget the previous error
-        if self.job is None and not self.queue:
+        if self.running is None and not self.queue:
             return True
         if replace:
             self.queue = []
-        elif job.kind == "optimize":
-            self.queue = [j for j in self.queue if j.kind != "optimize"]
-        if self.job is not None and (replace or self.job.kind == "optimize"):
-            cancel(self.job)
-        self.queue.append(job)
+        elif request.kind == "optimize":
+            self.queue = [r for r in self.queue if r.kind != "optimize"]
+        if self.running is not None and (replace or self.running.kind == "optimize"):
+            self.running.stop()
+        self.queue.append(request)
         self.say("Waiting for the running job to stop…")
         self.jobs_changed.emit()
         return False
 
-    def begin(self, job: Job) -> None:
-        """Mark ``job`` as the running one."""
-        self.job = job
+    def begin(self, request: Request) -> None:
+        """Mark ``request`` as the running one; give it the fit it works on.
+
+        A re-optimisation or sweep asked for while a fit was under way works
+        on that fit, now done.
+        """
+        if isinstance(request, OptimizeRequest) and self.fit is not None:
+            request.fit = self.fit
+        if isinstance(request, SweepRequest) and request.matrix is None and self.fit:
+            request.matrix = self.fit.matrix
+            request.params = self.fit.model.get_params()
+        self.running = request
         self.jobs_changed.emit()
 
     def end(self) -> None:
-        """Mark the running job as ended (its results are written next)."""
-        self.job = None
+        """Mark the running request as ended (its results are written next)."""
+        self.running = None
 
-    def next_job(self) -> Job | None:
-        """Take the next queued job (None, and ``jobs_changed``, when none is left)."""
+    def next_request(self) -> Request | None:
+        """Take the next queued request (None and ``jobs_changed``: none left)."""
         if self.queue:
             return self.queue.pop(0)
         self.jobs_changed.emit()
         return None
 
     def stop(self) -> None:
-        """Stop the running job and drop the queued ones; never blocks."""
+        """Stop the running request and drop the queued ones; never blocks."""
         self.queue = []
-        if self.job is not None:
-            cancel(self.job)
+        if self.running is not None:
+            self.running.stop()
             self.say("Stopping…")
         self.jobs_changed.emit()
 
     def cancel_all(self) -> None:
-        """Drop the queued jobs and stop the running one (quietly)."""
+        """Drop the queued requests and stop the running one (quietly)."""
         self.queue = []
-        if self.job is not None:
-            cancel(self.job)
+        if self.running is not None:
+            self.running.stop()
 
     def close(self, *_) -> None:
         """Stop everything and ignore what comes late: the widget is going away."""
@@ -375,3 +393,9 @@ class Session:
         """Move the progress bar (``maximum=0``: busy, no end known)."""
         if not self.closed:
             self.progress_changed.emit(value, maximum, fmt)
+
+
+def _pixels(inp) -> int:
+    import math
+
+    return int(math.prod(inp.spatial)) if inp.kind == "pixels" else 0
