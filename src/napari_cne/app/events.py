@@ -113,7 +113,8 @@ class Request:
     def __post_init__(self) -> None:
         self.stopped = False
         self.checked = False
-        self._model = None  # the engine model at work (stop() reaches it)
+        #: the engine model at work, once there is one (stop() reaches it)
+        self.engine_model = None
 
     def check(self) -> None:
         """Validate everything before any work (once; raises user errors)."""
@@ -129,8 +130,8 @@ class Request:
     def stop(self) -> None:
         """Ask the run to stop soon (after the epoch or tile at hand)."""
         self.stopped = True
-        if self._model is not None:
-            self._model.stop()
+        if self.engine_model is not None:
+            self.engine_model.stop()
 
     def _check(self) -> None:  # pragma: no cover - each workflow has its own
         raise NotImplementedError

@@ -229,12 +229,12 @@ class FitRequest(Request):
             f" ({left} rows with missing values left out)" if left else ""
         )
         yield Progress("fit", 0, n_epochs, "epoch", text)
-        self._model = self.model
-        if self.stopped:
-            self.model.stop()
+        self.engine_model = self.model
         interval = live_interval(self.interval, n)
         for snap in self.model.iter_fit(matrix.X, min_interval=interval):
             yield Layout(snap)
+            if self.stopped:  # also a stop asked before the engine started
+                self.model.stop()
 
     def _every_pixel(self, fit: Fit, scheduler: Scheduler) -> Iterator:
         request = self._map_request(fit)
@@ -292,7 +292,7 @@ class OptimizeRequest(Request):
 
     def _run(self) -> Iterator:
         model = self.fit.model
-        self._model = model
+        self.engine_model = model
         yield Progress("fit", 0, self.epochs, "epoch")
         if self.stopped:
             yield self._end(self.fit)
@@ -305,4 +305,6 @@ class OptimizeRequest(Request):
             min_interval=interval,
         ):
             yield Layout(snap)
+            if self.stopped:  # also a stop asked before the engine started
+                model.stop()
         yield self._end(self.fit)

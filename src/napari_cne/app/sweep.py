@@ -108,7 +108,7 @@ class SweepRequest(Request):
     def _run(self) -> Iterator:
         params = {k: v for k, v in self.params.items() if k != "callbacks"}
         model = ContrastiveEmbedding(**{**params, "s": self.anchor})
-        self._model = model
+        self.engine_model = model
         n = len(self.matrix.X)
         total = auto_n_epochs(model.n_epochs, n)
         sweep = Sweep(list(self.s_values), {}, model, self.anchor, 0, self.n_epochs)
@@ -116,6 +116,8 @@ class SweepRequest(Request):
         yield Progress("anchor", 0, total, "epoch", text)
         for snap in model.iter_fit(self.matrix.X, min_interval=0.3):
             yield Progress("anchor", snap.epoch, total, "epoch", text)
+            if self.stopped:  # also a stop asked before the engine started
+                model.stop()
         sweep.fit_epochs = model.n_epochs_
         if self.stopped:
             yield self._end(sweep)

@@ -150,7 +150,7 @@ class ResultsPanel(QWidget):
         fit = getattr(run.request, "fit", None)
         if fit is not None:
             return fit.model
-        return getattr(run.request, "_model", None)
+        return run.request.engine_model
 
     def prepare(self, run: Run) -> None:
         """Decide where a starting run's results go; get the viewers ready.
