@@ -507,6 +507,20 @@ class EmbeddingWidget(QWidget):
             self.selection.detach()
         self.session.cancel_all()
 
+    def detach(self) -> None:
+        """Stop everything and stop following the viewer (the widget goes away)."""
+        self.shutdown()
+        self.session.close()
+        events = self.viewer.layers.events
+        for emitter, slot in (
+            (events.inserted, self.reset_choices),
+            (events.removed, self._on_layer_removed),
+            (events.inserted, self.place_panel.reset_choices),
+            (events.removed, self.place_panel.on_removed),
+        ):
+            with contextlib.suppress(Exception):
+                emitter.disconnect(slot)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Stop running jobs when the widget is closed."""
         self.shutdown()

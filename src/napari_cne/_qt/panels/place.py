@@ -106,7 +106,7 @@ class PlacePanel(QGroupBox):
         session.model_changed.connect(self.reset_choices)
         events = viewers.main.layers.events
         events.inserted.connect(self.reset_choices)
-        events.removed.connect(self._on_removed)
+        events.removed.connect(self.on_removed)
         results.color_combo.currentTextChanged.connect(self.recolor)
         viewers.main_closing.connect(self.detach)
         self.reset_choices()
@@ -368,7 +368,7 @@ class PlacePanel(QGroupBox):
         return out
 
     # ----------------------------------------------------------- cleanup
-    def _on_removed(self, event=None) -> None:
+    def on_removed(self, event=None) -> None:
         """Unlink placed layers (or Labels layers) that were deleted."""
         if self.session.closed:
             return
