@@ -260,3 +260,33 @@ def test_classes_and_selection_belong_to_their_source(qtbot, embedded, objects):
     widget.set_input(labels=lab)
     run_and_wait(qtbot, widget)
     assert (widget.points_layer.features["class"] == "A").sum() == 3
+
+
+def test_renaming_or_deleting_a_class_reaches_the_sources_not_shown(qtbot, embedded):
+    viewer, widget, lab, labels = embedded
+    panel = widget.selection
+    panel.add_class("A")
+    widget.points_layer.selected_data = {0, 1, 2}
+    panel.assign_selection("A")
+    other = viewer.add_labels(labels.copy(), name="other objects")
+    widget.set_input(labels=other)
+    run_and_wait(qtbot, widget)
+    # renamed while the first layer's objects are not shown: they keep it
+    assert panel.rename_class("A", "dividing") == "dividing"
+    with pytest.raises(ValueError, match="already"):
+        panel.add_class("dividing")
+    widget.set_input(labels=lab)
+    run_and_wait(qtbot, widget)
+    assert (widget.points_layer.features["class"] == "dividing").sum() == 3
+    # deleted while not shown, then a class of that name made again: empty
+    widget.set_input(labels=other)
+    run_and_wait(qtbot, widget)
+    panel.remove_class("dividing")
+    panel.add_class("dividing")
+    widget.set_input(labels=lab)
+    run_and_wait(qtbot, widget)
+    assert len(panel.classes.keys_of("dividing")) == 0
+    # the list: F2 renames the chosen class
+    item = panel.class_list.item(0)
+    item.setText("mitotic")
+    assert panel.classes.names == ["mitotic"]

@@ -126,12 +126,11 @@ class WidgetMachine(RuleBasedStateMachine):
     @initialize(source=st.sampled_from(["objects", "more"]), wait=st.booleans())
     def first_run(self, source, wait):
         """Most users start with a run (a sequence may stop it at once)."""
-        self.run(source)
-        if wait:
-            self.wait_idle()
+        self.run(source, wait)
 
-    @rule(source=st.sampled_from(["objects", "more"]))
-    def run(self, source):
+    @rule(source=st.sampled_from(["objects", "more"]), wait=st.booleans())
+    def run(self, source, wait=False):
+        """Run on a Labels layer; half the time the user waits for the end."""
         if not self.has(source):
             return
         images = ["cells" if source == "objects" else "cells 2"]
@@ -143,6 +142,8 @@ class WidgetMachine(RuleBasedStateMachine):
                 self.widget.run(),
             ),
         )
+        if wait:
+            self.wait_idle()
 
     @rule()
     def wait(self):
