@@ -575,6 +575,11 @@ def test_bad_input_at_scale_is_one_line_naming_the_files(capsys, files, tmp_path
     tifffile.imwrite(bad / "well1_dna.tif", np.zeros((10, 10), np.uint8))
     (bad / "well2_inv.tif").write_text("not a tiff")
     (tmp_path / "notes.tif").write_text("not a tiff")
+    good = (d / "img.tif").read_bytes()
+    # a broken TIFF: tifffile logs and fails with "list index out of range"
+    broken = bytearray(good)
+    broken[4:8] = b"\xff\xff\xff\x0f"  # the offset of the first page
+    (tmp_path / "broken.tif").write_bytes(bytes(broken))
     np.save(tmp_path / "two.npy", np.zeros((2, 200, 200), np.float32))
     tifffile.imwrite(tmp_path / "small.tif", np.ones((100, 200), np.uint8))
     from napari_cne import load_model, save_model
@@ -599,6 +604,8 @@ def test_bad_input_at_scale_is_one_line_naming_the_files(capsys, files, tmp_path
           "--sweep", "0,1"], ["--sweep"]),
         (["embed-pixels", tmp_path / "notes.tif", *px], ["cannot read 'notes.tif'"]),
         (["embed-pixels", d / "t.csv", *px], ["'t.csv' is not an image"]),
+        (["embed-pixels", tmp_path / "broken.tif", *px, "-q"],
+         ["cannot read 'broken.tif'", "not a readable TIFF", "invalid offset"]),
         (["embed-pixels", img, *px, "--mask", tmp_path / "small.tif"],
          ["small.tif has shape (100, 200)", "img.tif have shape (200, 200)"]),
         (["embed-pixels", img, "-o", tmp_path / "p.csv"], [".npy", ".zarr"]),

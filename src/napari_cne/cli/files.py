@@ -172,11 +172,9 @@ def image_header(path: str | Path) -> tuple[tuple, np.dtype]:
         if kind == ".npy":
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
             return tuple(arr.shape), arr.dtype
-        import tifffile
+        from ..features.images import tiff_header
 
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            return tuple(series.shape), np.dtype(series.dtype)
+        return tiff_header(path)
     except Exception as err:  # any unreadable content
         raise UsageError(
             f"cannot read {path.name!r} as an image: {first_line(err)}"

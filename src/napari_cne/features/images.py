@@ -10,17 +10,72 @@ a time-lapse saved one file each.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Source", "find_sources", "image_levels", "read_image"]
+__all__ = ["Source", "find_sources", "image_levels", "read_image", "tiff_header"]
 
 #: files above this size are read lazily (a dask array)
 LAZY_BYTES = 256 * 2**20
 _TIFF = (".tif", ".tiff")
+
+
+class _Collect(logging.Handler):
+    """Keeps tifffile's log lines (they belong in our error, not on stderr)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        self.lines.append(re.sub(r"^<tifffile\.\w+ @-?\d+>\s*", "", text))
+
+
+@contextlib.contextmanager
+def _tiff(path: Path) -> Iterator[None]:
+    """Read a TIFF quietly; a broken one is one ``ValueError`` saying why.
+
+    tifffile logs what it finds wrong (``<tifffile.TiffPages @...> invalid
+    offset ...``) and may then fail with an unrelated message (an empty list
+    of pages: "list index out of range"); the reason goes into the error.
+    """
+    logger = logging.getLogger("tifffile")
+    handler, propagate = _Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - any unreadable content
+        why = "; ".join(handler.lines) or str(err).strip() or type(err).__name__
+        raise ValueError(f"not a readable TIFF: {why}") from None
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def tiff_header(path: str | Path) -> tuple[tuple, np.dtype]:
+    """Return a TIFF's ``(shape, dtype)``, reading no pixels.
+
+    Raises
+    ------
+    ValueError
+        For a broken TIFF (one line, the reason tifffile found).
+    """
+    import tifffile
+
+    path = Path(path)
+    with _tiff(path), tifffile.TiffFile(path) as tif:
+        if not tif.series:
+            raise ValueError("it holds no image")
+        series = tif.series[0]
+        return tuple(series.shape), np.dtype(series.dtype)
 
 
 def _zarr_levels(path: Path) -> list:
@@ -77,13 +132,15 @@ def read_image(path: str | Path, lazy: bool | None = None):
     if suffix in _TIFF:
         import tifffile
 
-        if not lazy:
-            return tifffile.imread(path)
-        import dask.array as da
-        import zarr
+        tiff_header(path)  # a broken file: one clear error before reading
+        with _tiff(path):
+            if not lazy:
+                return tifffile.imread(path)
+            import dask.array as da
+            import zarr
 
-        store = tifffile.imread(path, aszarr=True)
-        return da.from_zarr(zarr.open(store, mode="r"))
+            store = tifffile.imread(path, aszarr=True)
+            return da.from_zarr(zarr.open(store, mode="r"))
     if suffix == ".npy":
         arr = np.load(path, mmap_mode="r" if lazy else None, allow_pickle=False)
         if lazy:
