@@ -589,46 +589,82 @@ def test_bad_input_at_scale_is_one_line_naming_the_files(capsys, files, tmp_path
     lab = ["--labels", "*_labels.tif"]
     img, px = d / "img.tif", ["-o", tmp_path / "p.npy"]
     cases = [
-        (["embed-images", f, "--labels", "*_mask.tif", *o],
-         ["matches '*_mask.tif'", "well0_dna.tif", "well2_labels.tif"]),
-        (["embed-images", f, *lab, "--channel", "DNA=*_rna.tif", *o],
-         ["field 'well0'", "'*_rna.tif'"]),
-        (["embed-images", bad, *lab, "--channel", "DNA=*_dna.tif", *o],
-         ["well1_dna.tif has shape (10, 10)", "well1_labels.tif has shape (170, 512)"]),
-        (["embed-images", bad, *lab, "--channel", "inv=*_inv.tif", *o],
-         ["cannot read 'well2_inv.tif' as an image"]),
+        (
+            ["embed-images", f, "--labels", "*_mask.tif", *o],
+            ["matches '*_mask.tif'", "well0_dna.tif", "well2_labels.tif"],
+        ),
+        (
+            ["embed-images", f, *lab, "--channel", "DNA=*_rna.tif", *o],
+            ["field 'well0'", "'*_rna.tif'"],
+        ),
+        (
+            ["embed-images", bad, *lab, "--channel", "DNA=*_dna.tif", *o],
+            [
+                "well1_dna.tif has shape (10, 10)",
+                "well1_labels.tif has shape (170, 512)",
+            ],
+        ),
+        (
+            ["embed-images", bad, *lab, "--channel", "inv=*_inv.tif", *o],
+            ["cannot read 'well2_inv.tif' as an image"],
+        ),
         (["embed-images", d / "t.csv", *lab, *o], ["not a folder"]),
         (["embed-images", f, *lab, "--channel", "DNA", *o], ["NAME=PATTERN"]),
         (["embed-images", f, "--labels", "labels.tif", *o], ["exactly one '*'"]),
-        (["embed-images", f, *lab, *o, "--save-model", tmp_path / "m.pt",
-          "--sweep", "0,1"], ["--sweep"]),
+        (
+            [
+                "embed-images",
+                f,
+                *lab,
+                *o,
+                "--save-model",
+                tmp_path / "m.pt",
+                "--sweep",
+                "0,1",
+            ],
+            ["--sweep"],
+        ),
         (["embed-pixels", tmp_path / "notes.tif", *px], ["cannot read 'notes.tif'"]),
         (["embed-pixels", d / "t.csv", *px], ["'t.csv' is not an image"]),
-        (["embed-pixels", tmp_path / "broken.tif", *px, "-q"],
-         ["cannot read 'broken.tif'", "not a readable TIFF", "invalid offset"]),
-        (["embed-pixels", img, *px, "--mask", tmp_path / "small.tif"],
-         ["small.tif has shape (100, 200)", "img.tif have shape (200, 200)"]),
+        (
+            ["embed-pixels", tmp_path / "broken.tif", *px, "-q"],
+            ["cannot read 'broken.tif'", "not a readable TIFF", "invalid offset"],
+        ),
+        (
+            ["embed-pixels", img, *px, "--mask", tmp_path / "small.tif"],
+            ["small.tif has shape (100, 200)", "img.tif have shape (200, 200)"],
+        ),
         (["embed-pixels", img, "-o", tmp_path / "p.csv"], [".npy", ".zarr"]),
         (["embed-pixels", img, *px, "--rgb", tmp_path / "r.jpg"], ["--rgb"]),
         (["embed-pixels", img, *px, "--channel-axis", "3"], ["out of range"]),
         (["embed-pixels", img, *px, "--method", "network"], ["--parametric"]),
-        (["embed-pixels", img, *px, "--scheduler", "nonsense"],
-         ["cannot connect to the dask scheduler 'nonsense'"]),
+        (
+            ["embed-pixels", img, *px, "--scheduler", "nonsense"],
+            ["cannot connect to the dask scheduler 'nonsense'"],
+        ),
         (["transform", d / "t.csv", d / "t.csv", *o], ["not a model saved"]),
-        (["transform", tmp_path / "bare.pt", d / "t.csv", *o],
-         ["without the scaling of its features"]),
+        (
+            ["transform", tmp_path / "bare.pt", d / "t.csv", *o],
+            ["without the scaling of its features"],
+        ),
         (["transform", d / "t.pt", img, *px], ["fitted on a table", "embed-pixels"]),
         (["transform", d / "px.pt", d / "t.csv", *o], ["pixels", "not a table"]),
-        (["transform", d / "px.pt", tmp_path / "two.npy", *px],
-         ["2 channel(s)", "fitted on 3 (ch0, ch1, ch2)"]),
-        (["transform", d / "px.pt", img, *px, "--method", "optimize"],
-         ["interpolate or network"]),
-        (["transform", d / "t.pt", d / "t.csv", *o, "--method", "network"],
-         ["--parametric"]),
+        (
+            ["transform", d / "px.pt", tmp_path / "two.npy", *px],
+            ["2 channel(s)", "fitted on 3 (ch0, ch1, ch2)"],
+        ),
+        (
+            ["transform", d / "px.pt", img, *px, "--method", "optimize"],
+            ["interpolate or network"],
+        ),
+        (
+            ["transform", d / "t.pt", d / "t.csv", *o, "--method", "network"],
+            ["--parametric"],
+        ),
         (["transform", tmp_path / "none.pt", d / "t.csv", *o], ["not found"]),
         (["embed", d / "t.csv", *o, "--n-components", "4"], ["--n-components"]),
         (["embed", d / "t.csv", *o, "--exaggeration", "0"], ["--exaggeration"]),
-    ]  # fmt: skip
+    ]
     for argv, fragments in cases:
         rc, out, err = run(capsys, *argv)
         assert_one_line_error(rc, out, err, *fragments)
@@ -666,3 +702,50 @@ def test_help_lists_the_new_commands_and_options(capsys):
         text = capsys.readouterr().out
         for option in options:
             assert option in text, (cmd, option)
+
+
+def test_plots_of_placed_rows_and_of_the_pixel_colour_key(capsys, files, tmp_path):
+    import imageio.v3 as iio
+
+    d, _ = files
+    rc, out, err = run(
+        capsys,
+        "transform",
+        d / "t.pt",
+        d / "t.csv",
+        "-o",
+        tmp_path / "o.csv",
+        "--plot",
+        tmp_path / "placed.png",
+    )
+    assert rc == 0, err
+    assert "placed rows over the fitted map" in out
+    png = iio.imread(tmp_path / "placed.png")[..., :3].astype(int)
+    orange = (abs(png - [0xE8, 0x59, 0x0C]).sum(axis=-1) < 40).sum()
+    grey = (abs(png - [0xC8, 0xC8, 0xC8]).sum(axis=-1) < 12).sum()
+    assert orange > 200 and grey > 200  # the new rows over the map
+    rc, out, err = run(
+        capsys,
+        "embed-pixels",
+        d / "img.tif",
+        "-o",
+        tmp_path / "c.npy",
+        "--plot",
+        tmp_path / "key.png",
+        *PIXELS,
+    )
+    assert rc == 0, err
+    key = iio.imread(tmp_path / "key.png")[..., :3]
+    assert (tmp_path / "key.png").read_bytes()[:8] == PNG_MAGIC
+    assert len(np.unique(key.reshape(-1, 3), axis=0)) > 200  # many position colours
+    rc, out, err = run(
+        capsys,
+        "embed-pixels",
+        d / "img.tif",
+        "-o",
+        tmp_path / "c.npy",
+        "--plot",
+        tmp_path / "key.nope",
+        *PIXELS,
+    )
+    assert_one_line_error(rc, out, err, "--plot", "unsupported image type")

@@ -27,6 +27,7 @@ __all__ = [
     "OUTPUT_KINDS",
     "check_model_path",
     "check_paths",
+    "check_plot",
     "image_header",
     "is_image_path",
     "open_image",
@@ -219,16 +220,21 @@ def check_paths(
     targets = [sweep_path(out, s) for s in sweep] if sweep else [out]
     if inp.exists() and any(t.resolve() == inp.resolve() for t in targets):
         raise UsageError("the output would overwrite the input file; choose another")
-    if plot is not None:
-        from matplotlib.backend_bases import FigureCanvasBase
+    check_plot(plot)
 
-        fmt = Path(plot).suffix.lower().lstrip(".")
-        supported = FigureCanvasBase.get_supported_filetypes()
-        if fmt not in supported:
-            raise UsageError(
-                f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
-                "use .png (or .pdf, .svg)"
-            )
+
+def check_plot(plot: str | None) -> None:
+    """Fail on a ``--plot`` of a type matplotlib cannot write, before any work."""
+    if plot is None:
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = Path(plot).suffix.lower().lstrip(".")
+    if fmt not in FigureCanvasBase.get_supported_filetypes():
+        raise UsageError(
+            f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
+            "use .png (or .pdf, .svg)"
+        )
 
 
 def check_model_path(path: str | None, *others) -> None:

@@ -72,7 +72,7 @@ See docs/cli.md.
 
 _PIXELS_EXAMPLES = """\
 examples:
-  napari-cne embed-pixels tissue.tif -o coords.npy --rgb tissue_rgb.png
+  napari-cne embed-pixels tissue.tif -o coords.npy --rgb rgb.png --plot key.png
   napari-cne embed-pixels big.ome.zarr -o coords.zarr --rgb rgb.zarr \\
       --max-pixels 50000 --save-model tissue.pt --scheduler local
   napari-cne embed-pixels stack.npy --channel-axis -1 --mask mask.tif -o c.npy
@@ -84,7 +84,7 @@ See docs/cli.md.
 
 _TRANSFORM_EXAMPLES = """\
 examples:
-  napari-cne transform cells.pt new_cells.csv -o new_cells_cne.csv
+  napari-cne transform cells.pt new_cells.csv -o new_cells_cne.csv --plot new.png
   napari-cne transform cells.pt new_cells.csv -o out.csv --method interpolate
   napari-cne transform plate1.pt plate2/ -o plate2_cells.csv    # same patterns
   napari-cne transform tissue.pt other_tissue.tif -o coords.zarr --rgb rgb.png
@@ -207,6 +207,12 @@ def _add_pixels_parser(sub) -> None:
     add_embedding_options(p)
     o = p.add_argument_group("readout and output")
     o.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw the fitted pixels, each in the colour of its place: the key "
+        "to the --rgb picture",
+    )
+    o.add_argument(
         "--no-quality",
         action="store_true",
         help="skip the quality readout (on the fitted sample)",
@@ -254,6 +260,12 @@ def _add_transform_parser(sub) -> None:
         help="auto, cpu, cuda or cuda:N (default auto)",
     )
     add_scheduler_option(t)
+    t.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw the placed rows over the fitted map (an image: the map "
+        "coloured by position, the key to --rgb)",
+    )
     add_pixel_options(p, fit=False)
     add_message_options(p.add_argument_group("messages"))
     p.set_defaults(func=transform_command)

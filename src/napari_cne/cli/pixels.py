@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from ..app.fit import FitRequest
 from ..app.inputs import PixelsInput
@@ -26,7 +27,7 @@ from ..app.provenance import fit_record
 from ..app.scheduler import Scheduler
 from ..features.pixel_map import memory_needed
 from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_with_messages
-from .files import check_model_path, sidecar_path
+from .files import check_model_path, check_plot, sidecar_path
 from .pixel_files import (
     check_pixel_outputs,
     check_rgb,
@@ -77,6 +78,7 @@ def _request(args, img, mask, params: dict, cluster: Scheduler) -> FitRequest:
 def _prepare(args):
     """Check every name, open the image and the mask."""
     check_pixel_outputs(args.image, args.output, args.rgb)
+    check_plot(args.plot)
     check_model_path(args.save_model, args.image, args.output, args.rgb, args.mask)
     params = engine_params(args)
     if args.method == "network" and not params.get("parametric"):
@@ -122,6 +124,17 @@ def _record(args, img, fit, method: str, extra: dict) -> dict:
         **extra,
     }
     return fit_record(fit, extra=extra)
+
+
+def _plot(path, Y, title: str) -> None:
+    """Write the fitted layout coloured by position: the key to ``--rgb``."""
+    from ..render.plot import plot_position_key
+
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        plot_position_key(path, Y, title)
+    except OSError as err:
+        raise cannot_write(path, err) from None
 
 
 def _save(args, img, fit):
@@ -175,6 +188,9 @@ def _embed_pixels(args, say) -> int:
     if quality is not None:
         say(f"  quality   {format_quality(quality)} (the fitted sample)")
     finish_pixels(model, fit.pixel_map, args, record, lambda t: say(f"  wrote     {t}"))
+    if args.plot is not None:
+        _plot(args.plot, model.embedding_, f"napari-cne: {img.path.name} (key)")
+        say(f"  wrote     {args.plot} (the fitted pixels, coloured as --rgb)")
     if saved is not None:
         say(f"  wrote     {saved} + {sidecar_path(saved).name}")
     return EXIT_OK

@@ -28,10 +28,12 @@ from ..app.place import PLACE_METHODS, PlaceRequest
 from ..app.provenance import pixel_map_record, place_record
 from ..app.scheduler import Scheduler
 from ..features.pixel_map import memory_needed
+from .columns import format_names
 from .embed import Loaded
-from .errors import EXIT_OK, UsageError, run_with_messages
+from .errors import EXIT_OK, UsageError, cannot_write, run_with_messages
 from .files import (
     check_paths,
+    check_plot,
     is_image_path,
     read_input,
     sha256,
@@ -73,7 +75,7 @@ def _extra(args, fitted: FittedMap) -> dict:
 def _transform_table(args, fitted: FittedMap, say) -> None:
     t0 = time.perf_counter()
     inp, out = Path(args.input), Path(args.output)
-    check_paths(inp, out, None, None)
+    check_paths(inp, out, None, args.plot)
     if fitted.kind == "objects" and inp.is_dir():  # measured as at the fit
         loaded = measure_folder(inp, fitted.info["patterns"], args.scheduler)
     else:
@@ -101,13 +103,19 @@ def _transform_table(args, fitted: FittedMap, say) -> None:
     for note in loaded.notes:
         say(f"  {note}")
     say(f"  rows      {int(kept.sum())} of {len(table)} placed ({method})")
-    say(
-        f"  columns   {len(cols)}: {', '.join(cols[:8])}"
-        + (" ..." if len(cols) > 8 else "")
-    )
+    say(f"  columns   {len(cols)}: {format_names(cols)}")
     say(f"  time      {record['elapsed_s']:.2f} s")
-    say(f"  wrote     {out}" + (f" (columns {', '.join(names)})" if names else "")
-        + f" + {sidecar_path(out).name}")  # fmt: skip
+    say(
+        f"  wrote     {out}"
+        + (f" (columns {', '.join(names)})" if names else "")
+        + f" + {sidecar_path(out).name}"
+    )
+    if args.plot is not None:
+        from ..render.plot import plot_placed
+
+        title = f"napari-cne: {inp.name} in {Path(args.model).name} ({method})"
+        _plot(args.plot, plot_placed, fitted.model.embedding_, placed.Y, title)
+        say(f"  wrote     {args.plot} (the placed rows over the fitted map)")
 
 
 def _open(args, fitted: FittedMap):
@@ -134,9 +142,18 @@ def _open(args, fitted: FittedMap):
     return img, mask, channels
 
 
+def _plot(path, draw, *args) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        draw(path, *args)
+    except OSError as err:
+        raise cannot_write(path, err) from None
+
+
 def _transform_pixels(args, fitted: FittedMap, say) -> None:
     t0 = time.perf_counter()
     check_pixel_outputs(args.input, args.output, args.rgb)
+    check_plot(args.plot)
     img, mask, channels = _open(args, fitted)
     img = img.load()
     request = EveryPixelRequest(
@@ -187,6 +204,12 @@ def _transform_pixels(args, fitted: FittedMap, say) -> None:
         say(f"  {line}")
     say(f"  time      {record['elapsed_s']:.2f} s")
     finish_pixels(fitted.model, pm, args, record, lambda t: say(f"  wrote     {t}"))
+    if args.plot is not None:
+        from ..render.plot import plot_position_key
+
+        title = f"napari-cne: {Path(args.model).name} (key to the colours)"
+        _plot(args.plot, plot_position_key, fitted.model.embedding_, title)
+        say(f"  wrote     {args.plot} (the fitted map, coloured as --rgb)")
 
 
 def _transform(args: argparse.Namespace, say) -> int:
