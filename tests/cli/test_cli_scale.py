@@ -135,7 +135,17 @@ def test_embed_images_embeds_every_object_of_every_field(capsys, files, tmp_path
     assert rc == 0, err
     res = pd.read_csv(out)
     assert len(res) == sum(counts)
-    assert list(res.columns[:3]) == ["source", "label", "area"]
+    where = ["centroid_y", "centroid_x", "bbox_y0", "bbox_y1", "bbox_x0", "bbox_x1"]
+    assert list(res.columns[:9]) == ["source", "label", *where, "area"]
+    # each row leads back to its object: the box holds it, the centroid is its mean
+    _, labels = load_human_mitosis()
+    row = res[res["source"] == "well0"].iloc[5]
+    ys, xs = np.nonzero(labels[: labels.shape[0] // 3] == row["label"])
+    assert (row["bbox_y0"], row["bbox_y1"]) == (ys.min(), ys.max() + 1)
+    assert (row["bbox_x0"], row["bbox_x1"]) == (xs.min(), xs.max() + 1)
+    assert np.isclose(row["centroid_y"], ys.mean()) and np.isclose(
+        row["centroid_x"], xs.mean()
+    )
     assert res["source"].value_counts().sort_index().tolist() == counts
     assert {"DNA_mean", "inv_mean", "cne_0", "cne_1"} <= set(res.columns)
     assert res[["cne_0", "cne_1"]].notna().all().all()
@@ -146,6 +156,7 @@ def test_embed_images_embeds_every_object_of_every_field(capsys, files, tmp_path
     rec = sidecar(out)
     assert set(rec["extra"]["sources"]) == {"well0", "well1", "well2"}
     assert "source" not in rec["columns"] and "label" not in rec["columns"]
+    assert not set(where) & set(rec["columns"])  # positions are no features
     extra = json.loads(Path(str(model) + ".json").read_text())["extra"]
     assert extra["kind"] == "objects"
     assert extra["patterns"]["labels"] == "*_labels.tif"

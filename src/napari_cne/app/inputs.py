@@ -35,6 +35,7 @@ from ..features import (
 )
 from ..features.pixel_sample import pixel_sample
 from ..features.sources import SOURCE_COLUMN, sources_features
+from ..features.tables import POSITION_COLUMNS
 
 __all__ = [
     "ID_NAMES",
@@ -91,6 +92,8 @@ class ObjectsInput:
     channels: dict = field(default_factory=dict)
     #: measure one source with a ``source`` column too (as several are)
     source_column: bool = False
+    #: add every object's centroid and bounding box (never features)
+    positions: bool = False
     kind = "objects"
     id_name = "label"
 
@@ -106,7 +109,7 @@ class ObjectsInput:
 
     def measure(self, client=None, seed=None) -> pd.DataFrame:
         """Return one row per object (per frame): ids, then the features."""
-        if len(self.sources) == 1 and not self.source_column:
+        if len(self.sources) == 1 and not (self.source_column or self.positions):
             src = self.sources[0]
             return object_features(
                 src.labels, src.images, spacing=self.spacing, time_axis=self.time_axis
@@ -116,12 +119,17 @@ class ObjectsInput:
             time_axis=self.time_axis,
             spacing=self.spacing,
             client=client,
+            positions=self.positions,
         )
 
     @staticmethod
     def feature_columns(table: pd.DataFrame) -> list[str]:
         """Return every measured feature (an image of no values is an error)."""
-        return [c for c in table.columns if c not in ID_NAMES]
+        return [
+            c
+            for c in table.columns
+            if c not in ID_NAMES and not POSITION_COLUMNS.match(str(c))
+        ]
 
 
 @dataclass(eq=False)

@@ -88,6 +88,7 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
         [LabelsSource(s.name, s.labels, dict(s.images)) for s in sources],
         time_axis=patterns.get("time_axis"),
         source_column=True,
+        positions=True,
     )
     with Scheduler(scheduler) as cluster:
         table = inp.measure(cluster.get())

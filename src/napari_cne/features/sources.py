@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import materialize
-from .objects import object_features
+from .objects import object_features, object_positions
 
 __all__ = [
     "MAX_CHANNELS",
@@ -85,13 +85,20 @@ def _load(value):
     return materialize(value)
 
 
-def _measure_one(name: str, labels, images: Mapping, time_axis, spacing):
+def _measure_one(
+    name: str, labels, images: Mapping, time_axis, spacing, positions: bool = False
+):
     """Return the table of one source, with its ``source`` column first."""
     lab = _load(labels)
     chans = {}
     for ch_name, img in images.items():
         chans.update(split_channels(_load(img), lab.shape, ch_name))
     table = object_features(lab, chans, spacing, time_axis=time_axis)
+    if positions:
+        ids = ["label", "frame"] if time_axis is not None else ["label"]
+        where = object_positions(lab, time_axis).drop(columns=ids)
+        for i, col in enumerate(where.columns):
+            table.insert(len(ids) + i, col, where[col].to_numpy())
     table.insert(0, SOURCE_COLUMN, name)
     return table
 
@@ -114,6 +121,7 @@ def sources_features(
     time_axis: int | None = None,
     spacing=None,
     client=None,
+    positions: bool = False,
 ) -> pd.DataFrame:
     """Measure every object of every source: one table, a ``source`` column first.
 
@@ -130,6 +138,9 @@ def sources_features(
     client : dask.distributed.Client, optional
         Measure the sources as tasks on its cluster (the files are read by
         the workers); without it, one after the other here.
+    positions : bool
+        Add every object's centroid and bounding box (in pixels,
+        :func:`~.objects.object_positions`) after its ids.
 
     Returns
     -------
@@ -154,14 +165,23 @@ def sources_features(
         raise ValueError(f"source names must differ; got {names}")
     if client is None:
         tables = [
-            _measure_one(n, lab, imgs, time_axis, spacing) for n, lab, imgs in items
+            _measure_one(n, lab, imgs, time_axis, spacing, positions)
+            for n, lab, imgs in items
         ]
     else:
         futures = [
-            client.submit(_measure_one, n, lab, dict(imgs), time_axis, spacing,
-                          pure=False)
+            client.submit(
+                _measure_one,
+                n,
+                lab,
+                dict(imgs),
+                time_axis,
+                spacing,
+                positions,
+                pure=False,
+            )
             for n, lab, imgs in items
-        ]  # fmt: skip
+        ]
         tables = client.gather(futures)
     _check_channels(tables, names)
     out = pd.concat(tables, ignore_index=True)
