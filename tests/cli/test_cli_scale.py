@@ -621,7 +621,7 @@ def test_bad_input_at_scale_is_one_line_naming_the_files(capsys, files, tmp_path
         ),
         (["embed-images", d / "t.csv", *lab, *o], ["not a folder"]),
         (["embed-images", f, *lab, "--channel", "DNA", *o], ["NAME=PATTERN"]),
-        (["embed-images", f, "--labels", "labels.tif", *o], ["exactly one '*'"]),
+        (["embed-images", f, "--labels", "labels.tif", *o], ["'{field}'"]),
         (
             [
                 "embed-images",

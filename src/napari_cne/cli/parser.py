@@ -64,9 +64,12 @@ examples:
   napari-cne embed-images plate/ --labels '*_labels.tif' --images '*_image.tif' \\
       -o cells.csv --scheduler tcp://scheduler:8786 --save-model cells.pt
 
-Each pattern has one '*': what it matches names the field; a field's files
-share it (well3_labels.tif, well3_image.tif). OUTPUT keeps the columns
-source, label (and frame), then the features and cne_0, cne_1.
+Each pattern has one '*' (what it matches names the field; a field's files
+share it: well3_labels.tif, well3_image.tif), or a {field} placeholder with
+other '*' matching anything ('Plate1_{field}_w1_*.tif'), or a regular
+expression 're:(?P<field>...)...'. OUTPUT keeps the columns source, label
+(and frame), each object's centroid and bounding box (centroid_y, bbox_y0,
+...), then the features and cne_0, cne_1.
 See docs/cli.md.
 """
 
@@ -159,7 +162,7 @@ def _add_images_parser(sub) -> None:
         dest="labels_pattern",
         required=True,
         metavar="PATTERN",
-        help="label images, e.g. '*_labels.tif'",
+        help="label images, e.g. '*_labels.tif' or 'Plate1_{field}_labels.tif'",
     )
     g.add_argument(
         "--images",
