@@ -215,3 +215,26 @@ def test_one_multichannel_image_gives_features_per_channel(
     for col in ("stain_ch0_mean", "stain_ch1_mean", "stain_ch2_mean", "photo_R_mean"):
         assert col in f.columns
     np.testing.assert_allclose(f["stain_ch1_mean"], 2 * f["stain_ch0_mean"], rtol=1e-6)
+
+
+def test_one_channel_pixels_warn_and_the_foreground_mask_keeps_the_objects(
+    qtbot, make_napari_viewer
+):
+    from napari_cne.features.pixels import foreground_mask
+
+    labels, image = make_objects(n_side=4)
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="dna")
+    widget = dock_widget(viewer, **FAST)
+    widget.set_input(image="dna", channel_axis=None, max_pixels=300)
+    run_and_wait(qtbot, widget)
+    assert "one channel" in widget.run_panel.status.text()  # the note stays said
+    widget.set_input(image="dna", channel_axis=None, mask="foreground")
+    assert widget.input_panel.pixels.mask_combo.currentText().startswith("(foreground")
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None, widget.last_error
+    assert "one channel" not in widget.run_panel.status.text()
+    pixels = widget.points_layer.features["pixel"].to_numpy()
+    fg = foreground_mask(image, channel_axis=None)
+    assert fg.ravel()[pixels].all()  # every fitted pixel is in the foreground
+    assert (labels.ravel()[pixels] > 0).mean() > 0.95

@@ -760,3 +760,25 @@ def test_plots_of_placed_rows_and_of_the_pixel_colour_key(capsys, files, tmp_pat
         *PIXELS,
     )
     assert_one_line_error(rc, out, err, "--plot", "unsupported image type")
+
+
+def test_one_channel_warns_and_a_foreground_mask_keeps_the_specimen(
+    capsys, files, tmp_path
+):
+    d, _ = files
+    one = pixel_image()[0]
+    np.save(tmp_path / "dna.npy", one)
+    argv = ["embed-pixels", tmp_path / "dna.npy", "-o", tmp_path / "c.npy", *PIXELS]
+    rc, out, err = run(capsys, *argv)
+    assert rc == 0, err
+    assert "napari-cne: warning:" in err and "one channel" in err
+    assert "foreground" in err  # what to do about it
+    rc, out, err = run(capsys, *argv, "--mask", "foreground")
+    assert rc == 0, err
+    assert "one channel" not in err
+    coords = np.load(tmp_path / "c.npy")
+    from napari_cne.features.pixels import foreground_mask
+
+    fg = foreground_mask(one, channel_axis=None)
+    assert 0.05 < fg.mean() < 0.95
+    np.testing.assert_array_equal(np.isfinite(coords[0]), fg)

@@ -62,3 +62,22 @@ def re_escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_the_foreground_of_an_image_is_its_bright_part_also_lazily():
+    import dask.array as da
+
+    from napari_cne.features.pixels import foreground_mask
+
+    yy, xx = np.mgrid[0:120, 0:100]
+    gradient = xx / 100.0  # an illumination gradient behind the specimen
+    blob = (yy - 60) ** 2 + (xx - 50) ** 2 < 30**2
+    image = np.stack([gradient + 3.0 * blob, gradient + 2.0 * blob])
+    image[0, 0, 0] = np.nan
+    fg = foreground_mask(image, channel_axis=0)
+    assert fg.shape == (120, 100) and fg.dtype == bool
+    assert (fg == blob).mean() > 0.99 and not fg[0, 0]
+    lazy = foreground_mask(da.from_array(image, chunks=(1, 40, 40)), channel_axis=0)
+    np.testing.assert_array_equal(lazy, fg)
+    with pytest.raises(ValueError, match="one value"):
+        foreground_mask(np.ones((10, 10)), channel_axis=None)

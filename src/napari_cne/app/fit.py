@@ -159,12 +159,13 @@ class FitRequest(Request):
 
     def _map_request(self, fit: Fit | None) -> EveryPixelRequest:
         inp: PixelsInput = self.input
+        mask = inp.mask if fit is None else inp.resolve_mask()
         return EveryPixelRequest(
             None if fit is None else fit.fitted_map(),
             inp.image,
             inp.channel_axis,
             list(inp.channel_names),
-            mask=inp.mask,
+            mask=None if isinstance(mask, str) else mask,
             name=repr(inp.name),
             **self.every_pixel,
         )
@@ -213,11 +214,13 @@ class FitRequest(Request):
                 f"{what} {', '.join(map(str, matrix.dropped))} are constant and "
                 "were left out"
             )
-        if self.input.kind == "pixels" and len(matrix.chosen) == 1:
+        one = self.input.kind == "pixels" and len(matrix.chosen) == 1
+        if one and self.input.mask is None:
             notes.append(
                 f"{self.input.name!r} has one channel: the embedding orders its "
-                "pixels by brightness alone; use a multichannel image, or a mask "
-                "of the foreground"
+                "pixels by brightness alone (the background's illumination "
+                "gradient too); use a multichannel image, or a mask of the "
+                "foreground ('foreground': Otsu's threshold)"
             )
         return notes
 

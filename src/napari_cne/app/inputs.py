@@ -34,10 +34,12 @@ from ..features import (
     object_features,
 )
 from ..features.pixel_sample import pixel_sample
+from ..features.pixels import foreground_mask
 from ..features.sources import SOURCE_COLUMN, sources_features
 from ..features.tables import POSITION_COLUMNS
 
 __all__ = [
+    "FOREGROUND",
     "ID_NAMES",
     "Input",
     "LabelsSource",
@@ -52,6 +54,8 @@ __all__ = [
 ID_NAMES = ("label", "frame", SOURCE_COLUMN)
 #: pixels the fit draws from an image by default
 MAX_PIXELS = 20_000
+#: the mask of a pixel input made from the image itself (Otsu's threshold)
+FOREGROUND = "foreground"
 
 
 @dataclass(eq=False)
@@ -174,8 +178,11 @@ class PixelsInput:
         None: one channel.
     channel_names : list of str
         One name per channel (the table's columns).
-    mask : bool array of the spatial shape, optional
-        Only pixels inside it (the fit's sample and every pixel placed).
+    mask : bool array of the spatial shape, or "foreground", optional
+        Only pixels inside it (the fit's sample and every pixel placed);
+        ``"foreground"``: the pixels brighter than Otsu's threshold of the
+        channels' mean (:func:`~napari_cne.features.pixels.foreground_mask`,
+        made in the worker by :meth:`resolve_mask`).
     max_pixels : int
         The fit's sample: at most this many pixels, drawn with the run's
         seed.
@@ -206,13 +213,19 @@ class PixelsInput:
             del shape[self.channel_axis % len(shape)]
         return tuple(shape)
 
+    def resolve_mask(self):
+        """Return the mask as an array (the foreground made once, here)."""
+        if isinstance(self.mask, str) and self.mask == FOREGROUND:
+            self.mask = foreground_mask(self.finest, self.channel_axis)
+        return self.mask
+
     def measure(self, client=None, seed=None) -> pd.DataFrame:
         """Return the fit's sample of pixels, drawn with ``seed``."""
         return pixel_sample(
             self.image,
             self.channel_axis,
             channel_names=self.channel_names,
-            mask=self.mask,
+            mask=self.resolve_mask(),
             max_pixels=self.max_pixels,
             random_state=0 if seed is None else seed,
         )

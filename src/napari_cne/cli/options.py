@@ -278,9 +278,11 @@ def add_pixel_options(p: argparse.ArgumentParser, fit: bool = True):
         )
     g.add_argument(
         "--mask",
-        metavar="MASKFILE",
+        metavar="MASKFILE|foreground",
         help="image of the pixels' shape: only non-zero pixels are used and "
-        "placed (the others are NaN)",
+        "placed (the others are NaN); 'foreground': the pixels brighter than "
+        "Otsu's threshold of the channels' mean (for a one-channel image: the "
+        "specimen, not the background's illumination)",
     )
     g.add_argument(
         "--tile-pixels",

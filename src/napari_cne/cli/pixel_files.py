@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..app.inputs import FOREGROUND
 from ..app.memory import format_bytes
 from .errors import UsageError, cannot_write
 from .files import image_header, open_image, sidecar_path, write_json
@@ -153,9 +154,17 @@ def open_pixels(path, channel_axis) -> PixelImage:
 
 
 def read_mask(path, img: PixelImage):
-    """Read ``--mask`` as a boolean array of the pixels' shape (or ``None``)."""
+    """Read ``--mask`` as a boolean array of the pixels' shape (or ``None``).
+
+    ``foreground``: the pixels brighter than Otsu's threshold of the
+    channels' mean, made from the (loaded) image itself.
+    """
     if path is None:
         return None
+    if str(path) == FOREGROUND:
+        from ..features.pixels import foreground_mask
+
+        return foreground_mask(img.image, img.channel_axis)
     mask = np.asarray(open_image(path, lazy=False)) != 0
     if mask.shape != img.spatial:
         raise UsageError(

@@ -48,7 +48,8 @@ __all__ = ["pixels_command"]
 def _request(args, img, mask, params: dict, cluster: Scheduler) -> FitRequest:
     """Return the fit on a sample of the image's pixels, then every pixel placed."""
     names = [f"ch{i}" for i in range(img.n_channels)]
-    inputs = [str(img.path)] + ([str(args.mask)] if args.mask else [])
+    file_mask = args.mask is not None and args.mask != "foreground"
+    inputs = [str(img.path)] + ([str(args.mask)] if file_mask else [])
     inp = PixelsInput(
         img.levels,
         img.channel_axis,
@@ -79,12 +80,14 @@ def _prepare(args):
     """Check every name, open the image and the mask."""
     check_pixel_outputs(args.image, args.output, args.rgb)
     check_plot(args.plot)
-    check_model_path(args.save_model, args.image, args.output, args.rgb, args.mask)
+    mask_file = None if args.mask == "foreground" else args.mask
+    check_model_path(args.save_model, args.image, args.output, args.rgb, mask_file)
     params = engine_params(args)
     if args.method == "network" and not params.get("parametric"):
         raise UsageError("--method network needs a --parametric fit")
     img = open_pixels(args.image, args.channel_axis)
     check_rgb(args.rgb, img)
+    img = img.load()
     mask = read_mask(args.mask, img)
     return params, img, mask
 
@@ -152,7 +155,6 @@ def _embed_pixels(args, say) -> int:
 
     t0 = time.perf_counter()
     params, img, mask = _prepare(args)
-    img = img.load()
     show = args.progress and not args.quiet
     with Scheduler(args.scheduler) as cluster:
         request = _request(args, img, mask, params, cluster)

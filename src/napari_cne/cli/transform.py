@@ -138,8 +138,8 @@ def _open(args, fitted: FittedMap):
             "--channel-axis"
         )
     check_rgb(args.rgb, img)
-    mask = read_mask(args.mask, img)
-    return img, mask, channels
+    img = img.load()
+    return img, read_mask(args.mask, img), channels
 
 
 def _plot(path, draw, *args) -> None:
@@ -155,7 +155,6 @@ def _transform_pixels(args, fitted: FittedMap, say) -> None:
     check_pixel_outputs(args.input, args.output, args.rgb)
     check_plot(args.plot)
     img, mask, channels = _open(args, fitted)
-    img = img.load()
     request = EveryPixelRequest(
         fitted,
         img.levels,

@@ -132,7 +132,8 @@ class InputPanel(QGroupBox):
         channel_axis : int or None
             The image's channel axis (None: one channel; RGB images: ignored).
         mask : Labels layer or str, optional
-            Only pixels inside its objects.
+            Only pixels inside its objects; ``"foreground"``: the pixels
+            brighter than Otsu's threshold of the channels' mean.
         max_pixels : int, optional
             Subsample to at most this many pixels.
         every_pixel : bool, optional

@@ -14,7 +14,7 @@ import numpy as np
 from napari.layers import Labels
 from qtpy.QtWidgets import QCheckBox, QComboBox, QSpinBox, QWidget
 
-from ...app.inputs import PixelsInput
+from ...app.inputs import FOREGROUND, PixelsInput
 from ...app.metadata import is_ours
 from ...features.sources import MAX_CHANNELS
 from ...render.layout import box_beside
@@ -25,6 +25,8 @@ from ..viewers import Viewers
 __all__ = ["PixelsPage"]
 
 RGB_AXIS = "RGB(A) colour channels"
+#: the mask item made from the image itself
+FOREGROUND_ITEM = "(foreground: Otsu)"
 
 
 def _axis_text(axis: int, n: int) -> str:
@@ -58,7 +60,10 @@ class PixelsPage(QWidget):
         )
         self.mask_combo = QComboBox()
         self.mask_combo.setToolTip(
-            "Only pixels inside the objects of this Labels layer (e.g. foreground)"
+            "Only pixels inside the objects of this Labels layer, or the\n"
+            "foreground: the pixels brighter than Otsu's threshold of the\n"
+            "channels' mean (for a one-channel image: the specimen, not the\n"
+            "background's illumination gradient)"
         )
         self.max_pixels = QSpinBox()
         self.max_pixels.setRange(100, 10_000_000)
@@ -119,7 +124,7 @@ class PixelsPage(QWidget):
             and not is_ours(lay)
             and tuple(np.shape(lay.data)) == spatial
         ]
-        set_items(self.mask_combo, [NONE, *masks])
+        set_items(self.mask_combo, [NONE, FOREGROUND_ITEM, *masks])
 
     def _channel_axis(self, img) -> int | None:
         if img is not None and img.rgb:
@@ -164,7 +169,10 @@ class PixelsPage(QWidget):
                     raise ValueError(f"axis {channel_axis} cannot be a channel axis")
                 self.channel_axis_combo.setCurrentText(text)
             self.refresh()
-        m = NONE if mask is None else self.viewers.name_of(mask)
+        if isinstance(mask, str) and mask == FOREGROUND:
+            m = FOREGROUND_ITEM
+        else:
+            m = NONE if mask is None else self.viewers.name_of(mask)
         if self.mask_combo.findText(m) < 0:
             raise ValueError(f"mask {m!r} does not match the image's pixel grid")
         self.mask_combo.setCurrentText(m)
@@ -185,8 +193,11 @@ class PixelsPage(QWidget):
         if img is None:
             raise ValueError("choose an Image layer whose pixels to embed")
         axis = self._channel_axis(img)
-        mask_layer = self.viewers.layer(self.mask_combo.currentText())
+        chosen = self.mask_combo.currentText()
+        mask_layer = self.viewers.layer(chosen)
         mask = None if mask_layer is None else np.asarray(mask_layer.data) > 0
+        if chosen == FOREGROUND_ITEM:
+            mask = FOREGROUND  # made from the image in the worker
         scale, translate = list(img.scale), list(img.translate)
         if axis is not None and not img.rgb:
             del scale[axis], translate[axis]

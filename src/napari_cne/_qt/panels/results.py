@@ -204,25 +204,29 @@ class ResultsPanel(QWidget):
         target = self.viewers.for_run(run, closed=self.session.closed)
         if target is None:
             return None
-        name = origin.name
+        name, matrix = origin.name, self._matrix_of(run)
+        id_name, dims = origin.input.id_name, coords.shape[1]
         if (
             where is target
             and source_of(layer) == name
             and np.shape(layer.data) == coords.shape
         ):
+            if run.kind == "fit" and not run.layer_seen:
+                # a new fit of as many rows: other rows, maybe (another sample
+                # of pixels, another mask): its table and links are made anew
+                layer.features = points_features(
+                    matrix.table, matrix.kept, id_name, n_components=dims
+                )
+                self._link(origin, matrix, layer)
+                self.refresh_color_choices(layer)
             run.layer_seen = True
             return layer
-        matrix = self._matrix_of(run)
-        table = points_features(
-            matrix.table,
-            matrix.kept,
-            origin.input.id_name,
-            n_components=coords.shape[1],
-        )
         layer = target.add_points(
             coords,
             name=f"{name} embedding",
-            features=table,
+            features=points_features(
+                matrix.table, matrix.kept, id_name, n_components=dims
+            ),
             size=self._first_size(run, origin, coords),
             border_width=0,
             face_color=UNIFORM_COLOR,
