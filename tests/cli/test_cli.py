@@ -159,9 +159,17 @@ def test_columns_selection_and_tsv(capsys, data_dir, tmp_path):
 def test_log_columns(capsys, data_dir, tmp_path):
     out = tmp_path / "out.npy"
     rc, stdout, err = run(
-        capsys, "embed", data_dir / "digits.csv", "-o", out, *FAST,
-        "--columns", "px10,px20,px30", "--log-columns", "px20",
-    )  # fmt: skip
+        capsys,
+        "embed",
+        data_dir / "digits.csv",
+        "-o",
+        out,
+        *FAST,
+        "--columns",
+        "px10,px20,px30",
+        "--log-columns",
+        "px20",
+    )
     assert rc == 0, err
     assert "log-transformed: px20" in stdout
     assert sidecar(out)["extra"]["log_columns"] == ["px20"]
@@ -199,9 +207,17 @@ def test_plot_writes_a_png(capsys, data_dir, tmp_path, color_by):
     plot = tmp_path / "sub" / "plot.png"
     extra = ["--color-by", color_by] if color_by else []
     rc, stdout, err = run(
-        capsys, "embed", data_dir / "digits.csv", "-o", tmp_path / "o.npy",
-        *FAST, "--plot", plot, *extra, "--no-quality",
-    )  # fmt: skip
+        capsys,
+        "embed",
+        data_dir / "digits.csv",
+        "-o",
+        tmp_path / "o.npy",
+        *FAST,
+        "--plot",
+        plot,
+        *extra,
+        "--no-quality",
+    )
     assert rc == 0, err
     data = plot.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 10_000
@@ -212,9 +228,20 @@ def test_sweep_writes_one_file_per_s_and_one_figure(capsys, data_dir, tmp_path):
     out = tmp_path / "out.csv"
     plot = tmp_path / "sweep.png"
     rc, stdout, err = run(
-        capsys, "embed", data_dir / "digits.csv", "-o", out, "--n-epochs", "20",
-        "--sweep", "-1,0.5,1", "--sweep-epochs", "10", "--plot", plot,
-    )  # fmt: skip
+        capsys,
+        "embed",
+        data_dir / "digits.csv",
+        "-o",
+        out,
+        "--n-epochs",
+        "20",
+        "--sweep",
+        "-1,0.5,1",
+        "--sweep-epochs",
+        "10",
+        "--plot",
+        plot,
+    )
     assert rc == 0, err
     assert not out.exists()  # only the per-s files
     names = ["out_s-1.csv", "out_s0.5.csv", "out_s1.csv"]
@@ -262,9 +289,15 @@ def test_quiet_prints_nothing_and_progress_can_be_forced(capsys, data_dir, tmp_p
     )
     assert rc == 0 and stdout == "" and err == ""
     rc, stdout, err = run(
-        capsys, "embed", data_dir / "X.npy", "-o", tmp_path / "p.npy", *FAST,
-        "--progress", "--no-quality",
-    )  # fmt: skip
+        capsys,
+        "embed",
+        data_dir / "X.npy",
+        "-o",
+        tmp_path / "p.npy",
+        *FAST,
+        "--progress",
+        "--no-quality",
+    )
     assert rc == 0
     assert "epoch" in err and "30/30" in err
 
@@ -340,15 +373,21 @@ def test_console_script_in_a_subprocess(data_dir, tmp_path):
     out = tmp_path / "Y.csv"
     res = subprocess.run(
         [exe, "embed", data_dir / "X.npy", "-o", out, "--n-epochs", "10", "--quiet"],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout == ""
     assert list(pd.read_csv(out).columns[-2:]) == ["cne_0", "cne_1"]
     res = subprocess.run(
         [exe, "embed", tmp_path / "missing.npy", "-o", out],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 2
     assert res.stderr.startswith("napari-cne: error: input file")
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr

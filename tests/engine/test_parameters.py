@@ -18,8 +18,14 @@ def test_the_declaration_is_the_signature():
     for p in PARAMETERS:
         assert sig.parameters[p.name].default == p.default, p.name
         assert p.help and p.kind in (
-            "float", "int", "choice", "bool", "seed", "device", "other"
-        ), p.name  # fmt: skip
+            "float",
+            "int",
+            "choice",
+            "bool",
+            "seed",
+            "device",
+            "other",
+        ), p.name
 
 
 def test_every_default_passes_its_own_check():

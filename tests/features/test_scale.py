@@ -387,9 +387,11 @@ def test_a_lazy_time_lapse_is_measured_one_frame_at_a_time():
     pd.testing.assert_frame_equal(lazy, eager)
     assert sorted(set(lazy["frame"])) == [0, 2]
     assert lab.reads == [(0,), (1,), (2,)] and img.reads == [(0,), (2,)]
-    moved = object_features(da.from_array(np.moveaxis(movie, 0, 2)),
-                            {"DNA": da.from_array(np.moveaxis(frames, 0, 2))},
-                            time_axis=2)  # fmt: skip
+    moved = object_features(
+        da.from_array(np.moveaxis(movie, 0, 2)),
+        {"DNA": da.from_array(np.moveaxis(frames, 0, 2))},
+        time_axis=2,
+    )
     pd.testing.assert_frame_equal(moved, eager)
     with pytest.raises(ValueError, match="integer label image"):
         object_features(da.zeros((2, 8, 8), dtype=float), time_axis=0)

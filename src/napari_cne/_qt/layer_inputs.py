@@ -195,9 +195,15 @@ def objects_origin(labels_layers, images_of: dict, time_axis) -> Origin:
             LabelsSource(lab.name, data, images, [lab.name, *names[lab.name]])
         )
         parts.append(
-            Origin("labels", None, lab, box_beside(lab.extent.world), labels=data,
-                   time_axis=time_axis)
-        )  # fmt: skip
+            Origin(
+                "labels",
+                None,
+                lab,
+                box_beside(lab.extent.world),
+                labels=data,
+                time_axis=time_axis,
+            )
+        )
     channel_map = {
         ch: [imgs[k] for imgs in names.values()] for k, ch in enumerate(channels)
     }
@@ -206,8 +212,14 @@ def objects_origin(labels_layers, images_of: dict, time_axis) -> Origin:
         part = parts[0]
         part.input = inp
         return part
-    return Origin("sources", inp, labels_layers[0], _box(labels_layers), parts,
-                  time_axis=time_axis)  # fmt: skip
+    return Origin(
+        "sources",
+        inp,
+        labels_layers[0],
+        _box(labels_layers),
+        parts,
+        time_axis=time_axis,
+    )
 
 
 # ------------------------------------------------------------------ placing

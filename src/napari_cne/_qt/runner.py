@@ -185,8 +185,11 @@ class Runner(QObject):
         run = Run(request)
         worker = thread_worker(_work, ignore_errors=True)(request)
         run.worker = worker
-        slots = (partial(self._on_event, run), partial(self._on_errored, run),
-                 partial(self._on_finished, run))  # fmt: skip
+        slots = (
+            partial(self._on_event, run),
+            partial(self._on_errored, run),
+            partial(self._on_finished, run),
+        )
         run._slots = slots
         worker.yielded.connect(slots[0])
         worker.errored.connect(slots[1])

@@ -37,7 +37,8 @@ from .panels.results import ResultsPanel
 from .panels.run import LossPlot, RunPanel
 from .panels.selection import SelectionPanel
 from .pixel_layers import PixelMapView
-from .runner import Run, Runner
+from .run_view import RunView
+from .runner import Runner
 from .sweep_layer import SweepView
 from .viewers import Viewers
 
@@ -81,11 +82,21 @@ class EmbeddingWidget(QWidget):
         self.session = Session()
         self.viewers = Viewers(napari_viewer, self)
         self._build()
+        self.run_view = RunView(
+            self.session,
+            self.results_panel,
+            self.quality_panel,
+            self.place_panel,
+            self.sweep_view,
+            self.pixel_view,
+            self.loss_plot,
+            on_layout=self.layout_updated.emit,
+        )
         self.runner = Runner(
             self.session,
             prepare=self.results_panel.prepare,
-            show=self._show_snapshot,
-            finalize=self._finalize,
+            show=self.run_view.show,
+            finalize=self.run_view.finish,
             parent=self,
         )
         self.place_panel.runner = self.runner
@@ -425,36 +436,6 @@ class EmbeddingWidget(QWidget):
             self.session.closed = True
 
     # ------------------------------------------------------ job lifecycle
-    def _show_snapshot(self, run: Run, snap) -> None:
-        if not self.results_panel.show_snapshot(run, snap):
-            return
-        self.session.progress(snap.epoch)
-        self.loss_plot.show_losses(self.results_panel.model_of(run))
-        self.session.say(
-            f"epoch {snap.epoch}/{snap.n_epochs} · loss {snap.loss:.4g} · "
-            f"s = {snap.s:+.2f}"
-        )
-        self.layout_updated.emit(snap)
-
-    def _finalize(self, run: Run) -> None:
-        try:
-            if run.kind == "place":
-                return self.place_panel.finish(run)
-            if run.kind == "sweep":
-                self.sweep_view.finish(run)
-                return
-            if self.results_panel.finish(run):
-                self.quality_panel.refresh_choices(self.points_layer)
-                self.update_quality()
-            fit = self.results_panel.fit_of(run)
-            if run.kind == "fit" and fit is not None and fit.origin.every_pixel:
-                self.pixel_view.finish(run, fit)
-            model = self.results_panel.model_of(run)
-            if run.error is None and model is not None:
-                self.loss_plot.show_losses(model)
-        except Exception as err:  # noqa: BLE001 - keep napari alive
-            self.session.fail(f"could not store the results: {err}")
-
     def _on_spectrum_settled(self) -> None:
         if self.session.closed:
             return

@@ -252,8 +252,10 @@ def _optimise(args, loaded: Loaded, params: dict, columns, logs) -> dict:
     try:
         if args.sweep:
             if args.s is not None and not args.quiet:
-                print(f"napari-cne: note: --s {args.s:g} is ignored with --sweep",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"napari-cne: note: --s {args.s:g} is ignored with --sweep",
+                    file=sys.stderr,
+                )
             matrix = prepare_matrix(
                 loaded.table, columns, standardize=standardize, log=logs
             )
@@ -268,8 +270,9 @@ def _optimise(args, loaded: Loaded, params: dict, columns, logs) -> dict:
             }
         name = Path(args.input).name
         inp = TableInput(loaded.table, name, columns, [str(args.input)], loaded.id_name)
-        request = FitRequest(inp, params, standardize=standardize, log=logs,
-                             interval=0.1)  # fmt: skip
+        request = FitRequest(
+            inp, params, standardize=standardize, log=logs, interval=0.1
+        )
         fit = drive(request, progress)
     except FloatingPointError as err:
         raise RunError(str(err)) from None

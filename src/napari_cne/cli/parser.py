@@ -153,8 +153,11 @@ def _add_images_parser(sub) -> None:
         "embed all of them together.",
         _IMAGES_EXAMPLES,
     )
-    p.add_argument("input", metavar="DIR", help="folder of images (searched "
-                   "recursively; .tif, .tiff, .npy, .zarr)")  # fmt: skip
+    p.add_argument(
+        "input",
+        metavar="DIR",
+        help="folder of images (searched recursively; .tif, .tiff, .npy, .zarr)",
+    )
     _output_option(p, OUTPUT_KINDS)
     g = p.add_argument_group("images")
     g.add_argument(
@@ -175,9 +178,13 @@ def _add_images_parser(sub) -> None:
         metavar="NAME=PATTERN",
         help="one channel's images, e.g. DNA='*_dna.tif' (repeatable)",
     )
-    g.add_argument("--time-axis", type=int, metavar="N",
-                   help="the label images' time axis: one row per object and "
-                   "frame, with a frame column")  # fmt: skip
+    g.add_argument(
+        "--time-axis",
+        type=int,
+        metavar="N",
+        help="the label images' time axis: one row per object and "
+        "frame, with a frame column",
+    )
     add_scheduler_option(g)
     add_feature_options(p)
     add_embedding_options(p)
@@ -196,15 +203,22 @@ def _add_pixels_parser(sub) -> None:
         "(and, with --rgb, a picture of them).",
         _PIXELS_EXAMPLES,
     )
-    p.add_argument("image", metavar="IMAGE", help="image file: .tif, .tiff, .npy, "
-                   ".zarr (OME-Zarr: its pyramid)")  # fmt: skip
+    p.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="image file: .tif, .tiff, .npy, .zarr (OME-Zarr: its pyramid)",
+    )
     _output_option(p, ".npy (in memory) or .zarr (on disk)")
     g = add_pixel_options(p, fit=True)
-    g.add_argument("--method", choices=PIXEL_METHODS, default="auto",
-                   help="how every pixel is placed: the network of a "
-                   "--parametric fit, or interpolate (the fitted pixels "
-                   "nearest in feature space); auto: the network if there is "
-                   "one (default)")  # fmt: skip
+    g.add_argument(
+        "--method",
+        choices=PIXEL_METHODS,
+        default="auto",
+        help="how every pixel is placed: the network of a "
+        "--parametric fit, or interpolate (the fitted pixels "
+        "nearest in feature space); auto: the network if there is "
+        "one (default)",
+    )
     add_standardize_option(g)
     add_scheduler_option(g)
     add_embedding_options(p)
@@ -235,9 +249,13 @@ def _add_transform_parser(sub) -> None:
         _TRANSFORM_EXAMPLES,
     )
     p.add_argument("model", metavar="MODEL", help="a model saved with --save-model")
-    p.add_argument("input", metavar="INPUT", help=f"a table ({INPUT_KINDS}), a "
-                   "folder of label images (a model from embed-images), or an "
-                   "image (.tif, .tiff, .npy, .zarr)")  # fmt: skip
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help=f"a table ({INPUT_KINDS}), a "
+        "folder of label images (a model from embed-images), or an "
+        "image (.tif, .tiff, .npy, .zarr)",
+    )
     _output_option(p, f"{OUTPUT_KINDS} for a table; .npy or .zarr for an image")
     t = p.add_argument_group("placing")
     t.add_argument(

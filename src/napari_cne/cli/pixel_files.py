@@ -233,9 +233,12 @@ def write_rgb(path, coords, bounds) -> None:
             import zarr
 
             out = zarr.open_array(
-                str(path), mode="w", shape=(*spatial, 4), dtype="u1",
+                str(path),
+                mode="w",
+                shape=(*spatial, 4),
+                dtype="u1",
                 chunks=(*[min(512, n) for n in spatial], 4),
-            )  # fmt: skip
+            )
             position_image(coords, bounds, out=out)
             return
         rgba = position_image(coords, bounds)
@@ -262,8 +265,11 @@ def check_rgb(rgb, img: PixelImage) -> None:
 
 def pixel_lines(img, mask, result, method: str, where: str, memory: dict) -> list:
     """Summary lines of a placed image (after its first line)."""
-    axis = "no channel axis" if img.channel_axis is None else (
-        f"channel axis {img.channel_axis}")  # fmt: skip
+    axis = (
+        "no channel axis"
+        if img.channel_axis is None
+        else (f"channel axis {img.channel_axis}")
+    )
     n = int(mask.sum()) if mask is not None else int(np.prod(img.spatial))
     lines = [
         f"image     {img.n_channels} channel(s) x "

@@ -80,8 +80,11 @@ def _transform_table(args, fitted: FittedMap, say) -> None:
         loaded = measure_folder(inp, fitted.info["patterns"], args.scheduler)
     else:
         if args.scheduler is not None and not args.quiet:
-            print("napari-cne: note: --scheduler measures folders and places "
-                  "pixels; a table is placed here", file=sys.stderr)  # fmt: skip
+            print(
+                "napari-cne: note: --scheduler measures folders and places "
+                "pixels; a table is placed here",
+                file=sys.stderr,
+            )
         loaded = Loaded(read_input(inp), sha256(inp))
     table = loaded.table
     rows = TableInput(table, inp.name, layers=[str(inp)], id_name=loaded.id_name)
@@ -185,9 +188,13 @@ def _transform_pixels(args, fitted: FittedMap, say) -> None:
         "rgb": args.rgb,
     }
     record = pixel_map_record(
-        fitted, pm, inputs=inputs, method=method, tile_pixels=args.tile_pixels,
+        fitted,
+        pm,
+        inputs=inputs,
+        method=method,
+        tile_pixels=args.tile_pixels,
         extra=extra,
-    )  # fmt: skip
+    )
     record["extra"]["tiles"] = {
         "done": pm.done,
         "total": pm.total,

@@ -355,8 +355,7 @@ def _frames_one_by_one(labels, images, spacing, shape: bool, time_axis: int):
     t_ax = _time_axis(time_axis, ndim)
     if t_ax is None:
         raise ValueError("a lazy time-lapse needs a time axis")
-    imgs = images if isinstance(images, Mapping) else dict(
-        _check_images_lazily(images))  # fmt: skip
+    imgs = images if isinstance(images, Mapping) else dict(_check_images_lazily(images))
     for name, img in imgs.items():
         if tuple(img.shape) != tuple(labels.shape):
             raise ValueError(
