@@ -96,19 +96,16 @@ def _table(data, tmp_path, qtbot, viewer):
     pd.testing.assert_frame_equal(feats[list(table.columns)], out[list(table.columns)])
 
 
+def embed_top(d, tmp_path, *more) -> pd.DataFrame:
+    """``embed-images`` of the top field (its DNA image the channel DNA)."""
+    patterns = ["--labels", "*_labels.tif", "--channel", "DNA=*_dna.tif"]
+    cli("embed-images", d / "top", *patterns, "-o", tmp_path / "o.csv", *more)
+    return pd.read_csv(tmp_path / "o.csv")
+
+
 def _objects(data, tmp_path, qtbot, viewer):
     d, fields, _, _ = data
-    cli(
-        "embed-images",
-        d / "top",
-        "--labels",
-        "*_labels.tif",
-        "--channel",
-        "DNA=*_dna.tif",
-        "-o",
-        tmp_path / "o.csv",
-    )
-    out = pd.read_csv(tmp_path / "o.csv")
+    out = embed_top(d, tmp_path)
     img, lab = fields["top"]
     viewer.add_image(img, name="DNA")
     viewer.add_labels(lab, name="top")
@@ -156,18 +153,7 @@ def _every_pixel(data, tmp_path, qtbot, viewer):
 
 def _place(data, tmp_path, qtbot, viewer):
     d, fields, _, _ = data
-    cli(
-        "embed-images",
-        d / "top",
-        "--labels",
-        "*_labels.tif",
-        "--channel",
-        "DNA=*_dna.tif",
-        "-o",
-        tmp_path / "o.csv",
-        "--save-model",
-        tmp_path / "m.pt",
-    )
+    embed_top(d, tmp_path, "--save-model", tmp_path / "m.pt")
     assert (
         main(
             [

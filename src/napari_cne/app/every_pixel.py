@@ -38,6 +38,7 @@ from ..features.pixel_map import (
 )
 from ..features.pixel_sample import is_lazy
 from .events import Note, Partial, Progress, Request
+from .inputs import PixelGrid
 from .memory import check_memory
 from .models import FittedMap
 from .scheduler import Scheduler
@@ -101,7 +102,7 @@ def _band_of(image, channel_axis, band: slice):
 
 
 @dataclass(eq=False)
-class EveryPixelRequest(Request):
+class EveryPixelRequest(Request, PixelGrid):
     """Place every pixel of an image in a map fitted on pixels.
 
     Parameters
@@ -147,21 +148,6 @@ class EveryPixelRequest(Request):
         super().__post_init__()
         self.resolved_method = ""
         self.notes: list[str] = []
-
-    @property
-    def finest(self):
-        """The full-resolution image."""
-        if isinstance(self.image, (list, tuple)):
-            return self.image[0]
-        return self.image
-
-    @property
-    def spatial(self) -> tuple[int, ...]:
-        """The shape of the pixel grid."""
-        shape = list(np.shape(self.finest))
-        if self.channel_axis is not None:
-            del shape[self.channel_axis % len(shape)]
-        return tuple(shape)
 
     def used_channels(self) -> list[int]:
         """Return the image's channels the map uses (their positions)."""

@@ -41,6 +41,7 @@ from ..features.tables import POSITION_COLUMNS
 __all__ = [
     "FOREGROUND",
     "ID_NAMES",
+    "PixelGrid",
     "Input",
     "LabelsSource",
     "Matrix",
@@ -166,8 +167,30 @@ class TableInput:
         return default_columns(table) if self.columns is None else list(self.columns)
 
 
+class PixelGrid:
+    """An ``image`` with a ``channel_axis``: its finest level and its pixel grid."""
+
+    image: Any
+    channel_axis: int | None
+
+    @property
+    def finest(self):
+        """The full-resolution image (a pyramid's first level)."""
+        if isinstance(self.image, (list, tuple)):
+            return self.image[0]
+        return self.image
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        """The shape of the pixel grid (the channel axis left out)."""
+        shape = list(np.shape(self.finest))
+        if self.channel_axis is not None:
+            del shape[self.channel_axis % len(shape)]
+        return tuple(shape)
+
+
 @dataclass(eq=False)
-class PixelsInput:
+class PixelsInput(PixelGrid):
     """The pixels of an image: one row per pixel (voxel) of its channels.
 
     Attributes
@@ -197,21 +220,6 @@ class PixelsInput:
     layers: list = field(default_factory=list)
     kind = "pixels"
     id_name = "pixel"
-
-    @property
-    def finest(self):
-        """The full-resolution image (a pyramid's first level)."""
-        if isinstance(self.image, (list, tuple)):
-            return self.image[0]
-        return self.image
-
-    @property
-    def spatial(self) -> tuple[int, ...]:
-        """The shape of the pixel grid (the channel axis left out)."""
-        shape = list(np.shape(self.finest))
-        if self.channel_axis is not None:
-            del shape[self.channel_axis % len(shape)]
-        return tuple(shape)
 
     def resolve_mask(self):
         """Return the mask as an array (the foreground made once, here)."""
