@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import torch
 
 from . import spectrum, threads
 from .losses import LOSSES
@@ -172,11 +171,13 @@ def _check_bool(name: str):
 
 
 def _check_device(device) -> None:
-    if isinstance(device, torch.device):
+    if type(device).__name__ == "device":  # a torch.device (torch not imported here)
         return
     if not isinstance(device, str):
         raise TypeError(f"device must be a string; got {type(device).__name__}")
     if device != "auto":
+        import torch
+
         try:
             torch.device(device)
         except RuntimeError as err:
