@@ -4,6 +4,9 @@
 #                 out/demo.png plus the engine summary out/engine_demo.png
 #   make test   - install everything, check the architecture contract
 #                 (lint-imports) and run the test suite
+#   make test-fast - the fast tier (pytest -m "not slow"), under 2 minutes
+#   make test-napari-oldest - the GUI tests with the oldest napari claimed
+#                 (napari 0.5.0, in a venv of its own: .venv-napari-0.5)
 #   make bench  - side-by-side benchmark against the peers (slow)
 #   make docs   - regenerate the pictures of docs/: the tutorial screenshots
 #                 of the real napari window (docs/make_screenshots.py, under
@@ -19,7 +22,7 @@ APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-image0 libxcb-xkb1 libdbus-1-3 libfontconfig1 \
 	libglib2.0-0 libgl1 libegl1 libopengl0 libgl1-mesa-dri
 
-.PHONY: system venv demo demo-engine test lint bench figures docs clean
+.PHONY: system venv demo demo-engine test test-fast test-napari-oldest lint bench figures docs clean
 
 system:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -51,6 +54,19 @@ test: system venv
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow"
+
+# the oldest napari pyproject.toml claims (napari>=0.5): its GUI tests
+OLDEST_NAPARI := 0.5.0
+OLD_VENV := .venv-napari-0.5
+test-napari-oldest: system
+	test -x $(OLD_VENV)/bin/python || $(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_VENV)/bin/python -m pip install -q -U pip
+	$(OLD_VENV)/bin/python -m pip install -q "torch==2.13.0"
+	$(OLD_VENV)/bin/python -m pip install -q -e ".[testing]" "napari[pyqt6]==$(OLDEST_NAPARI)"
+	$(OLD_VENV)/bin/python -m pytest -q tests/_qt tests/app tests/test_manifest.py tests/test_sample_data.py -m "not slow"
+
 lint: venv
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
@@ -79,4 +95,4 @@ docs: system venv
 	fi
 
 clean:
-	rm -rf $(VENV) out build dist *.egg-info
+	rm -rf $(VENV) $(OLD_VENV) out build dist *.egg-info

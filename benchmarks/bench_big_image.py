@@ -76,12 +76,20 @@ def make_image(side: int, out: Path | None = None):
     else:
         import zarr
 
-        img = zarr.open_array(str(out), mode="w", shape=(4, side, side),
-                              dtype="f4", chunks=(4, TILE, TILE))  # fmt: skip
+        img = zarr.open_array(
+            str(out),
+            mode="w",
+            shape=(4, side, side),
+            dtype="f4",
+            chunks=(4, TILE, TILE),
+        )
     for i in range(n):
         for j in range(n):
-            sl = (slice(None), slice(i * TILE, (i + 1) * TILE),
-                  slice(j * TILE, (j + 1) * TILE))  # fmt: skip
+            sl = (
+                slice(None),
+                slice(i * TILE, (i + 1) * TILE),
+                slice(j * TILE, (j + 1) * TILE),
+            )
             img[sl] = _tile(field, i, j)
     return img
 
@@ -137,16 +145,24 @@ def run_case(case: str, side: int, max_pixels: int, seed: int) -> dict:
         if zout:
             import zarr
 
-            rgb_out = zarr.open_array(str(Path(tmp) / "rgb.zarr"), mode="w",
-                                      shape=(side, side, 4), dtype="u1",
-                                      chunks=(TILE, TILE, 4))  # fmt: skip
+            rgb_out = zarr.open_array(
+                str(Path(tmp) / "rgb.zarr"),
+                mode="w",
+                shape=(side, side, 4),
+                dtype="u1",
+                chunks=(TILE, TILE, 4),
+            )
         rgb = position_image(res.coords, out=rgb_out)
         t["rgb"] = time.perf_counter() - t0
         t["total"] = time.perf_counter() - t_all
         corner = np.asarray(res.coords[:, :256, :256])
-        rec.update(times=t, complete=res.complete, rss_peak_mb=_rss_mb(),
-                   finite_corner=bool(np.isfinite(corner).all()),
-                   rgb_shape=list(np.shape(rgb)))  # fmt: skip
+        rec.update(
+            times=t,
+            complete=res.complete,
+            rss_peak_mb=_rss_mb(),
+            finite_corner=bool(np.isfinite(corner).all()),
+            rgb_shape=list(np.shape(rgb)),
+        )
     return rec
 
 
@@ -176,8 +192,18 @@ def _peer(rec, model, scaling, X, image, t, seed) -> dict:
 
 
 def _child(case, side, max_pixels, seed) -> dict:
-    cmd = [sys.executable, __file__, "--child", case, "--side", str(side),
-           "--max-pixels", str(max_pixels), "--seed", str(seed)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        case,
+        "--side",
+        str(side),
+        "--max-pixels",
+        str(max_pixels),
+        "--seed",
+        str(seed),
+    ]
     env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -212,7 +238,7 @@ def report(results: list[dict]) -> str:
             + " | ".join(
                 f"{_median(recs, k):.1f} s"
                 for k in ("sample", "fit", "map", "rgb", "total")
-            )  # fmt: skip
+            )
             + f" | {proc:.1f} s | {rss / 1024:.2f} GB | {recs[0]['image_mb']:.0f} MB |"
         )
     targets = []
@@ -221,23 +247,30 @@ def report(results: list[dict]) -> str:
         tot = _median(recs, "total")
         rss = statistics.median(r["rss_peak_mb"] for r in recs) / 1024
         ok = tot <= 60 and rss <= 4 and recs[0]["side"] >= 2048
-        targets.append(f"- in memory {recs[0]['side']}²×4: {tot:.1f} s, peak "
-                       f"{rss:.2f} GB (target ≤ 60 s, ≤ 4 GB at 2048²): "
-                       + ("met" if ok else "NOT MET"))  # fmt: skip
+        targets.append(
+            f"- in memory {recs[0]['side']}²×4: {tot:.1f} s, peak "
+            f"{rss:.2f} GB (target ≤ 60 s, ≤ 4 GB at 2048²): "
+            + ("met" if ok else "NOT MET")
+        )
     if "zarr" in by_case:
         r = by_case["zarr"][0]
-        targets.append(f"- Zarr {r['side']}²×4 out of core: complete={r['complete']}, "
-                       f"peak {r['rss_peak_mb'] / 1024:.2f} GB for a "
-                       f"{r['image_mb'] / 1024:.2f} GB image")  # fmt: skip
+        targets.append(
+            f"- Zarr {r['side']}²×4 out of core: complete={r['complete']}, "
+            f"peak {r['rss_peak_mb'] / 1024:.2f} GB for a "
+            f"{r['image_mb'] / 1024:.2f} GB image"
+        )
     if "peer" in by_case:
         recs = by_case["peer"]
         ours, theirs = _median(recs, "ours_place"), _median(recs, "umap_place")
-        lines += ["", "| placing 262 144 pixels | fit (20k px) | place | ratio |",
-                  "|---|---|---|---|",
-                  f"| ours (interpolate) | {_median(recs, 'fit'):.1f} s | "
-                  f"{ours:.2f} s | {ours / theirs:.3f}× |",
-                  f"| umap-learn transform | {_median(recs, 'umap_fit'):.1f} s | "
-                  f"{theirs:.2f} s | 1 |"]  # fmt: skip
+        lines += [
+            "",
+            "| placing 262 144 pixels | fit (20k px) | place | ratio |",
+            "|---|---|---|---|",
+            f"| ours (interpolate) | {_median(recs, 'fit'):.1f} s | "
+            f"{ours:.2f} s | {ours / theirs:.3f}× |",
+            f"| umap-learn transform | {_median(recs, 'umap_fit'):.1f} s | "
+            f"{theirs:.2f} s | 1 |",
+        ]
     return "\n".join(lines + [""] + targets)
 
 
@@ -261,8 +294,11 @@ def main(argv=None) -> None:
         reps = 1 if case == "zarr" else a.repeats
         for rep in range(reps):
             rec = _child(case, side, a.max_pixels, a.seed + rep)
-            print(f"[{case} {side}² rep {rep}] {json.dumps(rec['times'])} "
-                  f"RSS {rec['rss_peak_mb']:.0f} MB", file=sys.stderr)  # fmt: skip
+            print(
+                f"[{case} {side}² rep {rep}] {json.dumps(rec['times'])} "
+                f"RSS {rec['rss_peak_mb']:.0f} MB",
+                file=sys.stderr,
+            )
             results.append(rec)
     if a.out:
         a.out.write_text(json.dumps(results, indent=1))

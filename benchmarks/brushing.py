@@ -37,7 +37,7 @@ def bench(n: int, repeats: int) -> list[tuple]:
     from qtpy.QtWidgets import QApplication
 
     from napari_cne._qt.panels.selection import SelectionPanel
-    from napari_cne._qt.targets import Target
+    from napari_cne.app.targets import Target
 
     rows = []
     side = int(np.ceil(np.sqrt(n)))

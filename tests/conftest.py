@@ -82,3 +82,31 @@ def cells_viewer(make_napari_viewer, objects):
     viewer.add_image(image, name="cells")
     viewer.add_labels(labels, name="objects")
     return viewer
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of ``tests/_slow.py`` slow (and check the list is true)."""
+    from pathlib import Path
+
+    from tests._slow import SLOW
+
+    root = Path(__file__).parent
+    seen = set()
+    for item in items:
+        rel = Path(item.fspath).relative_to(root).as_posix()
+        name = getattr(item, "originalname", item.name)
+        if name in SLOW.get(rel, ()):
+            item.add_marker(pytest.mark.slow)
+            seen.add((rel, name))
+    collected = {Path(i.fspath).relative_to(root).as_posix() for i in items}
+    stale = [
+        (rel, name)
+        for rel, names in SLOW.items()
+        if rel in collected
+        for name in names
+        if (rel, name) not in seen
+    ]
+    if stale:
+        raise pytest.UsageError(
+            f"tests/_slow.py names tests that do not exist: {stale}"
+        )

@@ -101,3 +101,76 @@ def test_public_names_at_the_top():
 
     for name in ("ContrastiveEmbedding", "Snapshot", "spectrum_sweep", "warm_up"):
         assert name in napari_cne.__all__ and hasattr(napari_cne, name)
+
+
+GUI_LIBRARIES = ("qtpy", "napari", "magicgui", "superqt", "pyqtgraph", "vispy")
+
+
+def _imports(tree: ast.AST, package: str) -> set[str]:
+    """Absolute names of the modules a module imports (relative ones resolved)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module
+            out.add(name)
+            out |= {f"{name}.{alias.name}" for alias in node.names}
+    return out
+
+
+def _defines_something(tree: ast.Module) -> bool:
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Assign)) for n in tree.body
+    )
+
+
+def test_the_widget_package_holds_only_qt_code():
+    """Each _qt module imports Qt, napari or magicgui (itself or a _qt module)."""
+    qt_free = []
+    for p in sorted((SRC / "_qt").rglob("*.py")):
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        if p.name == "__init__.py" and not _defines_something(tree):
+            continue
+        package = "napari_cne." + ".".join(p.relative_to(SRC).parts[:-1])
+        names = _imports(tree, package)
+        gui = any(n.split(".")[0] in GUI_LIBRARIES for n in names)
+        widget = any(n.startswith("napari_cne._qt") for n in names)
+        if not (gui or widget):
+            qt_free.append(str(p.relative_to(SRC)))
+    assert not qt_free, f"Qt-free modules in _qt (they belong in app): {qt_free}"
+
+
+def test_panels_holds_only_panels():
+    """Every module of _qt/panels defines a Qt widget class (a panel or its page)."""
+    not_panels = []
+    for p in sorted((SRC / "_qt" / "panels").glob("*.py")):
+        if p.name == "__init__.py":
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        bases = {
+            b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")
+            for n in tree.body
+            if isinstance(n, ast.ClassDef)
+            for b in n.bases
+        }
+        if not any(str(b).startswith("Q") for b in bases):
+            not_panels.append(p.name)
+    assert not not_panels, f"not panels: {not_panels}"
+
+
+def test_the_application_layer_imports_no_front_end():
+    for p in sorted((SRC / "app").rglob("*.py")):
+        names = _imports(ast.parse(p.read_text(encoding="utf-8")), "napari_cne.app")
+        bad = [
+            n
+            for n in names
+            if n.split(".")[0] in GUI_LIBRARIES
+            or n.startswith(("napari_cne._qt", "napari_cne.cli"))
+        ]
+        assert not bad, (p.name, bad)

@@ -56,8 +56,10 @@ def test_import_does_not_pull_in_qt_or_napari():
     code = (
         "import sys, napari_cne, napari_cne.features, napari_cne.data, "
         "napari_cne.render, napari_cne.render.layout, napari_cne.cli, "
-        "napari_cne._qt, napari_cne._qt.jobs, napari_cne._qt.session, "
-        "napari_cne._qt.params, napari_cne.cli.napari_demo\n"
+        "napari_cne._qt, napari_cne.app, napari_cne.app.session, "
+        "napari_cne.app.settings, napari_cne.app.fit, napari_cne.app.place, "
+        "napari_cne.app.sweep, napari_cne.app.every_pixel, "
+        "napari_cne.app.provenance, napari_cne.cli.napari_demo\n"
         "bad = [m for m in ('qtpy', 'PyQt6', 'PyQt5', 'PySide6', 'napari', "
         "'magicgui', 'superqt', 'pyqtgraph') if m in sys.modules]\n"
         "print(','.join(bad))"

@@ -120,7 +120,7 @@ def test_sdist_contents(dist):
         "src/napari_cne/__init__.py",
         "src/napari_cne/cli/__init__.py",
         "src/napari_cne/engine/estimator.py",
-        "tests/test_cli.py",
+        "tests/cli/test_cli.py",
         "tests/test_packaging.py",
         "docs/cli.md",
     ):

@@ -1,12 +1,13 @@
 """Linked brushing between the embedding and the image it came from.
 
 :class:`Linker` keeps one selection of objects (a set of keys, see
-:mod:`.targets`) in step on both sides: the selected points of the
+:mod:`napari_cne.app.targets`) in step on both sides: the selected points of the
 embedding layer (with rings around them), and an overlay Labels layer over
 the source image or the selection of a source Points/Shapes layer. Clicking
 an object (Shift-click toggles), painting the pixel overlay or selecting
 source rows selects the matching points. With several Labels layers
-embedded together (:class:`.sources.SourcesTarget`) every one of them gets
+embedded together (:class:`~napari_cne.app.targets.SourcesTarget`) every
+one of them gets
 its own overlay and its clicks. GUI thread only.
 """
 
@@ -17,20 +18,26 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from matplotlib.colors import to_rgba
+from napari.utils.colormaps import DirectLabelColormap
 
-from .metadata import tag
-from .sources import local_keys, parts_of
-from .targets import (
+from ..app.metadata import tag
+from ..app.targets import (
+    CLASS0,
+    DIMMED,
     SELECTED,
     Target,
-    current_index,
-    overlay_colormap,
+    local_keys,
     overlay_transform,
+    parts_of,
     render_overlay,
     unwrap,
 )
 
-__all__ = ["Linker"]
+__all__ = ["Linker", "current_index", "overlay_colormap"]
+
+SELECTED_RGBA = (1.0, 0.85, 0.0, 1.0)
+DIMMED_RGBA = (0.0, 0.0, 0.0, 0.85)
 
 #: magenta: stands out from viridis and the class palette alike
 RING_RGBA = (1.0, 0.1, 0.85, 1.0)
@@ -356,3 +363,26 @@ def _set_selected(points, rows: np.ndarray) -> None:
         except AttributeError:  # pragma: no cover - napari internals moved
             pass
     points.selected_data = set(rows.tolist())
+
+
+def overlay_colormap(class_colors: list[str]):
+    """Return the napari colormap of the overlay values (0 transparent)."""
+    colors = {
+        None: np.zeros(4),
+        0: np.zeros(4),
+        SELECTED: np.asarray(SELECTED_RGBA),
+        DIMMED: np.asarray(DIMMED_RGBA),
+    }
+    for i, c in enumerate(class_colors):
+        colors[CLASS0 + i] = np.asarray(to_rgba(c))
+    return DirectLabelColormap(color_dict=colors)
+
+
+def current_index(viewer, layer, axis: int) -> int | None:
+    """Index along a data axis of ``layer`` at the viewer's current position."""
+    if viewer is None:
+        return None
+    point = np.asarray(viewer.dims.point, float)[-layer.ndim :]
+    data = np.asarray(layer.world_to_data(point), float)
+    n = layer.data.shape[axis]
+    return int(np.clip(np.round(data[axis]), 0, n - 1))

@@ -11,7 +11,6 @@ tables only; no Qt. Called on the GUI thread.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,16 @@ import pandas as pd
 from napari.layers import Labels
 from napari.utils.notifications import show_info
 
-from ..engine.provenance import jsonable, provenance
+from ..app.fit import Fit
+from ..app.metadata import CLASS_KEY, WRITTEN_KEY
+from ..app.provenance import fit_record, sweep_record
+from ..app.sweep import Sweep
+from ..app.targets import SourcesTarget, Target, keys_from_table
+from ..engine.provenance import jsonable
 from ..features import output_columns
+from ..features.sources import SOURCE_COLUMN
 from ..render.layout import fit_box
-from .jobs import Context, Job
-from .metadata import CLASS_KEY, WRITTEN_KEY
-from .targets import Target, keys_from_table
+from .layer_inputs import Origin
 
 __all__ = [
     "ALL_COORDS",
@@ -51,26 +54,31 @@ def coord_names(n: int) -> list[str]:
     return [f"cne_{i}" for i in range(n)]
 
 
-def world(job: Job, Y: np.ndarray) -> np.ndarray:
+def world(separate: bool, box, Y: np.ndarray) -> np.ndarray:
     """Return the world coordinates of a layout: beside the image, or raw."""
-    if job.separate:
+    if separate:
         return np.array(Y, dtype=np.float64)
-    return fit_box(Y, job.ctx.box)
+    return fit_box(Y, box)
 
 
 def points_features(
-    ctx: Context, Y: np.ndarray | None = None, n_components: int = 2
+    table: pd.DataFrame,
+    kept: np.ndarray,
+    id_name: str,
+    Y: np.ndarray | None = None,
+    n_components: int = 2,
 ) -> pd.DataFrame:
     """Return the embedding layer's table: id, every input column, ``cne_0/1``.
 
-    All of the input's columns travel along (to colour by any of them,
-    categorical ones included, e.g. the ``source`` of many Labels layers);
-    ``Y=None`` leaves the ``n_components`` coordinates NaN.
+    One row per embedded row of ``table`` (``kept``). All of the input's
+    columns travel along (to colour by any of them, categorical ones
+    included, e.g. the ``source`` of many Labels layers); ``Y=None`` leaves
+    the ``n_components`` coordinates NaN.
     """
-    rows = ctx.table.loc[ctx.kept].reset_index(drop=True)
-    keep = [c for c in rows.columns if c not in (ctx.id_name, *ALL_COORDS)]
+    rows = table.loc[kept].reset_index(drop=True)
+    keep = [c for c in rows.columns if c not in (id_name, *ALL_COORDS)]
     # a column selection keeps the dtypes (categorical columns included)
-    df = rows[[ctx.id_name, *keep]].copy()
+    df = rows[[id_name, *keep]].copy()
     if Y is None:
         Y = np.full((len(df), n_components), np.nan)
     Y = np.asarray(Y, float)
@@ -79,146 +87,144 @@ def points_features(
     return df
 
 
-def target_of(ctx: Context) -> Target:
-    """Where the objects of ``ctx`` live in the image (made once per input)."""
-    if ctx.target is None:
-        src = ctx.source
-        if ctx.mode == "sources":
-            from .sources import SourcesTarget
-
-            parts = [target_of(part) for part in ctx.parts]
-            ctx.target = SourcesTarget(parts, [p.source_name for p in ctx.parts])
-        elif ctx.mode == "labels":
-            ctx.target = Target.for_labels(src, ctx.labels_data, ctx.time_axis)
-        elif ctx.mode == "pixels":
-            ctx.target = Target(
+def target_of(origin: Origin) -> Target:
+    """Where the objects of an input live in the image (made once per input)."""
+    if origin.target is None:
+        src = origin.source
+        if origin.mode == "sources":
+            parts = [target_of(part) for part in origin.parts]
+            names = [p.source.name for p in origin.parts]
+            origin.target = SourcesTarget(parts, names)
+        elif origin.mode == "labels":
+            origin.target = Target.for_labels(src, origin.labels, origin.time_axis)
+        elif origin.mode == "pixels":
+            origin.target = Target(
                 "pixels",
                 src,
-                shape=ctx.pixel_shape,
-                scale=ctx.pixel_scale,
-                translate=ctx.pixel_translate,
+                shape=origin.input.spatial,
+                scale=origin.pixel_scale,
+                translate=origin.pixel_translate,
             )
         elif (
             isinstance(src, Labels)
             and not src.multiscale
-            and ctx.id_name in ("label", "index")
+            and origin.input.id_name in ("label", "index")
         ):
-            ctx.target = Target.for_labels(src, np.asarray(src.data))
+            origin.target = Target.for_labels(src, np.asarray(src.data))
         else:
-            ctx.target = Target("rows", src)
-    return ctx.target
+            origin.target = Target("rows", src)
+    return origin.target
 
 
-def class_column(ctx: Context) -> str:
+def class_column(origin: Origin, table: pd.DataFrame) -> str:
     """Return the class column: the one we wrote before, or a free name."""
-    layers = [p.source for p in ctx.parts] if ctx.parts else [ctx.source]
+    layers = [p.source for p in origin.parts] if origin.parts else [origin.source]
     ours = getattr(layers[0], "metadata", {}).get(CLASS_KEY)
     if ours:
         return ours
-    taken = set(ctx.table.columns)
+    taken = set(table.columns)
     for layer in layers:
         taken |= set(getattr(layer, "features", {}).keys())
     return next(c for c in ("class", "cne_class", "cne_class_2") if c not in taken)
 
 
-def run_metadata(job: Job, names: list[str] | None, widget: dict) -> dict:
-    """Return ``metadata["napari_cne"]`` of the embedding layer after a fit.
+def run_metadata(fit: Fit, kind: str, names, widget: dict, elapsed: float) -> dict:
+    """Return ``metadata["napari_cne"]`` of the embedding layer after a run.
 
     Parameters
     ----------
-    job : Job
-        The finished fit or re-optimisation (its model and input).
+    fit : Fit
+        The map (its model and input).
+    kind : {"fit", "optimize"}
+        The run that ended.
     names : list of str or None
         The columns the coordinates went to in the source layer.
     widget : dict
-        The widget-only settings (recorded in the provenance).
+        The workflow's settings (recorded in the provenance).
+    elapsed : float
+        Seconds of the run.
     """
-    ctx, model = job.ctx, job.model
-    return {
-        "source": ctx.source_name,
+    inp, matrix, model = fit.input, fit.matrix, fit.model
+    origin = fit.origin
+    meta = {
+        "source": inp.name,
         "kind": "embedding",
-        "input_layers": list(ctx.input_layers),
-        "mode": ctx.mode,
-        "columns": list(ctx.used_columns),
-        "standardize": ctx.standardize,
-        "n_objects": int(ctx.kept.sum()),
-        **_input_details(ctx),
+        "input_layers": list(inp.layers),
+        "mode": origin.mode,
+        "columns": matrix.used,
+        "standardize": fit.standardize,
+        "n_objects": fit.n_objects,
         "s": float(model.s_),
         "loss": model.loss,
         "output_columns": list(names) if names else None,
         "params": jsonable(model.get_params()),
-        "provenance": provenance(
-            model,
-            inputs=ctx.input_layers,
-            columns=ctx.used_columns,
-            elapsed=time.perf_counter() - job.t0,
-            extra={
-                "kind": job.kind,
-                "mode": ctx.mode,
-                "standardize": ctx.standardize,
-                "n_objects": int(ctx.kept.sum()),
-                "widget": widget,
-            },
+        "provenance": fit_record(
+            fit,
+            kind=kind,
+            elapsed=elapsed,
+            extra={"mode": origin.mode, "widget": widget},
         ),
     }
+    if origin.mode == "sources":
+        meta["sources"] = [p.source.name for p in origin.parts]
+        meta["channels"] = {k: list(v) for k, v in inp.channels.items()}
+    if origin.mode == "pixels":
+        meta["every_pixel"] = bool(origin.every_pixel)
+    return meta
 
 
-def _input_details(ctx: Context) -> dict:
-    """Return what a many-sources or every-pixel input adds to the metadata."""
-    out = {}
-    if ctx.mode == "sources":
-        out["sources"] = [p.source_name for p in ctx.parts]
-        out["channels"] = {k: list(v) for k, v in ctx.channel_map.items()}
-    if ctx.mode == "pixels":
-        out["every_pixel"] = bool(ctx.every_pixel)
-    return out
-
-
-def sweep_metadata(job: Job, s_done: list[float]) -> dict:
+def sweep_metadata(sweep: Sweep, fit: Fit, elapsed: float) -> dict:
     """Return ``metadata["napari_cne"]`` of a sweep layer."""
-    ctx = job.ctx
+    done = [sweep.s_values[i] for i in sweep.done()]
     return {
-        "source": ctx.source_name,
+        "source": fit.input.name,
         "kind": "sweep",
-        "s_values": s_done,
-        "n_epochs_each": job.n_epochs,
-        "input_layers": list(ctx.input_layers),
-        "columns": list(ctx.used_columns),
-        "params": jsonable(job.model.get_params()),
-        "provenance": provenance(
-            job.model,
-            inputs=ctx.input_layers,
-            columns=ctx.used_columns,
-            elapsed=time.perf_counter() - job.t0,
-            extra={"kind": "sweep", "s_values": s_done},
+        "s_values": done,
+        "anchor_s": sweep.anchor,
+        "n_epochs_each": sweep.n_epochs_each,
+        "input_layers": list(fit.input.layers),
+        "columns": fit.matrix.used,
+        "params": jsonable(sweep.model.get_params()),
+        "provenance": sweep_record(
+            sweep, inputs=fit.input.layers, columns=fit.matrix.used, elapsed=elapsed
         ),
     }
 
 
-def write_source(ctx: Context, Y: np.ndarray, alive=None) -> list[str] | None:
+def write_source(
+    origin: Origin, table: pd.DataFrame, kept: np.ndarray, Y: np.ndarray, alive=None
+) -> list[str] | None:
     """Write the coordinates into the source layer's features table.
 
     Only for inputs whose rows are the source layer's objects (labels,
     several Labels layers (each gets its own rows) and layer tables, not
-    pixels or files). The table is re-assigned, so ``events.features``
+    pixels or files). ``table``/``kept``: the measured rows and those
+    embedded (``Y``). The table is re-assigned, so ``events.features``
     fires; user columns are never overwritten. ``alive(layer)``: whether a
     source layer is still there (default: all are). Returns the column
     names (of the first source), or None when nothing was written.
     """
     Y = np.asarray(Y, float)
-    if ctx.mode == "sources":
-        codes = ctx.table["source"].cat.codes.to_numpy()[ctx.kept]
-        written = [
-            write_source(part, Y[codes == i], alive) for i, part in enumerate(ctx.parts)
-        ]
+    if origin.mode == "sources":
+        codes = table[SOURCE_COLUMN].cat.codes.to_numpy()
+        written = []
+        for i, part in enumerate(origin.parts):
+            rows = codes == i
+            part_table = table.loc[rows].drop(columns=SOURCE_COLUMN)
+            part_Y = Y[codes[kept] == i]
+            written.append(
+                write_source(
+                    part, part_table.reset_index(drop=True), kept[rows], part_Y, alive
+                )
+            )
         return next((w for w in written if w), None)
-    layer = ctx.source
-    if ctx.mode in ("pixels", "file") or (alive is not None and not alive(layer)):
+    layer = origin.source
+    if origin.mode in ("pixels", "file") or (alive is not None and not alive(layer)):
         return None  # no features table, or not the user's own rows
     df = layer.features.copy()
     names, stale = _names(df, layer.metadata.get(WRITTEN_KEY), Y.shape[1])
     df = df.drop(columns=stale)
-    values = _source_rows(ctx, df, Y)
+    values = _source_rows(origin, table, kept, df, Y)
     if values is None:
         return None
     df, vals = values
@@ -246,36 +252,37 @@ def _names(df: pd.DataFrame, prev, n: int) -> tuple[list[str], list[str]]:
     return output_columns(df.columns, n), []
 
 
-def _source_rows(ctx: Context, df: pd.DataFrame, Y: np.ndarray):
+def _source_rows(origin: Origin, table, kept, df: pd.DataFrame, Y: np.ndarray):
     """Return the source table to write and the coordinates of its rows.
 
     Rows without an embedded object get NaN; None when the rows cannot be
     matched to the objects (the user is told).
     """
-    layer = ctx.source
-    if ctx.mode == "table":
-        if len(df) != len(ctx.kept):
+    layer = origin.source
+    id_name = "label" if origin.mode == "labels" else origin.input.id_name
+    if origin.mode == "table":
+        if len(df) != len(kept):
             show_info(
                 f"{layer.name!r} changed during the run; coordinates were not "
                 "written to its features"
             )
             return None
-        full = np.full((len(ctx.kept), Y.shape[1]), np.nan)
-        full[ctx.kept] = Y
+        full = np.full((len(kept), Y.shape[1]), np.nan)
+        full[kept] = Y
         return df, full
     if df.shape[1] == 0 or len(df) == 0:  # labels without a table: make one
-        ids = ctx.table[ctx.id_name].to_numpy()[ctx.kept]
-        df = ctx.table.loc[ctx.kept].reset_index(drop=True)
+        ids = table[id_name].to_numpy()[kept]
+        df = table.loc[kept].reset_index(drop=True)
         df.insert(0, "index", ids)
         return df, Y
     key = next((c for c in ("index", "label") if c in df.columns), None)
-    target = target_of(ctx)
-    obj = keys_from_table(ctx.table.loc[ctx.kept], target, ctx.id_name)
+    target = target_of(origin)
+    obj = keys_from_table(table.loc[kept], target, id_name)
     pos = pd.Series(np.arange(len(obj)), index=obj)
     timed = target.time_axis is not None
     if key is not None and (not timed or "frame" in df.columns):
         rows = pd.Series(keys_from_table(df, target, key)).map(pos)
-    elif not timed and len(df) == int(ctx.table[ctx.id_name].max()) + 1:
+    elif not timed and len(df) == int(table[id_name].max()) + 1:
         rows = pd.Series(np.arange(len(df))).map(pos)  # row = label value
     else:
         show_info(

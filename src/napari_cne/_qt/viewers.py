@@ -2,7 +2,7 @@
 
 :class:`Viewers` answers "which viewer holds this layer?" for our result
 layers (which may sit in the separate embedding viewer), finds the user's
-layers by name, hands out the viewer a job draws into, and tells when the
+layers by name, hands out the viewer a run draws into, and tells when the
 main window is closing. GUI thread only.
 """
 
@@ -13,8 +13,8 @@ import weakref
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QMainWindow, QWidget
 
+from ..app.targets import unwrap
 from .embedding_viewer import EmbeddingViewer, WindowWatcher
-from .targets import unwrap
 
 __all__ = ["Viewers"]
 
@@ -95,16 +95,16 @@ class Viewers(QObject):
         """Return whether one of our layers is still in one of the viewers."""
         return self.of(layer) is not None
 
-    def for_job(self, job, *, closed: bool = False):
-        """Return the viewer that shows a job's results (None: do not show).
+    def for_run(self, run, *, closed: bool = False):
+        """Return the viewer that shows a run's results (None: do not show).
 
         The separate viewer is created on demand, except after it was closed
-        during this job, while the main viewer is closing, or once the dock
+        during this run, while the main viewer is closing, or once the dock
         widget is ``closed``. It opens beside the main window.
         """
-        if not job.separate:
+        if not run.separate:
             return self.main
-        create = not (job.viewer_closed or self.main_is_closing or closed)
+        create = not (run.viewer_closed or self.main_is_closing or closed)
         window = self.main_window()
         return self.separate.get(
             create=create,

@@ -3,11 +3,13 @@
 It embeds objects, table rows or pixels with
 :class:`napari_cne.ContrastiveEmbedding` in a worker thread and shows the
 layout live in napari; ``docs/scripting.md`` is its scripting contract.
-A Qt-free :class:`.session.Session` holds the state (parameters, model,
-input, sweep, jobs, status); the panels in :mod:`.panels` show and change
-it; :class:`.runner.Runner` runs the jobs in worker threads and hands their
-messages to the panels on the GUI thread. This class composes them,
-connects the buttons to its methods and implements the public methods.
+The Qt-free :class:`napari_cne.app.session.Session` holds the state
+(settings, fit, sweep, requests, status) and makes the workflows' requests
+(:mod:`napari_cne.app`, the same the command line runs); the panels in
+:mod:`.panels` show and change it; :class:`.runner.Runner` runs the
+requests in worker threads and hands their typed events to the panels on
+the GUI thread. This class composes them, connects the buttons to its
+methods and implements the public methods.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from napari.utils.notifications import show_error
 from qtpy.QtCore import QSize, QTimer, Signal
 from qtpy.QtWidgets import QWidget
 
+from ..app import warmup
+from ..app.events import USER_ERRORS
+from ..app.metadata import META_KEY
+from ..app.session import Session
+from ..app.settings import setting
+from ..app.sweep import SWEEP_S
 from ..engine.spectrum import SPECTRUM_LOSSES
-from . import warmup
+from ..features.pixel_map import TILE_PIXELS
 from .controls import boxed, scroll_column
-from .jobs import USER_ERRORS, Job, fit_gen, optimize_gen, sweep_gen
-from .metadata import META_KEY
 from .panels.input import InputPanel
 from .panels.parameters import ParametersPanel
 from .panels.place import PlacePanel
@@ -30,13 +36,13 @@ from .panels.quality import QualityPanel
 from .panels.results import ResultsPanel
 from .panels.run import LossPlot, RunPanel
 from .panels.selection import SelectionPanel
-from .panels.sweep import SWEEP_S, SweepView
-from .params import param
+from .pixel_layers import PixelMapView
+from .run_view import RunView
 from .runner import Runner
-from .session import Session
+from .sweep_layer import SweepView
 from .viewers import Viewers
 
-__all__ = ["SWEEP_S", "EmbeddingWidget"]
+__all__ = ["SWEEP_S", "EmbeddingWidget"]  # SWEEP_S: the default sweep
 
 
 class EmbeddingWidget(QWidget):
@@ -54,7 +60,8 @@ class EmbeddingWidget(QWidget):
     selection : SelectionPanel
         Linked selection and named classes (see docs/scripting.md).
     input_panel, params_panel, run_panel, quality_panel, results_panel, place_panel
-        The other panels; ``sweep_view`` makes the sweep layer.
+        The other panels; ``sweep_view`` makes the sweep layer, ``pixel_view``
+        the every-pixel layers.
 
     Signals
     -------
@@ -75,11 +82,21 @@ class EmbeddingWidget(QWidget):
         self.session = Session()
         self.viewers = Viewers(napari_viewer, self)
         self._build()
+        self.run_view = RunView(
+            self.session,
+            self.results_panel,
+            self.quality_panel,
+            self.place_panel,
+            self.sweep_view,
+            self.pixel_view,
+            self.loss_plot,
+            on_layout=self.layout_updated.emit,
+        )
         self.runner = Runner(
             self.session,
             prepare=self.results_panel.prepare,
-            show=self._show_snapshot,
-            finalize=self._finalize,
+            show=self.run_view.show,
+            finalize=self.run_view.finish,
             parent=self,
         )
         self.place_panel.runner = self.runner
@@ -98,6 +115,7 @@ class EmbeddingWidget(QWidget):
         self.selection = SelectionPanel(viewers.of)
         self.results_panel = ResultsPanel(session, viewers, self.selection)
         self.sweep_view = SweepView(session, viewers, self.results_panel)
+        self.pixel_view = PixelMapView(session, viewers, self.selection)
         self.place_panel = PlacePanel(session, viewers, self.results_panel)
         self.loss_plot = LossPlot()
         self._scroll = scroll_column(
@@ -233,8 +251,8 @@ class EmbeddingWidget(QWidget):
         Parameters
         ----------
         **params
-            Any parameter of :data:`napari_cne._qt.params.PARAMS` (its names,
-            ranges, choices and defaults) by name or alias (``seed``,
+            Any setting of :data:`napari_cne.app.settings.SETTINGS` (its
+            names, ranges, choices and defaults) by name or alias (``seed``,
             ``standardise``), e.g. ``s=0.5, loss="neg", n_epochs=300``;
             ``learning_rate="auto"`` and ``random_state=None`` (random)
             too. Settings of the widget only (``separate_viewer``, ...) take
@@ -258,15 +276,17 @@ class EmbeddingWidget(QWidget):
         """
         session = self.session
         try:
-            ctx = self.input_panel.context(
-                standardize=session.params["standardize"],
-                log_patterns=session.log_patterns(),
-                n_components=session.params["n_components"],
-            )
+            origin = self.input_panel.capture()
+            every = None
+            if origin.every_pixel:
+                tile = self.input_panel.pixels.tile_pixels or TILE_PIXELS
+                every = {"tile_pixels": int(tile)}
+            request = session.fit_request(origin.input, origin, every)
+            request.check()  # every check before any work, on this thread
         except USER_ERRORS as err:
             session.fail(str(err))
             return None
-        return self.runner.submit(session.fit_job(ctx), fit_gen, replace=True)
+        return self.runner.submit(request, replace=True)
 
     def _has_model(self, message: str) -> bool:
         if self.session.model is None and not self.session.fit_underway():
@@ -286,11 +306,10 @@ class EmbeddingWidget(QWidget):
         GeneratorWorker or None
         """
         if s is not None:
-            self.session.set_param("s", param("s").clip(s))
+            self.session.set_param("s", setting("s").clip(s))
         if not self._has_model("run an embedding first"):
             return None
-        job = self.session.glide_job(n_epochs)
-        return self.runner.submit(job, optimize_gen, replace=False)
+        return self.runner.submit(self.session.glide_request(n_epochs), replace=False)
 
     def continue_run(self, n_epochs: int | None = None):
         """Optimise the current layout for ``n_epochs`` more epochs.
@@ -301,17 +320,18 @@ class EmbeddingWidget(QWidget):
         """
         if not self._has_model("run an embedding first"):
             return None
-        job = self.session.continue_job(n_epochs)
-        return self.runner.submit(job, optimize_gen, replace=False)
+        request = self.session.continue_request(n_epochs)
+        return self.runner.submit(request, replace=False)
 
     def sweep(self, s_values=SWEEP_S, n_epochs: int | None = None):
         """Embeddings along the spectrum, shown as one Points layer.
 
         The layer has a leading "spectrum s" dimension (data columns
         ``[s_index, y, x]``), so napari's dims slider scrubs from t-SNE to
-        UMAP. The sweep fits a fresh anchor model with the current
-        parameters at the slider's ``s`` (same data and kNN graph) and walks
-        it along the spectrum, each position warm-started from its
+        UMAP. The sweep fits a fresh anchor model with the map's parameters
+        at the position closest to ``s = 1`` (same data and kNN graph; as
+        ``napari-cne embed --sweep`` and :func:`napari_cne.spectrum_sweep`)
+        and walks it along the spectrum, each position warm-started from its
         neighbour; the live embedding is not changed.
 
         Parameters
@@ -335,11 +355,15 @@ class EmbeddingWidget(QWidget):
         if problem is not None:
             self.session.fail(problem)
             return None
-        job = self.session.sweep_job(s_values, n_epochs)
-        return self.runner.submit(job, sweep_gen, replace=False)
+        request = self.session.sweep_request(s_values, n_epochs)
+        return self.runner.submit(request, replace=False)
 
     def place(self, labels, images=None, method: str = "auto"):
-        """Place a Labels layer's objects in the map (``PlacePanel.place``)."""
+        """Place a Labels layer's objects in the map (``PlacePanel.place``).
+
+        ``method="auto"``: the network of a parametric fit, else
+        ``optimize`` (as ``napari-cne transform``).
+        """
         return self.place_panel.place(labels, images, method)
 
     def save_model(self, path=None):
@@ -412,32 +436,6 @@ class EmbeddingWidget(QWidget):
             self.session.closed = True
 
     # ------------------------------------------------------ job lifecycle
-    def _show_snapshot(self, job: Job, snap) -> None:
-        if not self.results_panel.show_snapshot(job, snap):
-            return
-        self.session.progress(snap.epoch)
-        self.loss_plot.show_losses(job.model)
-        self.session.say(
-            f"epoch {snap.epoch}/{snap.n_epochs} · loss {snap.loss:.4g} · "
-            f"s = {snap.s:+.2f}"
-        )
-        self.layout_updated.emit(snap)
-
-    def _finalize(self, job: Job) -> None:
-        try:
-            if job.kind == "place":
-                return self.place_panel.finish(job)
-            if job.kind == "sweep":
-                self.sweep_view.finish(job)
-                return
-            if self.results_panel.finish(job):
-                self.quality_panel.refresh_choices(self.points_layer)
-                self.update_quality()
-            if job.error is None and job.model is not None:
-                self.loss_plot.show_losses(job.model)
-        except Exception as err:  # noqa: BLE001 - keep napari alive
-            self.session.fail(f"could not store the results: {err}")
-
     def _on_spectrum_settled(self) -> None:
         if self.session.closed:
             return
@@ -456,7 +454,7 @@ class EmbeddingWidget(QWidget):
     def _on_layer_removed(self, event=None) -> None:
         """Refresh the choices; stop a run whose embedding layer was deleted."""
         if not self.session.closed:
-            self.results_panel.check_layer()
+            self.results_panel.check_layer(self.runner.run)
             self.reset_choices()
 
     # ------------------------------------------------------------ windows
@@ -467,10 +465,10 @@ class EmbeddingWidget(QWidget):
     def _on_embedding_viewer_closed(self) -> None:
         """Stop a job that draws into the separate viewer, which is closing."""
         self.results_panel.reset_frame()
-        job = self.session.job
-        if job is None or not job.separate or self.session.closed:
+        run = self.runner.run
+        if run is None or not run.separate or self.session.closed:
             return
-        job.viewer_closed = True
+        run.viewer_closed = True
         self.stop()
         self.session.say("The embedding viewer was closed; run stopped.")
 
@@ -489,6 +487,20 @@ class EmbeddingWidget(QWidget):
         with contextlib.suppress(Exception):
             self.selection.detach()
         self.session.cancel_all()
+
+    def detach(self) -> None:
+        """Stop everything and stop following the viewer (the widget goes away)."""
+        self.shutdown()
+        self.session.close()
+        events = self.viewer.layers.events
+        for emitter, slot in (
+            (events.inserted, self.reset_choices),
+            (events.removed, self._on_layer_removed),
+            (events.inserted, self.place_panel.reset_choices),
+            (events.removed, self.place_panel.on_removed),
+        ):
+            with contextlib.suppress(Exception):
+                emitter.disconnect(slot)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Stop running jobs when the widget is closed."""

@@ -2,16 +2,18 @@
 
 - :mod:`.parser`: the argparse parsers and :func:`normalize_argv`, with the
   shared options and their types in :mod:`.options`;
+Every subcommand runs the workflows of :mod:`napari_cne.app` (the widget's
+too) and prints their events (:mod:`.progress`):
+
 - :mod:`.embed`: ``napari-cne embed`` (:func:`run_embed`), with the column
-  choice in :mod:`.columns`, the files in :mod:`.files`, the parameters and
-  progress bars in :mod:`.fitting` and saved models in :mod:`.models`;
+  choice in :mod:`.columns`, the files in :mod:`.files` and the engine's
+  parameters in :mod:`.settings`;
 - :mod:`.images`: ``napari-cne embed-images`` (a folder of label images,
   measured and embedded through :func:`run_embed`);
 - :mod:`.pixels`: ``napari-cne embed-pixels`` (fit on a sample of pixels,
-  place every pixel: :mod:`.placing`);
+  map every pixel; its files in :mod:`.pixel_files`);
 - :mod:`.transform`: ``napari-cne transform`` (a saved model places new
   rows or every pixel of an image);
-- :mod:`.scheduler`: ``--scheduler`` (a dask.distributed client);
 - :mod:`.demo`: ``napari-cne demo`` (napari, in a child process) and
   ``napari-cne demo-engine`` (the engine alone on the bundled sample);
 - :mod:`.errors`: the exit codes and the one-line errors and warnings.

@@ -1,26 +1,27 @@
 """Which columns of the input ``napari-cne embed`` uses, with one-line messages.
 
 The rule for default feature columns and the matrix itself come from
-:mod:`napari_cne.features` (:func:`~napari_cne.features.default_columns`,
-:func:`~napari_cne.features.fit_feature_matrix`), the same code the widget uses;
-this module checks the command line's column options against the table.
+:mod:`napari_cne.features` and :mod:`napari_cne.app`
+(:func:`~napari_cne.features.default_columns`,
+:func:`~napari_cne.app.inputs.prepare_matrix`), the same code the widget
+uses; this module checks the command line's column options against the
+table.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..features import FeatureScaling, default_columns, fit_feature_matrix, is_numeric
+from ..features import default_columns, is_numeric
 from .errors import UsageError
 
 __all__ = [
-    "Features",
     "check_known",
-    "choose_features",
+    "choose_columns",
     "format_names",
     "labels_of",
     "split_values",
@@ -53,23 +54,6 @@ def split_values(values: Sequence[str] | None) -> list[str] | None:
     return [v for v in out if v]
 
 
-@dataclass
-class Features:
-    """The matrix that gets embedded and how it was made."""
-
-    X: np.ndarray
-    kept: np.ndarray
-    used: list[str]
-    chosen: list[str]
-    log_columns: list[str] = field(default_factory=list)
-    scaling: FeatureScaling | None = None  # turns new rows into the same matrix
-
-    @property
-    def dropped_constant(self) -> list[str]:
-        """Chosen columns that :func:`feature_matrix` dropped as constant."""
-        return [c for c in self.chosen if c not in self.used]
-
-
 def _check_chosen(table: pd.DataFrame, chosen: list[str], logs: list[str]) -> None:
     if not chosen:
         numeric = [c for c in table.columns if is_numeric(table[c])]
@@ -86,22 +70,24 @@ def _check_chosen(table: pd.DataFrame, chosen: list[str], logs: list[str]) -> No
         raise UsageError(
             f"--columns: column(s) {format_names(bad, quote=True)} are not numeric"
         )
-    not_used = [c for c in logs if c not in chosen]
+    not_used = [
+        p for p in logs if not any(fnmatch.fnmatchcase(str(c), p) for c in chosen)
+    ]
     if not_used:
         raise UsageError(
-            f"--log-columns: {format_names(not_used, quote=True)} not among the "
-            "feature columns"
+            f"--log-columns: {format_names(not_used, quote=True)} matches none of "
+            f"the feature columns ({format_names(chosen)})"
         )
 
 
-def choose_features(
+def choose_columns(
     table: pd.DataFrame,
     columns: Sequence[str] | None,
     exclude: Sequence[str] | None,
     log: Sequence[str] | None,
-    standardize: bool = True,
-) -> Features:
-    """Return the feature matrix of ``table`` as the column options ask.
+    default=default_columns,
+) -> tuple[list[str], list[str]]:
+    """Return the feature columns and the log columns the options ask for.
 
     Parameters
     ----------
@@ -109,10 +95,11 @@ def choose_features(
         The input.
     columns, exclude, log : sequence of str, optional
         The values of ``--columns``, ``--exclude-columns`` and
-        ``--log-columns`` (repeated, comma-separated). Without ``columns``,
-        :func:`~napari_cne.features.default_columns` chooses.
-    standardize : bool
-        z-score the columns (not with ``--no-standardize``).
+        ``--log-columns`` (repeated, comma-separated; the log columns are
+        names or patterns with ``*`` and ``?``, as in the widget). Without
+        ``columns``, ``default(table)`` chooses (measured objects: every
+        feature, as the widget; else
+        :func:`~napari_cne.features.default_columns`).
 
     Raises
     ------
@@ -126,14 +113,10 @@ def choose_features(
     if columns is not None:
         check_known(table, columns, "columns")
     check_known(table, exclude, "exclude-columns")
-    check_known(table, logs, "log-columns")
-    chosen = default_columns(table) if columns is None else list(columns)
+    chosen = default(table) if columns is None else list(columns)
     chosen = [c for c in chosen if c not in set(exclude)]
     _check_chosen(table, chosen, logs)
-    X, kept, scaling = fit_feature_matrix(
-        table, chosen, standardize=standardize, log=logs
-    )
-    return Features(X, kept, list(scaling.columns), chosen, logs, scaling)
+    return chosen, logs
 
 
 def labels_of(table: pd.DataFrame, column: str | None, kept: np.ndarray):

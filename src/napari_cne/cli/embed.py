@@ -11,10 +11,11 @@ request, a plot. See ``docs/cli.md`` for every option, the output naming and
 the exit codes.
 
 The run: parameters (engine defaults < seed 0 < ``--params`` < flags), the
-feature matrix (:mod:`.columns`), the fit with a tqdm bar over the epochs (and
-the warm-started sweep chain), the quality readout, the outputs with their
-provenance (:mod:`.files`), the saved model (``--save-model``, :mod:`.models`),
-the plot and the summary. Qt- and napari-free.
+feature columns (:mod:`.columns`), the fit or the warm-started sweep chain
+(the workflows of :mod:`napari_cne.app`, the widget's too, with a tqdm bar
+over their progress), the quality readout, the outputs with their
+provenance (:mod:`.files`, :mod:`napari_cne.app.provenance`), the saved
+model (``--save-model``), the plot and the summary. Qt- and napari-free.
 """
 
 from __future__ import annotations
@@ -30,10 +31,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..app.fit import FitRequest
+from ..app.inputs import Matrix, TableInput, prepare_matrix
+from ..app.models import save_map
+from ..app.provenance import fit_record, sweep_record
+from ..app.sweep import SweepRequest
+from ..features import default_columns
 from ..render.plot import plot_embeddings
-from .columns import Features, check_known, choose_features, format_names, labels_of
+from .columns import check_known, choose_columns, format_names, labels_of
 from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_with_messages
 from .files import (
+    check_model_path,
     check_paths,
     read_input,
     sha256,
@@ -42,8 +50,8 @@ from .files import (
     write_embedding,
     write_json,
 )
-from .fitting import Progress, engine_params, fit_model
-from .models import check_model_path, save_fitted
+from .progress import Progress, drive
+from .settings import engine_params
 
 __all__ = ["QUALITY_K", "QUALITY_MAX_POINTS", "Loaded", "embed_command", "run_embed"]
 
@@ -51,30 +59,6 @@ __all__ = ["QUALITY_K", "QUALITY_MAX_POINTS", "Loaded", "embed_command", "run_em
 QUALITY_K = 15
 #: Query points of the quality readout.
 QUALITY_MAX_POINTS = 5000
-
-
-# -------------------------------------------------------------------- fitting
-def _optimise(model, feats: Features, sweep, sweep_epochs: int, progress):
-    """Fit (and walk the sweep chain); return ``(layouts, fit_epochs)``."""
-    from ..engine.sweep import iter_spectrum_sweep
-
-    layouts: dict[int, np.ndarray] = {}
-    try:
-        if sweep:
-            fit_model(model, feats.X, progress, extra_epochs=sweep_epochs * len(sweep))
-            fit_epochs = model.n_epochs_
-            for i, snap in iter_spectrum_sweep(model, sweep, n_epochs=sweep_epochs):
-                layouts[i] = snap.embedding
-                progress.update_to(model.n_epochs_)
-        else:
-            fit_model(model, feats.X, progress)
-            fit_epochs = model.n_epochs_
-            layouts[0] = model.embedding_
-    except FloatingPointError as err:
-        raise RunError(str(err)) from None
-    finally:
-        progress.close()
-    return layouts, fit_epochs
 
 
 # ------------------------------------------------------------------- the run
@@ -92,7 +76,8 @@ class Loaded:
     record : dict
         Added to the provenance's ``extra``.
     kind : str
-        The input kind a saved model records (:data:`.models.KINDS`).
+        The input kind a saved model records
+        (:data:`napari_cne.app.models.KINDS`).
     model_info : dict
         Added to a saved model's ``extra``.
     """
@@ -103,6 +88,9 @@ class Loaded:
     record: dict = field(default_factory=dict)
     kind: str = "table"
     model_info: dict = field(default_factory=dict)
+    id_name: str = "index"
+    #: the rule for the feature columns when none are chosen (None: the default)
+    columns: Callable | None = None
 
 
 def _read(inp: Path) -> Loaded:
@@ -116,12 +104,12 @@ class _Run:
 
     inp: Path
     table: pd.DataFrame
-    feats: Features
+    matrix: Matrix
     model: object
     s_values: list[float]
     layouts: dict[int, np.ndarray]
-    fit_epochs: int
-    sweep_epochs: int | None  # None: no sweep
+    fit: object = None  # the Fit (no sweep)
+    sweep: object = None  # the Sweep
     reports: dict[int, dict] = field(default_factory=dict)
     label_note: str | None = None
     input_sha256: str | None = None
@@ -137,26 +125,18 @@ class _Run:
 
     @property
     def n_kept(self) -> int:
-        return int(self.feats.kept.sum())
+        return int(self.matrix.kept.sum())
+
+    @property
+    def fit_epochs(self) -> int:
+        return self.sweep.fit_epochs if self.sweep else self.model.n_epochs_
 
 
 def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
-    """Return the provenance written beside output ``i``."""
-    from ..engine.provenance import provenance
-
-    model = run.model
+    """Return the provenance written beside output ``i`` (the app's record)."""
     extra = {
         "command": ["napari-cne", *getattr(args, "_argv", [])],
         "input_sha256": run.input_sha256,
-        "rows": {
-            "input": run.n_rows,
-            "embedded": run.n_kept,
-            "left_out": run.n_rows - run.n_kept,
-            "left_out_rows": np.flatnonzero(~run.feats.kept)[:1000],
-        },
-        "standardize": not args.no_standardize,
-        "log_columns": run.feats.log_columns,
-        "dropped_constant_columns": run.feats.dropped_constant,
         "labels_column": args.labels,
         "output": str(path),
         "output_columns": names,
@@ -164,52 +144,49 @@ def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
         "saved_model": None if run.model_path is None else str(run.model_path),
         **run.record,
     }
-    if run.sweep_epochs is not None:
-        extra["sweep"] = {
-            "s": run.s_values[i],
-            "s_values": run.s_values,
-            "anchor_s": float(model.s),
-            "fit_epochs": run.fit_epochs,
-            "n_epochs_each": run.sweep_epochs,
-            "warm_started": True,
-        }
-    record = provenance(
-        model,
+    if run.sweep is None:
+        return fit_record(run.fit, elapsed=elapsed, extra=extra)
+    m = run.matrix
+    extra.update(
+        rows={
+            "input": run.n_rows,
+            "embedded": run.n_kept,
+            "left_out": run.n_rows - run.n_kept,
+            "left_out_rows": np.flatnonzero(~m.kept)[:1000],
+        },
+        standardize=not args.no_standardize,
+        log_columns=m.log_columns,
+        dropped_constant_columns=m.dropped,
+    )
+    return sweep_record(
+        run.sweep,
         inputs=[str(run.inp)],
-        columns=run.feats.used,
+        columns=m.used,
+        index=i,
         elapsed=elapsed,
         extra=extra,
     )
-    if run.sweep_epochs is not None:
-        # the model ends at the last position of the chain, not at this one
-        record["resolved"]["s_"] = run.s_values[i]
-        for key in ("z_bar_", "nu_", "rho_", "z_"):
-            record["resolved"].pop(key, None)
-    return record
 
 
-def _features(table: pd.DataFrame, args: argparse.Namespace):
-    """Return ``(features, labels, label_note)`` of the input table."""
+def _features(loaded: Loaded, args: argparse.Namespace):
+    """Return the feature columns and the log columns of the input table."""
+    table = loaded.table
     labels_option = getattr(args, "labels_option", "--labels")
     for option, name in (("color_by", "color-by"), ("labels", labels_option[2:])):
         if getattr(args, option) is not None:
             check_known(table, [getattr(args, option)], name)
-    feats = choose_features(
-        table,
-        args.columns,
-        args.exclude_columns,
-        args.log_columns,
-        standardize=not args.no_standardize,
+    default = loaded.columns or default_columns
+    columns, logs = choose_columns(
+        table, args.columns, args.exclude_columns, args.log_columns, default
     )
-    labels, label_note = labels_of(table, args.labels, feats.kept)
-    if args.labels in feats.used:
+    if args.labels in columns:
         warnings.warn(
             f"the {labels_option} column {args.labels!r} is also a feature, which "
             "inflates the k-NN accuracy; leave it out with --exclude-columns",
             UserWarning,
             stacklevel=1,
         )
-    return feats, labels, label_note
+    return columns, logs
 
 
 def _quality(run: _Run, labels) -> None:
@@ -218,7 +195,7 @@ def _quality(run: _Run, labels) -> None:
 
     for i, Y in run.layouts.items():
         run.reports[i] = quality_report(
-            run.feats.X,
+            run.matrix.X,
             Y,
             k=QUALITY_K,
             labels=labels,
@@ -233,7 +210,7 @@ def _write_outputs(run: _Run, args: argparse.Namespace, elapsed: float) -> None:
     sweep = args.sweep
     outputs = [sweep_path(args.output, s) for s in sweep] if sweep else [args.output]
     for i, path in enumerate(map(Path, outputs)):
-        names = write_embedding(path, run.table, run.layouts[i], run.feats.kept)
+        names = write_embedding(path, run.table, run.layouts[i], run.matrix.kept)
         write_json(sidecar_path(path), _record(run, i, path, names, args, elapsed))
         run.written.append((path, names))
 
@@ -242,8 +219,8 @@ def _plot(run: _Run, args: argparse.Namespace) -> None:
     """Write the ``--plot`` figure: one panel per layout."""
     colour = None
     if args.color_by is not None:
-        colour = run.table[args.color_by][run.feats.kept].reset_index(drop=True)
-    sweep = run.sweep_epochs is not None
+        colour = run.table[args.color_by][run.matrix.kept].reset_index(drop=True)
+    sweep = run.sweep is not None
     panels = [
         (f"s = {s:g}" + ("" if sweep else f" ({run.model.loss} loss)"), run.layouts[i])
         for i, s in enumerate(run.s_values)
@@ -268,46 +245,73 @@ def _check_options(args: argparse.Namespace) -> None:
         )
 
 
-def _embed(args: argparse.Namespace, say, load, command: str) -> int:
-    from ..engine.estimator import ContrastiveEmbedding
+def _optimise(args, loaded: Loaded, params: dict, columns, logs) -> dict:
+    """Fit the table (or sweep it); return the pieces of the run."""
+    progress = Progress(args.progress and not args.quiet)
+    standardize = not args.no_standardize
+    try:
+        if args.sweep:
+            if args.s is not None and not args.quiet:
+                print(
+                    f"napari-cne: note: --s {args.s:g} is ignored with --sweep",
+                    file=sys.stderr,
+                )
+            matrix = prepare_matrix(
+                loaded.table, columns, standardize=standardize, log=logs
+            )
+            request = SweepRequest(matrix, params, args.sweep, args.sweep_epochs)
+            sweep = drive(request, progress)
+            return {
+                "matrix": matrix,
+                "model": sweep.model,
+                "sweep": sweep,
+                "layouts": dict(sweep.layouts),
+                "s_values": list(sweep.s_values),
+            }
+        name = Path(args.input).name
+        inp = TableInput(loaded.table, name, columns, [str(args.input)], loaded.id_name)
+        request = FitRequest(
+            inp, params, standardize=standardize, log=logs, interval=0.1
+        )
+        fit = drive(request, progress)
+    except FloatingPointError as err:
+        raise RunError(str(err)) from None
+    return {
+        "matrix": fit.matrix,
+        "model": fit.model,
+        "fit": fit,
+        "layouts": {0: fit.model.embedding_},
+        "s_values": [float(fit.model.s_)],
+    }
 
+
+def _embed(args: argparse.Namespace, say, load, command: str) -> int:
     t_start = time.perf_counter()
     _check_options(args)
     params = engine_params(args)
     inp = Path(args.input)
     loaded = _read(inp) if load is None else load()
-    feats, labels, label_note = _features(loaded.table, args)
-    sweep = args.sweep
-    if sweep:  # anchor as spectrum_sweep: the value closest to 1
-        params["s"] = sweep[int(np.argmin(np.abs(np.asarray(sweep) - 1.0)))]
-        if args.s is not None and not args.quiet:
-            print(f"napari-cne: note: --s {args.s:g} is ignored with --sweep",
-                  file=sys.stderr)  # fmt: skip
-    model = ContrastiveEmbedding(**params)
-    progress = Progress(args.progress and not args.quiet)
-    layouts, fit_epochs = _optimise(model, feats, sweep, args.sweep_epochs, progress)
+    columns, logs = _features(loaded, args)
+    parts = _optimise(args, loaded, params, columns, logs)
+    labels, label_note = labels_of(loaded.table, args.labels, parts["matrix"].kept)
     run = _Run(
         inp=inp,
         table=loaded.table,
-        feats=feats,
-        model=model,
-        s_values=list(sweep) if sweep else [float(model.s_)],
-        layouts=layouts,
-        fit_epochs=fit_epochs,
-        sweep_epochs=int(args.sweep_epochs) if sweep else None,
         label_note=label_note,
         input_sha256=loaded.sha256,
         command=command,
         notes=loaded.notes,
         record=loaded.record,
+        **parts,
     )
     if not args.no_quality:
         _quality(run, labels)
     if args.save_model is not None:
-        run.model_path = save_fitted(
-            args.save_model, model, feats.scaling, loaded.kind,
-            input=str(inp), **loaded.model_info,
-        )  # fmt: skip
+        fitted = run.fit.fitted_map(loaded.kind, input=str(inp), **loaded.model_info)
+        try:
+            run.model_path = save_map(args.save_model, fitted)
+        except (OSError, RuntimeError) as err:
+            raise cannot_write(args.save_model, err) from None
     _write_outputs(run, args, time.perf_counter() - t_start)
     if args.plot is not None:
         _plot(run, args)
@@ -319,7 +323,7 @@ def _embed(args: argparse.Namespace, say, load, command: str) -> int:
 def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
     from ..engine.metrics import format_quality
 
-    model, feats = run.model, run.feats
+    model, m = run.model, run.matrix
     left = run.n_rows - run.n_kept
     say(f"napari-cne {run.command}: {run.inp.name}")
     for note in run.notes:
@@ -332,17 +336,17 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
             else ""
         )
     )
-    say(f"  columns   {len(feats.used)} used: {format_names(feats.used)}")
-    if feats.dropped_constant:
-        say(f"            dropped as constant: {format_names(feats.dropped_constant)}")
-    if feats.log_columns:
-        say(f"            log-transformed: {format_names(feats.log_columns)}")
+    say(f"  columns   {len(m.used)} used: {format_names(m.used)}")
+    if m.dropped:
+        say(f"            dropped as constant: {format_names(m.dropped)}")
+    if m.log_columns:
+        say(f"            log-transformed: {format_names(m.log_columns)}")
     knn = f"{model.n_neighbors_} neighbours ({model.knn_method_})"
-    if run.sweep_epochs is not None:
+    if run.sweep is not None:
         say(
             f"  spectrum  sweep s = {', '.join(f'{s:g}' for s in run.s_values)}, "
-            f"{model.loss} loss; fit at s = {float(model.s):g} ({run.fit_epochs} "
-            f"epochs), then {run.sweep_epochs} epochs per position, "
+            f"{model.loss} loss; fit at s = {run.sweep.anchor:g} ({run.fit_epochs} "
+            f"epochs), then {run.sweep.n_epochs_each} epochs per position, "
             f"warm-started; {knn}"
         )
     else:
@@ -360,7 +364,7 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
         say(f"  note      {run.label_note}")
     for i, s in enumerate(run.s_values):
         if i in run.reports:
-            head = f"s = {s:g}: " if run.sweep_epochs is not None else ""
+            head = f"s = {s:g}: " if run.sweep is not None else ""
             say(f"  quality   {head}{format_quality(run.reports[i])}")
     for path, names in run.written:
         cols = f" (columns {', '.join(names)})" if names else ""

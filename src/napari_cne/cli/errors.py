@@ -77,11 +77,14 @@ def exit_code(err: Exception) -> int | None:
 
     :class:`RunError` and other ``OSError`` give :data:`EXIT_FAILED`;
     :class:`UsageError`, other ``ValueError``, ``TypeError``,
-    ``FileNotFoundError`` and ``ImportError`` give :data:`EXIT_USAGE`.
+    ``FileNotFoundError``, ``ImportError`` and ``MemoryError`` (a run that
+    would not fit, refused before any work) give :data:`EXIT_USAGE`.
     """
     if isinstance(err, RunError):
         return EXIT_FAILED
-    if isinstance(err, (ValueError, TypeError, FileNotFoundError, ImportError)):
+    if isinstance(
+        err, (ValueError, TypeError, FileNotFoundError, ImportError, MemoryError)
+    ):
         return EXIT_USAGE
     if isinstance(err, OSError):
         return EXIT_FAILED

@@ -25,7 +25,9 @@ __all__ = [
     "IMAGE_KINDS",
     "INPUT_KINDS",
     "OUTPUT_KINDS",
+    "check_model_path",
     "check_paths",
+    "check_plot",
     "image_header",
     "is_image_path",
     "open_image",
@@ -171,11 +173,9 @@ def image_header(path: str | Path) -> tuple[tuple, np.dtype]:
         if kind == ".npy":
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
             return tuple(arr.shape), arr.dtype
-        import tifffile
+        from ..features.images import tiff_header
 
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            return tuple(series.shape), np.dtype(series.dtype)
+        return tiff_header(path)
     except Exception as err:  # any unreadable content
         raise UsageError(
             f"cannot read {path.name!r} as an image: {first_line(err)}"
@@ -220,15 +220,34 @@ def check_paths(
     targets = [sweep_path(out, s) for s in sweep] if sweep else [out]
     if inp.exists() and any(t.resolve() == inp.resolve() for t in targets):
         raise UsageError("the output would overwrite the input file; choose another")
-    if plot is not None:
-        from matplotlib.backend_bases import FigureCanvasBase
+    check_plot(plot)
 
-        fmt = Path(plot).suffix.lower().lstrip(".")
-        supported = FigureCanvasBase.get_supported_filetypes()
-        if fmt not in supported:
+
+def check_plot(plot: str | None) -> None:
+    """Fail on a ``--plot`` of a type matplotlib cannot write, before any work."""
+    if plot is None:
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = Path(plot).suffix.lower().lstrip(".")
+    if fmt not in FigureCanvasBase.get_supported_filetypes():
+        raise UsageError(
+            f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
+            "use .png (or .pdf, .svg)"
+        )
+
+
+def check_model_path(path: str | None, *others) -> None:
+    """Fail early on a ``--save-model`` that is a folder or another file of the run."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"--save-model {str(p)!r} is a directory")
+    for other in others:
+        if other is not None and Path(other).resolve() == p.resolve():
             raise UsageError(
-                f"--plot {plot!r}: unsupported image type {fmt or '(none)'!r}; "
-                "use .png (or .pdf, .svg)"
+                f"--save-model {str(p)!r} is also an input or output of this run"
             )
 
 

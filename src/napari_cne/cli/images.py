@@ -17,17 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..features.sources import SOURCE_COLUMN
+from ..app.scheduler import Scheduler
+from ..features.sources import SOURCE_COLUMN, channel_axis_of
 from .columns import format_names
 from .embed import Loaded, run_embed
 from .errors import UsageError
 from .files import image_header
-from .scheduler import connect, describe
 
 __all__ = ["channel_patterns", "check_shapes", "images_command", "measure_folder"]
-
-#: channels a multichannel image may have along its first axis
-MAX_CHANNELS = 64
 
 
 def channel_patterns(values: list[str] | None) -> dict[str, str]:
@@ -45,15 +42,6 @@ def channel_patterns(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _fits(shape: tuple, labels: tuple) -> bool:
-    """As ``split_channels``: the labels' shape, or one channel axis more."""
-    if shape == labels:
-        return True
-    if len(shape) != len(labels) + 1:
-        return False
-    return (shape[1:] == labels and shape[0] <= MAX_CHANNELS) or shape[:-1] == labels
-
-
 def check_shapes(sources) -> None:
     """Fail, naming both files, when an image does not fit its label image.
 
@@ -63,7 +51,7 @@ def check_shapes(sources) -> None:
         labels = image_header(src.labels)[0]
         for path in src.images.values():
             shape = image_header(path)[0]
-            if not _fits(shape, labels):
+            if channel_axis_of(shape, labels) is False:
                 raise UsageError(
                     f"{Path(path).name} has shape {shape} but its label image "
                     f"{Path(src.labels).name} has shape {labels}; an intensity "
@@ -78,8 +66,8 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
     ``time_axis``, as ``embed-images`` takes them (and a saved model keeps
     them).
     """
+    from ..app.inputs import LabelsSource, ObjectsInput
     from ..features.images import find_sources
-    from ..features.sources import sources_features
 
     folder = Path(folder)
     if not folder.exists():
@@ -96,11 +84,15 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
         channels=patterns.get("channels") or {},
     )
     check_shapes(sources)
-    with connect(scheduler) as client:
-        where = describe(client)
-        table = sources_features(
-            sources, time_axis=patterns.get("time_axis"), client=client
-        )
+    inp = ObjectsInput(
+        [LabelsSource(s.name, s.labels, dict(s.images)) for s in sources],
+        time_axis=patterns.get("time_axis"),
+        source_column=True,
+        positions=True,
+    )
+    with Scheduler(scheduler) as cluster:
+        table = inp.measure(cluster.get())
+        where = cluster.describe()
     names = [s.name for s in sources]
     note = (
         f"sources   {len(sources)} fields ({format_names(names)}), {len(table)} "
@@ -117,7 +109,16 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
             for s in sources
         },
     }
-    return Loaded(table, None, [note], record, "objects", {"patterns": patterns})
+    return Loaded(
+        table,
+        None,
+        [note],
+        record,
+        "objects",
+        {"patterns": patterns},
+        "label",
+        ObjectsInput.feature_columns,
+    )
 
 
 def _load(args: argparse.Namespace) -> Loaded:

@@ -4,7 +4,10 @@ Every type raises :class:`argparse.ArgumentTypeError`, which the parser
 reports as one usage line (exit status 2). The groups are added to a
 subcommand's parser by :mod:`.parser`: the feature columns, the engine's
 parameters (flags override ``--params``), the sweep, the readout and output
-options, the pixel options, and ``--scheduler``.
+options, the pixel options, and ``--scheduler``. The options of settings
+the widget shares (the engine's parameters, ``--no-standardize``,
+``--log-columns``, ``--sweep-epochs``, ``--scheduler``) take their flag,
+help and default from :data:`napari_cne.app.settings.SETTINGS`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..app.inputs import MAX_PIXELS
+from ..app.settings import SETTINGS, setting
+from ..engine.schema import PARAMETER
+from ..features.pixel_map import TILE_PIXELS
+
 __all__ = [
-    "SWEEP_EPOCHS",
     "add_embedding_options",
     "add_feature_options",
     "add_message_options",
@@ -23,16 +30,9 @@ __all__ = [
     "add_sweep_options",
     "channel_axis",
     "finite_float",
-    "positive_float",
     "positive_int",
+    "setting_type",
 ]
-
-#: Epochs per position of a sweep (as :func:`napari_cne.spectrum_sweep`).
-SWEEP_EPOCHS = 100
-#: Pixels the pixel fit draws by default (as the widget).
-MAX_PIXELS = 20_000
-#: Pixels per tile when every pixel is placed (as ``map_pixels``).
-TILE_PIXELS = 2**18
 
 
 # ------------------------------------------------------------ argument types
@@ -47,37 +47,6 @@ def positive_int(text: str, expected: str = "a positive integer") -> int:
     return v
 
 
-def _n_epochs(text: str):
-    if text == "auto":
-        return "auto"
-    return positive_int(text, "a positive integer or 'auto'")
-
-
-def _n_jobs(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-zero integer; got {text!r}"
-        ) from None
-    if v == 0:
-        raise argparse.ArgumentTypeError(
-            "0 threads: use -1 for all cores, -2 for all but one, or a number"
-        )
-    return v
-
-
-def _seed(text: str):
-    if text.lower() == "none":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer or 'none'; got {text!r}"
-        ) from None
-
-
 def finite_float(text: str) -> float:
     """Parse a finite number."""
     try:
@@ -86,14 +55,6 @@ def finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
     if not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
-    return v
-
-
-def positive_float(text: str) -> float:
-    """Parse a finite number > 0."""
-    v = finite_float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive; got {text!r}")
     return v
 
 
@@ -136,57 +97,97 @@ def add_feature_options(p: argparse.ArgumentParser) -> None:
         metavar="A,B,...",
         help="leave these columns out of the features",
     )
+    log = setting("log_columns")
     g.add_argument(
-        "--log-columns",
-        action="append",
-        metavar="A,B,...",
-        help="transform these feature columns with log1p = ln(1 + x) before "
-        "standardising (values >= 0), e.g. areas and intensities",
+        log.flag, action="append", metavar="A,B,...", help=f"{log.help} (repeatable)"
     )
-    g.add_argument(
-        "--no-standardize",
-        action="store_true",
-        help="do not z-score the columns (default: mean 0, std 1 each)",
-    )
+    add_standardize_option(g)
+
+
+def add_standardize_option(g) -> None:
+    """Add ``--no-standardize``."""
+    row = setting("standardize")
+    g.add_argument(row.flag, action="store_true", help=f"do not {row.help}")
+
+
+def _default_text(row) -> str:
+    value = row.default
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def setting_type(row):
+    """Return the argparse type of a setting: parse, then the engine's own check."""
+
+    def parse(text: str):
+        low = text.strip().lower()
+        if row.special is not None and low == str(row.special[0]):
+            value = row.special[1]
+        elif row.name == "random_state" and low == "none":
+            value = None
+        elif row.kind == "int":
+            try:
+                value = int(text)
+            except ValueError:
+                alt = f" or {row.special[0]!r}" if row.special else ""
+                raise argparse.ArgumentTypeError(
+                    f"expected an integer{alt}; got {text!r}"
+                ) from None
+        elif row.kind == "float":
+            value = finite_float(text)
+        else:
+            value = row.convert(text) if row.convert else text
+        try:
+            PARAMETER[row.name].check(value)
+        except (ValueError, TypeError) as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return value
+
+    parse.__name__ = row.name
+    return parse
 
 
 def add_embedding_options(p: argparse.ArgumentParser) -> None:
-    """Add the engine's parameters, ``--params`` and ``--save-model``."""
-    from ..engine.losses import LOSSES
-    from ..engine.neighbors import METRICS
+    """Add the engine's parameters, ``--params`` and ``--save-model``.
 
+    One option per engine setting of :data:`napari_cne.app.settings.SETTINGS`
+    (its flag, help and default come from there; its check from the
+    engine's :data:`~napari_cne.engine.schema.PARAMETERS`). The default is
+    None here: :func:`.settings.engine_params` tells the flags given from
+    those not given (flags override ``--params``).
+    """
     e = p.add_argument_group("embedding (flags override --params)")
-    options = [
-        ("--s", {"type": finite_float, "metavar": "S"},
-         "spectrum position: 0 t-SNE-like, 1 UMAP-like (default 1)"),
-        ("--loss", {"choices": list(LOSSES)}, "contrastive loss (default neg)"),
-        ("--n-neighbors", {"type": positive_int, "metavar": "K"},
-         "neighbours in the kNN graph (default 15)"),
-        ("--n-epochs", {"type": _n_epochs, "metavar": "N"},
-         "optimisation epochs or 'auto' (default auto: 200 up to 10 000 rows, "
-         "100 above)"),
-        ("--n-components", {"type": int, "choices": [2, 3]},
-         "dimensions of the embedding (default 2)"),
-        ("--metric", {"choices": list(METRICS)},
-         "input-space distance (default euclidean)"),
-        ("--exaggeration", {"type": positive_float, "metavar": "F"},
-         "factor on the attractive force, on top of s (default 1)"),
-        ("--parametric", {"action": argparse.BooleanOptionalAction},
-         "learn a network from features to layout; transform then runs it "
-         "(default: no)"),
-        ("--seed", {"type": _seed, "metavar": "SEED"},
-         "random seed, or 'none' for a random one (default 0)"),
-        ("--device", {"metavar": "DEV"}, "auto, cpu, cuda or cuda:N (default auto)"),
-        ("--n-jobs", {"type": _n_jobs, "metavar": "N"},
-         "CPU threads: -1 all cores (default), -2 all but one, or a number"),
-        ("--params", {"metavar": "JSON"},
-         "parameter set (a save_params file or an OUTPUT.json provenance)"),
-        ("--save-model", {"metavar": "PATH"},
-         "save the fitted model (and how its features were scaled) for "
-         "'napari-cne transform'"),
-    ]  # fmt: skip
-    for flag, kwargs, text in options:
-        e.add_argument(flag, help=text, **kwargs)
+    for row in SETTINGS:
+        if not row.engine or row.flag is None:
+            continue
+        kwargs = {"dest": row.name, "default": None}
+        help_ = f"{row.help} (default {_default_text(row)})"
+        if row.kind == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif row.kind == "choice" and not callable(row.choices):
+            kwargs["choices"] = [
+                row.convert(c) if row.convert else c for c in row.options
+            ]
+            kwargs["type"] = setting_type(row)
+        else:
+            kwargs["type"] = setting_type(row)
+            kwargs["metavar"] = row.name.upper().replace("RANDOM_STATE", "SEED")
+        e.add_argument(row.flag, help=help_, **kwargs)
+    e.add_argument(
+        "--params",
+        metavar="JSON",
+        help="parameter set (a saved parameter file, an OUTPUT.json provenance "
+        "or the widget's 'Save parameters…')",
+    )
+    e.add_argument(
+        "--save-model",
+        metavar="PATH",
+        help="save the fitted model (and how its features were scaled) for "
+        "'napari-cne transform'",
+    )
 
 
 def add_sweep_options(p: argparse.ArgumentParser) -> None:
@@ -199,12 +200,13 @@ def add_sweep_options(p: argparse.ArgumentParser) -> None:
         help="embed at several spectrum positions, warm-started in a chain; "
         "writes one OUTPUT_s<value> file each",
     )
+    row = setting("sweep_epochs")
     s.add_argument(
-        "--sweep-epochs",
+        row.flag,
         type=positive_int,
-        default=SWEEP_EPOCHS,
+        default=row.default,
         metavar="N",
-        help=f"epochs per sweep position (default {SWEEP_EPOCHS})",
+        help=f"{row.help} (default {row.default})",
     )
 
 
@@ -276,9 +278,11 @@ def add_pixel_options(p: argparse.ArgumentParser, fit: bool = True):
         )
     g.add_argument(
         "--mask",
-        metavar="MASKFILE",
+        metavar="MASKFILE|foreground",
         help="image of the pixels' shape: only non-zero pixels are used and "
-        "placed (the others are NaN)",
+        "placed (the others are NaN); 'foreground': the pixels brighter than "
+        "Otsu's threshold of the channels' mean (for a one-channel image: the "
+        "specimen, not the background's illumination)",
     )
     g.add_argument(
         "--tile-pixels",
@@ -299,11 +303,9 @@ def add_pixel_options(p: argparse.ArgumentParser, fit: bool = True):
 
 def add_scheduler_option(g) -> None:
     """Add ``--scheduler ADDRESS``."""
+    row = setting("scheduler")
     g.add_argument(
-        "--scheduler",
+        row.flag,
         metavar="ADDRESS",
-        help="run the work on a dask.distributed cluster: the scheduler's "
-        "address (tcp://host:8786), or 'local' to start a LocalCluster on "
-        "this machine (one worker process per core); default: here, in this "
-        "process",
+        help=f"{row.help} (LocalCluster: one worker process per core)",
     )

@@ -24,6 +24,7 @@ from .options import (
     add_output_options,
     add_pixel_options,
     add_scheduler_option,
+    add_standardize_option,
     add_sweep_options,
     positive_int,
 )
@@ -63,15 +64,18 @@ examples:
   napari-cne embed-images plate/ --labels '*_labels.tif' --images '*_image.tif' \\
       -o cells.csv --scheduler tcp://scheduler:8786 --save-model cells.pt
 
-Each pattern has one '*': what it matches names the field; a field's files
-share it (well3_labels.tif, well3_image.tif). OUTPUT keeps the columns
-source, label (and frame), then the features and cne_0, cne_1.
+Each pattern has one '*' (what it matches names the field; a field's files
+share it: well3_labels.tif, well3_image.tif), or a {field} placeholder with
+other '*' matching anything ('Plate1_{field}_w1_*.tif'), or a regular
+expression 're:(?P<field>...)...'. OUTPUT keeps the columns source, label
+(and frame), each object's centroid and bounding box (centroid_y, bbox_y0,
+...), then the features and cne_0, cne_1.
 See docs/cli.md.
 """
 
 _PIXELS_EXAMPLES = """\
 examples:
-  napari-cne embed-pixels tissue.tif -o coords.npy --rgb tissue_rgb.png
+  napari-cne embed-pixels tissue.tif -o coords.npy --rgb rgb.png --plot key.png
   napari-cne embed-pixels big.ome.zarr -o coords.zarr --rgb rgb.zarr \\
       --max-pixels 50000 --save-model tissue.pt --scheduler local
   napari-cne embed-pixels stack.npy --channel-axis -1 --mask mask.tif -o c.npy
@@ -83,7 +87,7 @@ See docs/cli.md.
 
 _TRANSFORM_EXAMPLES = """\
 examples:
-  napari-cne transform cells.pt new_cells.csv -o new_cells_cne.csv
+  napari-cne transform cells.pt new_cells.csv -o new_cells_cne.csv --plot new.png
   napari-cne transform cells.pt new_cells.csv -o out.csv --method interpolate
   napari-cne transform plate1.pt plate2/ -o plate2_cells.csv    # same patterns
   napari-cne transform tissue.pt other_tissue.tif -o coords.zarr --rgb rgb.png
@@ -149,8 +153,11 @@ def _add_images_parser(sub) -> None:
         "embed all of them together.",
         _IMAGES_EXAMPLES,
     )
-    p.add_argument("input", metavar="DIR", help="folder of images (searched "
-                   "recursively; .tif, .tiff, .npy, .zarr)")  # fmt: skip
+    p.add_argument(
+        "input",
+        metavar="DIR",
+        help="folder of images (searched recursively; .tif, .tiff, .npy, .zarr)",
+    )
     _output_option(p, OUTPUT_KINDS)
     g = p.add_argument_group("images")
     g.add_argument(
@@ -158,7 +165,7 @@ def _add_images_parser(sub) -> None:
         dest="labels_pattern",
         required=True,
         metavar="PATTERN",
-        help="label images, e.g. '*_labels.tif'",
+        help="label images, e.g. '*_labels.tif' or 'Plate1_{field}_labels.tif'",
     )
     g.add_argument(
         "--images",
@@ -171,9 +178,13 @@ def _add_images_parser(sub) -> None:
         metavar="NAME=PATTERN",
         help="one channel's images, e.g. DNA='*_dna.tif' (repeatable)",
     )
-    g.add_argument("--time-axis", type=int, metavar="N",
-                   help="the label images' time axis: one row per object and "
-                   "frame, with a frame column")  # fmt: skip
+    g.add_argument(
+        "--time-axis",
+        type=int,
+        metavar="N",
+        help="the label images' time axis: one row per object and "
+        "frame, with a frame column",
+    )
     add_scheduler_option(g)
     add_feature_options(p)
     add_embedding_options(p)
@@ -192,20 +203,32 @@ def _add_pixels_parser(sub) -> None:
         "(and, with --rgb, a picture of them).",
         _PIXELS_EXAMPLES,
     )
-    p.add_argument("image", metavar="IMAGE", help="image file: .tif, .tiff, .npy, "
-                   ".zarr (OME-Zarr: its pyramid)")  # fmt: skip
+    p.add_argument(
+        "image",
+        metavar="IMAGE",
+        help="image file: .tif, .tiff, .npy, .zarr (OME-Zarr: its pyramid)",
+    )
     _output_option(p, ".npy (in memory) or .zarr (on disk)")
     g = add_pixel_options(p, fit=True)
-    g.add_argument("--method", choices=PIXEL_METHODS, default="auto",
-                   help="how every pixel is placed: the network of a "
-                   "--parametric fit, or interpolate (the fitted pixels "
-                   "nearest in feature space); auto: the network if there is "
-                   "one (default)")  # fmt: skip
-    g.add_argument("--no-standardize", action="store_true",
-                   help="do not z-score the channels")  # fmt: skip
+    g.add_argument(
+        "--method",
+        choices=PIXEL_METHODS,
+        default="auto",
+        help="how every pixel is placed: the network of a "
+        "--parametric fit, or interpolate (the fitted pixels "
+        "nearest in feature space); auto: the network if there is "
+        "one (default)",
+    )
+    add_standardize_option(g)
     add_scheduler_option(g)
     add_embedding_options(p)
     o = p.add_argument_group("readout and output")
+    o.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw the fitted pixels, each in the colour of its place: the key "
+        "to the --rgb picture",
+    )
     o.add_argument(
         "--no-quality",
         action="store_true",
@@ -226,16 +249,24 @@ def _add_transform_parser(sub) -> None:
         _TRANSFORM_EXAMPLES,
     )
     p.add_argument("model", metavar="MODEL", help="a model saved with --save-model")
-    p.add_argument("input", metavar="INPUT", help=f"a table ({INPUT_KINDS}), a "
-                   "folder of label images (a model from embed-images), or an "
-                   "image (.tif, .tiff, .npy, .zarr)")  # fmt: skip
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help=f"a table ({INPUT_KINDS}), a "
+        "folder of label images (a model from embed-images), or an "
+        "image (.tif, .tiff, .npy, .zarr)",
+    )
     _output_option(p, f"{OUTPUT_KINDS} for a table; .npy or .zarr for an image")
     t = p.add_argument_group("placing")
-    t.add_argument("--method", choices=TRANSFORM_METHODS, default="auto",
-                   help="network (a parametric model), optimize (against the "
-                   "fixed layout), interpolate (the nearest fitted rows); auto: "
-                   "network if there is one, else optimize for a table and "
-                   "interpolate for pixels")  # fmt: skip
+    t.add_argument(
+        "--method",
+        choices=TRANSFORM_METHODS,
+        default="auto",
+        help="network (a parametric model), optimize (against the fixed "
+        "layout), interpolate (the nearest fitted rows); auto: network if "
+        "there is one, else optimize for rows and interpolate for pixels (as "
+        "the widget)",
+    )
     t.add_argument(
         "--n-epochs",
         type=positive_int,
@@ -250,6 +281,12 @@ def _add_transform_parser(sub) -> None:
         help="auto, cpu, cuda or cuda:N (default auto)",
     )
     add_scheduler_option(t)
+    t.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw the placed rows over the fitted map (an image: the map "
+        "coloured by position, the key to --rgb)",
+    )
     add_pixel_options(p, fit=False)
     add_message_options(p.add_argument_group("messages"))
     p.set_defaults(func=transform_command)

@@ -17,17 +17,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..engine.transform import TRANSFORM_METHODS
+from ..app.every_pixel import PIXEL_METHODS, EveryPixelRequest
+from ..app.inputs import TableInput
+from ..app.models import FittedMap, load_map
+from ..app.place import PLACE_METHODS, PlaceRequest
+from ..app.provenance import pixel_map_record, place_record
+from ..app.scheduler import Scheduler
+from ..features.pixel_map import memory_needed
 from .columns import format_names
 from .embed import Loaded
-from .errors import EXIT_OK, UsageError, run_with_messages
+from .errors import EXIT_OK, UsageError, cannot_write, run_with_messages
 from .files import (
     check_paths,
+    check_plot,
     is_image_path,
     read_input,
     sha256,
@@ -35,193 +41,208 @@ from .files import (
     write_embedding,
     write_json,
 )
-from .fitting import Progress, check_device
 from .images import measure_folder
-from .models import Saved, load_saved
-from .placing import (
-    check_memory,
+from .pixel_files import (
     check_pixel_outputs,
     check_rgb,
+    coords_target,
     finish_pixels,
+    memory_parts,
+    memory_remedy,
     open_pixels,
     pixel_lines,
-    place,
     read_mask,
 )
-from .scheduler import connect, describe
+from .progress import Progress, drive
+from .settings import check_device
 
 __all__ = ["PIXEL_METHODS", "TRANSFORM_METHODS", "transform_command"]
 
-#: the ways pixels are placed (``optimize`` is for table rows)
-PIXEL_METHODS = ("auto", "network", "interpolate")
+#: the ways rows are placed (``auto``: the network if there is one, else
+#: optimize; pixels take network or interpolate)
+TRANSFORM_METHODS = PLACE_METHODS
 
 
-def _record(args, saved: Saved, inputs, columns, extra: dict) -> dict:
-    from ..engine.provenance import provenance
-
-    extra = {
+def _extra(args, fitted: FittedMap) -> dict:
+    return {
         "command": ["napari-cne", *getattr(args, "_argv", [])],
         "model": str(args.model),
         "model_sha256": sha256(Path(args.model)),
-        "model_kind": saved.kind,
         "output": str(args.output),
-        **extra,
     }
-    return provenance(saved.model, inputs=inputs, columns=columns, extra=extra)
 
 
-def _rows(table, columns: list, name: str):
-    """Return the model columns of ``table`` as values, and the complete rows."""
-    from ..features import is_numeric
-
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise UsageError(
-            f"{name!r} lacks the column(s) {format_names(missing, quote=True)} the "
-            f"model was fitted on; it has {format_names(list(table.columns), 12)}"
-        )
-    bad = [c for c in columns if not is_numeric(table[c])]
-    if bad:
-        raise UsageError(f"column(s) {format_names(bad, quote=True)} are not numeric")
-    A = table[columns].to_numpy(dtype=np.float64, na_value=np.nan)
-    kept = np.isfinite(A).all(axis=1)
-    if not kept.any():
-        raise UsageError(f"no row of {name!r} has a finite value in every column")
-    if not kept.all():
-        warnings.warn(
-            f"{int((~kept).sum())} of {len(A)} rows have missing or infinite "
-            "values and are not placed (NaN in the output)",
-            UserWarning,
-            stacklevel=2,
-        )
-    return A, kept
-
-
-def _transform_table(args, saved: Saved, say) -> None:
+def _transform_table(args, fitted: FittedMap, say) -> None:
     t0 = time.perf_counter()
     inp, out = Path(args.input), Path(args.output)
-    check_paths(inp, out, None, None)
-    model = saved.model
-    if args.method == "network" and model._network is None:
-        raise UsageError("--method network needs a model fitted with --parametric")
-    if saved.kind == "objects" and inp.is_dir():  # measured as at the fit
-        loaded = measure_folder(inp, saved.extra["patterns"], args.scheduler)
+    check_paths(inp, out, None, args.plot)
+    if fitted.kind == "objects" and inp.is_dir():  # measured as at the fit
+        loaded = measure_folder(inp, fitted.info["patterns"], args.scheduler)
     else:
         if args.scheduler is not None and not args.quiet:
-            print("napari-cne: note: --scheduler measures folders and places "
-                  "pixels; a table is placed here", file=sys.stderr)  # fmt: skip
+            print(
+                "napari-cne: note: --scheduler measures folders and places "
+                "pixels; a table is placed here",
+                file=sys.stderr,
+            )
         loaded = Loaded(read_input(inp), sha256(inp))
     table = loaded.table
-    cols = list(saved.scaling.columns)
-    A, kept = _rows(table, cols, inp.name)
-    X = saved.scaling.transform_values(A[kept])
-    method = args.method
-    if method == "auto":
-        method = "network" if model._network is not None else "optimize"
-    Y = model.transform(X, n_epochs=args.n_epochs, method=method)
-    names = write_embedding(out, table, Y, kept)
-    rows = {"input": len(table), "placed": int(kept.sum()),
-            "left_out_rows": np.flatnonzero(~kept)[:1000]}  # fmt: skip
-    extra = {"input_sha256": loaded.sha256, "method": method, "rows": rows,
-             "output_columns": names, **loaded.record}  # fmt: skip
-    record = _record(args, saved, [str(inp)], cols, extra)
+    rows = TableInput(table, inp.name, layers=[str(inp)], id_name=loaded.id_name)
+    request = PlaceRequest(fitted, rows, args.method, n_epochs=args.n_epochs)
+    placed = drive(request, Progress(args.progress and not args.quiet))
+    kept, method = placed.kept, placed.method
+    names = write_embedding(out, table, placed.Y, kept)
+    extra = {
+        **_extra(args, fitted),
+        "input_sha256": loaded.sha256,
+        "output_columns": names,
+        **loaded.record,
+    }
+    record = place_record(placed, fitted, map_name=Path(args.model).name, extra=extra)
     record["elapsed_s"] = time.perf_counter() - t0
     write_json(sidecar_path(out), record)
+    cols = list(fitted.scaling.columns)
     say(f"napari-cne transform: {inp.name} with {Path(args.model).name}")
     for note in loaded.notes:
         say(f"  {note}")
     say(f"  rows      {int(kept.sum())} of {len(table)} placed ({method})")
     say(f"  columns   {len(cols)}: {format_names(cols)}")
     say(f"  time      {record['elapsed_s']:.2f} s")
-    say(f"  wrote     {out}" + (f" (columns {', '.join(names)})" if names else "")
-        + f" + {sidecar_path(out).name}")  # fmt: skip
+    say(
+        f"  wrote     {out}"
+        + (f" (columns {', '.join(names)})" if names else "")
+        + f" + {sidecar_path(out).name}"
+    )
+    if args.plot is not None:
+        from ..render.plot import plot_placed
+
+        title = f"napari-cne: {inp.name} in {Path(args.model).name} ({method})"
+        _plot(args.plot, plot_placed, fitted.model.embedding_, placed.Y, title)
+        say(f"  wrote     {args.plot} (the placed rows over the fitted map)")
 
 
-def _open(args, saved: Saved):
-    """Open the image and the mask, check them against the model and memory."""
+def _open(args, fitted: FittedMap):
+    """Open the image and the mask; name its channels as the map's."""
     axis = args.channel_axis
     if axis is None:
-        saved_axis = saved.extra.get("channel_axis", 0)
+        saved_axis = fitted.info.get("channel_axis", 0)
         axis = "none" if saved_axis is None else saved_axis
     img = open_pixels(args.input, axis)
-    cols = list(saved.scaling.columns)
-    if img.n_channels != len(cols):
-        axis = img.channel_axis
-        where = "no channel axis" if axis is None else f"channel axis {axis}"
+    channels = list(fitted.channels)
+    if img.n_channels != len(channels):
+        where = (
+            "no channel axis"
+            if img.channel_axis is None
+            else f"channel axis {img.channel_axis}"
+        )
         raise UsageError(
             f"{img.path.name} has {img.n_channels} channel(s) ({where}); the "
-            f"model was fitted on {len(cols)} ({format_names(cols)}); check "
+            f"model was fitted on {len(channels)} ({', '.join(channels)}); check "
             "--channel-axis"
         )
     check_rgb(args.rgb, img)
-    mask = read_mask(args.mask, img)
-    n_components = int(np.asarray(saved.model.embedding_).shape[1])
-    memory = check_memory(img, n_components, args.output, args.rgb)
-    return img.load(), mask, memory
+    img = img.load()
+    return img, read_mask(args.mask, img), channels
 
 
-def _transform_pixels(args, saved: Saved, say) -> None:
-    from ..features.pixel_map import pixel_mapper
+def _plot(path, draw, *args) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        draw(path, *args)
+    except OSError as err:
+        raise cannot_write(path, err) from None
 
+
+def _transform_pixels(args, fitted: FittedMap, say) -> None:
     t0 = time.perf_counter()
     check_pixel_outputs(args.input, args.output, args.rgb)
-    if args.method == "optimize":
-        raise UsageError(
-            "--method optimize places table rows; pixels are placed with "
-            "interpolate or network"
-        )
-    if args.method == "network" and saved.model._network is None:
-        raise UsageError("--method network needs a model fitted with --parametric")
-    img, mask, memory = _open(args, saved)
-    mapper = pixel_mapper(saved.model, saved.scaling, args.method)
-    method = "network" if mapper.network is not None else "interpolate"
+    check_plot(args.plot)
+    img, mask, channels = _open(args, fitted)
+    request = EveryPixelRequest(
+        fitted,
+        img.levels,
+        img.channel_axis,
+        channels,
+        mask=mask,
+        method=args.method,
+        tile_pixels=args.tile_pixels,
+        out=coords_target(args.output),
+        memory=memory_parts(img, args.output, args.rgb),
+        remedy=memory_remedy(args.output, args.rgb),
+        name=img.path.name,
+    )
+    request.check()  # the method, the channels and the memory, before any work
     show = args.progress and not args.quiet
-    with connect(args.scheduler) as client:
-        where = describe(client)
-        progress = Progress(show, "placing pixels", "tile")
-        result = place(
-            img, mapper, mask, args.output, progress, client, args.tile_pixels
-        )
+    with Scheduler(args.scheduler) as cluster:
+        request.scheduler = cluster
+        where = cluster.describe()
+        pm = drive(request, Progress(show))
+    method = request.resolved_method
     inputs = [str(img.path)] + ([str(args.mask)] if args.mask else [])
-    extra = {"image_shape": list(img.image.shape), "channel_axis": img.channel_axis,
-             "mask": args.mask, "method": method, "scheduler": args.scheduler,
-             "tiles": {"done": result.done, "total": result.total,
-                       "pixels_per_tile": args.tile_pixels},
-             "rgb": args.rgb}  # fmt: skip
-    record = _record(args, saved, inputs, list(saved.scaling.columns), extra)
+    extra = {
+        **_extra(args, fitted),
+        "image_shape": list(img.image.shape),
+        "channel_axis": img.channel_axis,
+        "mask": args.mask,
+        "scheduler": args.scheduler,
+        "rgb": args.rgb,
+    }
+    record = pixel_map_record(
+        fitted,
+        pm,
+        inputs=inputs,
+        method=method,
+        tile_pixels=args.tile_pixels,
+        extra=extra,
+    )
+    record["extra"]["tiles"] = {
+        "done": pm.done,
+        "total": pm.total,
+        "pixels_per_tile": args.tile_pixels,
+    }
     record["elapsed_s"] = time.perf_counter() - t0
     say(f"napari-cne transform: {img.path.name} with {Path(args.model).name}")
-    for line in pixel_lines(img, mask, result, method, where, memory):
+    memory = memory_parts(img, args.output, args.rgb)
+    if coords_target(args.output) is None:
+        n_components = int(np.shape(fitted.model.embedding_)[1])
+        memory["coordinates"] = memory_needed(img.spatial, n_components)
+    for line in pixel_lines(img, mask, pm, method, where, memory):
         say(f"  {line}")
     say(f"  time      {record['elapsed_s']:.2f} s")
-    finish_pixels(saved.model, result, args, record, lambda t: say(f"  wrote     {t}"))
+    finish_pixels(fitted.model, pm, args, record, lambda t: say(f"  wrote     {t}"))
+    if args.plot is not None:
+        from ..render.plot import plot_position_key
+
+        title = f"napari-cne: {Path(args.model).name} (key to the colours)"
+        _plot(args.plot, plot_position_key, fitted.model.embedding_, title)
+        say(f"  wrote     {args.plot} (the fitted map, coloured as --rgb)")
 
 
 def _transform(args: argparse.Namespace, say) -> int:
     check_device(args.device)
     inp = Path(args.input)
-    saved = load_saved(args.model, device=args.device)
+    fitted = load_map(args.model, device=args.device)
     folder = inp.is_dir() and inp.suffix.lower() != ".zarr"
-    if folder and saved.kind == "objects":
+    if folder and fitted.kind == "objects":
         image = False  # a folder of label images, measured as at the fit
     else:
         image = is_image_path(inp) or (
-            inp.suffix.lower() == ".npy" and saved.kind == "pixels"
+            inp.suffix.lower() == ".npy" and fitted.kind == "pixels"
         )
-    if image and saved.kind != "pixels":
+    if image and fitted.kind != "pixels":
         raise UsageError(
-            f"{Path(args.model).name} was fitted on {saved.describe()}; placing "
+            f"{Path(args.model).name} was fitted on {fitted.describe()}; placing "
             "the pixels of an image needs a model from napari-cne embed-pixels"
         )
-    if not image and saved.kind == "pixels":
+    if not image and fitted.kind == "pixels":
         raise UsageError(
-            f"{Path(args.model).name} was fitted on {saved.describe()}; give it "
+            f"{Path(args.model).name} was fitted on {fitted.describe()}; give it "
             "an image (.tif, .tiff, .npy, .zarr), not a table"
         )
     if image:
-        _transform_pixels(args, saved, say)
+        _transform_pixels(args, fitted, say)
     else:
-        _transform_table(args, saved, say)
+        _transform_table(args, fitted, say)
     return EXIT_OK
 
 

@@ -22,8 +22,10 @@ import datetime as _dt
 import json
 import math
 import platform
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +109,13 @@ def _versions() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
+    # read without importing torch (a fit on the CPU never loads it)
     try:
-        import torch
-
-        out["torch"] = torch.__version__
-        out["cuda"] = torch.version.cuda
-    except ImportError:  # pragma: no cover - torch is a dependency
+        out["torch"] = metadata.version("torch")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
         out["torch"] = None
+    torch = sys.modules.get("torch")
+    out["cuda"] = torch.version.cuda if torch is not None else None
     out["platform"] = platform.platform()
     return out
 

@@ -7,7 +7,17 @@ import warnings
 
 import numpy as np
 
-__all__ = ["available_memory", "check_data", "check_memory", "memory_estimate"]
+__all__ = [
+    "MEMORY_SHARE",
+    "available_memory",
+    "check_data",
+    "check_memory",
+    "memory_estimate",
+]
+
+#: what a run keeps in memory (lazy images read whole, every pixel's
+#: results) may take at most this share of the memory available now
+MEMORY_SHARE = 0.8
 
 
 def available_memory() -> int | None:

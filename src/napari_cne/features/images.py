@@ -10,17 +10,79 @@ a time-lapse saved one file each.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Source", "find_sources", "image_levels", "read_image"]
+__all__ = [
+    "Source",
+    "field_regex",
+    "find_sources",
+    "image_levels",
+    "read_image",
+    "tiff_header",
+]
 
 #: files above this size are read lazily (a dask array)
 LAZY_BYTES = 256 * 2**20
 _TIFF = (".tif", ".tiff")
+
+
+class _Collect(logging.Handler):
+    """Keeps tifffile's log lines (they belong in our error, not on stderr)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        self.lines.append(re.sub(r"^<tifffile\.\w+ @-?\d+>\s*", "", text))
+
+
+@contextlib.contextmanager
+def _tiff(path: Path) -> Iterator[None]:
+    """Read a TIFF quietly; a broken one is one ``ValueError`` saying why.
+
+    tifffile logs what it finds wrong (``<tifffile.TiffPages @...> invalid
+    offset ...``) and may then fail with an unrelated message (an empty list
+    of pages: "list index out of range"); the reason goes into the error.
+    """
+    logger = logging.getLogger("tifffile")
+    handler, propagate = _Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - any unreadable content
+        why = "; ".join(handler.lines) or str(err).strip() or type(err).__name__
+        raise ValueError(f"not a readable TIFF: {why}") from None
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def tiff_header(path: str | Path) -> tuple[tuple, np.dtype]:
+    """Return a TIFF's ``(shape, dtype)``, reading no pixels.
+
+    Raises
+    ------
+    ValueError
+        For a broken TIFF (one line, the reason tifffile found).
+    """
+    import tifffile
+
+    path = Path(path)
+    with _tiff(path), tifffile.TiffFile(path) as tif:
+        if not tif.series:
+            raise ValueError("it holds no image")
+        series = tif.series[0]
+        return tuple(series.shape), np.dtype(series.dtype)
 
 
 def _zarr_levels(path: Path) -> list:
@@ -77,13 +139,15 @@ def read_image(path: str | Path, lazy: bool | None = None):
     if suffix in _TIFF:
         import tifffile
 
-        if not lazy:
-            return tifffile.imread(path)
-        import dask.array as da
-        import zarr
+        tiff_header(path)  # a broken file: one clear error before reading
+        with _tiff(path):
+            if not lazy:
+                return tifffile.imread(path)
+            import dask.array as da
+            import zarr
 
-        store = tifffile.imread(path, aszarr=True)
-        return da.from_zarr(zarr.open(store, mode="r"))
+            store = tifffile.imread(path, aszarr=True)
+            return da.from_zarr(zarr.open(store, mode="r"))
     if suffix == ".npy":
         arr = np.load(path, mmap_mode="r" if lazy else None, allow_pickle=False)
         if lazy:
@@ -114,31 +178,80 @@ class Source:
     images: dict = field(default_factory=dict)
 
 
-def _key_regex(pattern: str) -> re.Pattern:
+#: a pattern's placeholder for what the files of one field share
+FIELD = "{field}"
+
+
+def _glob(text: str) -> str:
+    """Return a glob's ``*`` and ``?`` (within one folder level) as a regex."""
+    return re.escape(text).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+
+
+def field_regex(pattern: str) -> re.Pattern:
+    r"""Return the regular expression of a file pattern (group ``field``: the field).
+
+    Three kinds of patterns: one ``*`` (what it matches names the field:
+    ``*_labels.tif``); a ``{field}`` placeholder, with ``*`` and ``?`` free
+    wildcards elsewhere (``plate1_{field}_w1_*.tif``); or a regular
+    expression after ``re:`` with a named group ``field``
+    (``re:(?P<field>[A-P]\d\d_s\d)_w1.*\.tif``). Paths are relative to the
+    folder, with ``/`` between levels.
+
+    Raises
+    ------
+    ValueError
+        For a pattern of none of these kinds (the message shows each).
+    """
+    if pattern.startswith("re:"):
+        try:
+            regex = re.compile(pattern[3:])
+        except re.error as err:
+            raise ValueError(
+                f"the pattern {pattern!r} is no regular expression ({err})"
+            ) from None
+        if "field" not in regex.groupindex:
+            raise ValueError(
+                f"the regular expression {pattern!r} needs a group (?P<field>...) "
+                "for the part the files of one field share"
+            )
+        return regex
+    if FIELD in pattern:
+        if pattern.count(FIELD) > 1:
+            raise ValueError(f"the pattern {pattern!r} has more than one {FIELD}")
+        head, tail = pattern.split(FIELD)
+        return re.compile(_glob(head) + "(?P<field>.+?)" + _glob(tail))
     if pattern.count("*") != 1:
         raise ValueError(
-            f"the pattern {pattern!r} needs exactly one '*' (the part the files "
-            "of one field share), e.g. '*_labels.tif'"
+            f"the pattern {pattern!r} needs a '*' or a '{FIELD}' for the part the "
+            "files of one field share, e.g. '*_labels.tif' or "
+            "'plate1_{field}_w1_*.tif' (other '*' match anything), or a regular "
+            "expression 're:(?P<field>...)...'"
         )
     head, tail = pattern.split("*")
-    return re.compile(re.escape(head) + "(.+?)" + re.escape(tail) + "$")
+    return re.compile(re.escape(head) + "(?P<field>.+?)" + re.escape(tail))
 
 
 def _matches(folder: Path, pattern: str) -> dict[str, Path]:
-    regex = _key_regex(pattern)
-    out = {}
+    regex = field_regex(pattern)
+    out: dict[str, Path] = {}
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
-        m = regex.match(rel)
+        m = regex.fullmatch(rel)
         if m and (p.is_file() or p.suffix.lower() == ".zarr"):
-            out[m.group(1)] = p
+            key = m.group("field")
+            if key in out:
+                raise ValueError(
+                    f"{pattern!r} matches {out[key].relative_to(folder).as_posix()} "
+                    f"and {rel} for one field {key!r}; make the pattern narrower"
+                )
+            out[key] = p
     return out
 
 
 def _listing(folder: Path, limit: int = 12) -> str:
     names = sorted(p.relative_to(folder).as_posix() for p in folder.iterdir())
-    shown = ", ".join(names[:limit]) + (f", ... (+{len(names) - limit})" if
-                                        len(names) > limit else "")  # fmt: skip
+    more = f", ... (+{len(names) - limit})" if len(names) > limit else ""
+    shown = ", ".join(names[:limit]) + more
     return shown or "nothing"
 
 
@@ -155,8 +268,11 @@ def find_sources(
     folder : str or Path
         Searched recursively.
     labels : str
-        File pattern of the label images with one ``*``, e.g.
-        ``"*_labels.tif"``; what the ``*`` matches names the field.
+        File pattern of the label images (:func:`field_regex`): one ``*``,
+        e.g. ``"*_labels.tif"`` (what it matches names the field), a
+        ``{field}`` placeholder with other wildcards
+        (``"plate1_{field}_w0_*.tif"``) or a regular expression
+        (``"re:(?P<field>...)..."``).
     images : str, optional
         Pattern of one multichannel intensity image per field (channels
         ``ch0``, ``ch1``, ...), e.g. ``"*_image.tif"``.

@@ -86,8 +86,11 @@ def _chosen(table: pd.DataFrame, columns, log) -> tuple[list, list]:
     """Return the feature columns (default: :func:`default_columns`), log ones."""
     if columns is None:
         columns = default_columns(table)
-        empty = [c for c in table.columns if is_numeric(table[c]) and c not in columns
-                 and table[c].isna().all()]  # fmt: skip
+        empty = [
+            c
+            for c in table.columns
+            if is_numeric(table[c]) and c not in columns and table[c].isna().all()
+        ]
         if empty:
             warnings.warn(
                 f"column(s) {', '.join(map(repr, empty))} have no values and are "

@@ -25,6 +25,7 @@ __all__ = [
     "SHAPE_FEATURES_3D",
     "check_labels",
     "object_features",
+    "object_positions",
 ]
 
 #: 2-D shape columns, in output order (names follow the classic regionprops ones).
@@ -354,8 +355,7 @@ def _frames_one_by_one(labels, images, spacing, shape: bool, time_axis: int):
     t_ax = _time_axis(time_axis, ndim)
     if t_ax is None:
         raise ValueError("a lazy time-lapse needs a time axis")
-    imgs = images if isinstance(images, Mapping) else dict(
-        _check_images_lazily(images))  # fmt: skip
+    imgs = images if isinstance(images, Mapping) else dict(_check_images_lazily(images))
     for name, img in imgs.items():
         if tuple(img.shape) != tuple(labels.shape):
             raise ValueError(
@@ -390,10 +390,6 @@ def _check_images_lazily(images) -> list:
     return [("intensity", images)]
 
 
-#: lazy inputs read whole may take at most this share of the available memory
-MEMORY_SHARE = 0.8
-
-
 def _size(n: float) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
@@ -403,7 +399,7 @@ def _check_fits(labels, images) -> None:
 
     Objects can cross chunk borders, so a single image is measured whole.
     """
-    from ..engine.validation import available_memory
+    from ..engine.validation import MEMORY_SHARE, available_memory
 
     arrays = [labels, *_image_list(images)]
     # the arrays, plus regionprops' label copy and one float image at a time
@@ -418,3 +414,40 @@ def _check_fits(labels, images) -> None:
             "tiles or fields one by one (napari-cne embed-images), or pass "
             "time_axis for a time-lapse (read one frame at a time)"
         )
+
+
+def _positions(lab: np.ndarray) -> dict[str, np.ndarray]:
+    """Centroid and bounding box of every object of one 2-D or 3-D image."""
+    axes = "zyx"[-lab.ndim :]
+    table = regionprops_table(lab, properties=("label", "centroid", "bbox"))
+    cols = {"label": np.asarray(table["label"], np.int64)}
+    for i, ax in enumerate(axes):
+        cols[f"centroid_{ax}"] = np.asarray(table[f"centroid-{i}"], float)
+    for i, ax in enumerate(axes):
+        cols[f"bbox_{ax}0"] = np.asarray(table[f"bbox-{i}"], np.int64)
+        cols[f"bbox_{ax}1"] = np.asarray(table[f"bbox-{i + lab.ndim}"], np.int64)
+    return cols
+
+
+def object_positions(labels, time_axis: int | None = None) -> pd.DataFrame:
+    """Return where every object is: its centroid and bounding box, in pixels.
+
+    One row per object (per frame), in the order of :func:`object_features`:
+    ``label`` (``frame``), ``centroid_y``, ``centroid_x`` (``centroid_z``
+    first in 3-D), and the bounding box ``bbox_y0``, ``bbox_y1``, ... (half
+    open, as slices: ``labels[bbox_y0:bbox_y1, bbox_x0:bbox_x1]`` holds the
+    object). Positions lead a row back to its place in the image; they are
+    never features (:data:`~.tables.POSITION_COLUMNS`).
+    """
+    lab = check_labels(labels, time_axis)
+    t_ax = _time_axis(time_axis, lab.ndim)
+    if t_ax is None:
+        return pd.DataFrame(_positions(lab))
+    parts = []
+    for t, frame in enumerate(np.moveaxis(lab, t_ax, 0)):
+        if frame.any():
+            cols = _positions(frame)
+            n = cols["label"].size
+            label = cols.pop("label")
+            parts.append(pd.DataFrame({"label": label, "frame": np.full(n, t), **cols}))
+    return pd.concat(parts, ignore_index=True)

@@ -23,7 +23,16 @@ import numpy as np
 
 from .matrix import FeatureScaling
 
-__all__ = ["PixelMap", "PixelMapper", "map_pixels", "pixel_mapper", "tiles"]
+__all__ = [
+    "TILE_PIXELS",
+    "PixelMap",
+    "PixelMapper",
+    "map_pixels",
+    "memory_needed",
+    "output_array",
+    "pixel_mapper",
+    "tiles",
+]
 
 #: pixels per tile (about 2 MiB of coordinates and a few of features)
 TILE_PIXELS = 2**18
@@ -47,6 +56,9 @@ class PixelMapper:
         :meth:`~napari_cne.engine.parametric.ParametricNetwork.layers` gives
         them) and its input scaling (``x_mean``, ``x_std``): then it places
         the pixels, each on its own (:func:`.kernels.mlp.forward` of the engine).
+    channels : list of int, optional
+        The image's channels the fit used (a constant one is left out of
+        the fit): the values of the others are dropped first.
     """
 
     scaling: FeatureScaling
@@ -58,6 +70,7 @@ class PixelMapper:
     x_mean: np.ndarray | None = None
     x_std: np.ndarray | None = None
     n_jobs: int | None = None
+    channels: list | None = None
 
     @property
     def n_components(self) -> int:
@@ -69,6 +82,8 @@ class PixelMapper:
         from ..engine.kernels.mlp import forward
         from ..engine.transform import interpolate_points
 
+        if self.channels is not None:
+            values = values[:, self.channels]
         X = self.scaling.transform_values(values)
         if self.network is not None:
             return forward(X, self.x_mean, self.x_std, self.network)
@@ -77,25 +92,31 @@ class PixelMapper:
         )
 
 
-def pixel_mapper(model, scaling: FeatureScaling, method: str = "auto") -> PixelMapper:
+def pixel_mapper(
+    model, scaling: FeatureScaling, method: str, channels: list | None = None
+) -> PixelMapper:
     """Return the mapper of a model fitted on pixels scaled by ``scaling``.
 
-    ``method``: ``"network"`` (a parametric model), ``"interpolate"``, or
-    ``"auto"`` (the network when there is one).
+    ``method``: ``"network"`` (a parametric model's) or ``"interpolate"``
+    (the fitted pixels nearest in feature space), as resolved by the
+    workflow (:func:`napari_cne.app.every_pixel.pixel_method`);
+    ``channels``: the image's channels the fit used.
     """
-    net = model.network_
+    if method not in ("network", "interpolate"):
+        raise ValueError(f"pixels are placed by network or interpolate; got {method!r}")
+    net = model.network_ if method == "network" else None
     if method == "network" and net is None:
         raise ValueError("method='network' needs a parametric model")
-    use_net = net is not None and method in ("auto", "network")
     return PixelMapper(
         scaling,
         np.asarray(model.training_data_, np.float32),
         np.asarray(model.embedding_, np.float32),
         model.metric_,
-        network=net.layers() if use_net else None,
-        x_mean=np.asarray(net.x_mean, np.float32) if use_net else None,
-        x_std=np.asarray(net.x_std, np.float32) if use_net else None,
+        network=None if net is None else net.layers(),
+        x_mean=None if net is None else np.asarray(net.x_mean, np.float32),
+        x_std=None if net is None else np.asarray(net.x_std, np.float32),
         n_jobs=getattr(model, "n_jobs_", None),
+        channels=None if channels is None else list(channels),
     )
 
 
@@ -174,15 +195,24 @@ def _place_tile(mapper, image_cf, mask, sl):
     return out.reshape(mapper.n_components, *shape)
 
 
-def _output(shape, out):
+def output_array(shape: tuple[int, ...], out=None):
+    """Return the array the coordinates go to: numpy, or a Zarr array at ``out``.
+
+    Filled with NaN (not placed).
+    """
     if out is None:
         return np.full(shape, np.nan, np.float32)
     import zarr
 
+    chunks = (shape[0], *[min(512, n) for n in shape[1:]])
     return zarr.open_array(
-        str(out), mode="w", shape=shape, dtype="f4", fill_value=float("nan"),
-        chunks=(shape[0], *[min(512, n) for n in shape[1:]]),
-    )  # fmt: skip
+        str(out),
+        mode="w",
+        shape=shape,
+        dtype="f4",
+        fill_value=float("nan"),
+        chunks=chunks,
+    )
 
 
 def map_pixels(
@@ -232,7 +262,7 @@ def map_pixels(
             f"are {spatial}"
         )
     parts = tiles(spatial, tile_pixels)
-    coords = _output((mapper.n_components, *spatial), out)
+    coords = output_array((mapper.n_components, *spatial), out)
     done = 0
 
     def store(sl, values) -> None:
@@ -247,12 +277,14 @@ def map_pixels(
             if should_stop is not None and should_stop():
                 break
         return PixelMap(coords, done == len(parts), done, len(parts))
-    return _map_distributed(client, mapper, image_cf, mask, parts, coords, store,
-                            progress, should_stop)  # fmt: skip
+    return _map_distributed(
+        client, mapper, image_cf, mask, parts, coords, store, progress, should_stop
+    )
 
 
-def _map_distributed(client, mapper, image_cf, mask, parts, coords, store,
-                     progress, should_stop) -> PixelMap:  # fmt: skip
+def _map_distributed(
+    client, mapper, image_cf, mask, parts, coords, store, progress, should_stop
+) -> PixelMap:
     """:func:`map_pixels` with the tiles as tasks of a dask.distributed cluster."""
     from distributed import as_completed
 

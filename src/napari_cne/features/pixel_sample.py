@@ -114,12 +114,17 @@ def pixel_sample(
     data = levels[level]
     if not is_lazy(data):
         table = pixel_features(
-            data, channel_axis, channel_names=channel_names, mask=mask,
-            max_pixels=max_pixels, random_state=random_state,
-        )  # fmt: skip
+            data,
+            channel_axis,
+            channel_names=channel_names,
+            mask=mask,
+            max_pixels=max_pixels,
+            random_state=random_state,
+        )
     else:
-        table = _lazy_sample(data, channel_axis, channel_names, mask, max_pixels,
-                             random_state)  # fmt: skip
+        table = _lazy_sample(
+            data, channel_axis, channel_names, mask, max_pixels, random_state
+        )
     if level:
         table = _to_finest(table, levels, level, channel_axis)
     return table

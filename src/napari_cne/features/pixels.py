@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ from .arrays import AXES, check_spacing, materialize
 
 __all__ = [
     "channels_first",
+    "foreground_mask",
     "pixel_features",
     "pixel_index",
     "pixel_mask",
@@ -285,3 +287,38 @@ def pixel_rows(pixels, selection) -> np.ndarray:
             f"{sel.dtype}, shape {sel.shape}"
         )
     return np.flatnonzero(hit).astype(np.int64)
+
+
+def foreground_mask(image, channel_axis: int | None = 0) -> np.ndarray:
+    """Return the foreground of an image: brighter than Otsu's threshold.
+
+    The threshold (:func:`skimage.filters.threshold_otsu`) is taken on the
+    mean over the channels; NaN pixels are background. For a one-channel
+    image, whose pixel embedding would otherwise order the background's
+    illumination gradient, this keeps the pixels of the specimen. A lazy
+    (dask, Zarr) image is read chunk by chunk; the mask (one byte per
+    pixel) is in memory.
+
+    Raises
+    ------
+    ValueError
+        For an image of one value (no foreground to find).
+    """
+    from skimage.filters import threshold_otsu
+
+    lazy = hasattr(image, "chunks") and not isinstance(image, np.ndarray)
+    if lazy:
+        import dask.array as da
+
+        arr = image if hasattr(image, "dask") else da.from_array(image)
+    else:
+        arr = np.asarray(image, np.float32)
+    mean = arr if channel_axis is None else arr.mean(axis=channel_axis % arr.ndim)
+    # the threshold from every pixel, or a regular grid of about 4 million
+    step = max(1, int((math.prod(mean.shape) / 4e6) ** (1 / mean.ndim)))
+    sample = np.asarray(mean[(slice(None, None, step),) * mean.ndim], np.float32)
+    values = sample[np.isfinite(sample)]
+    if values.size == 0 or values.min() == values.max():
+        raise ValueError("the image has one value: there is no foreground to find")
+    fg = mean > threshold_otsu(values)  # NaN pixels compare False: background
+    return np.asarray(fg.compute() if lazy else fg, bool)

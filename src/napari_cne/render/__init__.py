@@ -1,11 +1,11 @@
-"""Pictures of embeddings, without Qt: colours, scatter plots, sweep GIFs, placement.
+"""Pictures of embeddings, without Qt: colours, scatter plots, sweep GIFs, framing.
 
 - :mod:`.colors`: the one palette (uniform, numeric, categorical, missing).
 - :mod:`.plot`: scatter plots of layouts as PNG/PDF/SVG (:func:`plot_embeddings`).
 - :mod:`.gif`: a spectrum sweep as an animated GIF (:func:`save_sweep_gif`).
 - :mod:`.position_colors`: a colour per place in the embedding (CIELAB plane),
   to paint a pixel embedding back on its image (:func:`position_image`).
-- :mod:`.layout`: placing a layout beside its image in world coordinates.
+- :mod:`.layout`: framing a layout beside its image in world coordinates.
 """
 
 from .colors import column_colors

@@ -39,6 +39,7 @@ __all__ = [
     "UNIFORM_COLOR",
     "category_colors",
     "color_range",
+    "colors_like",
     "column_colors",
     "gradient",
     "is_categorical",
@@ -214,3 +215,18 @@ def column_colors(
         t = np.clip((v[ok] - lo) / (hi - lo), 0, 1) if hi > lo else 0.5 * ok[ok]
         out[ok] = colormaps[cmap](t).astype(np.float32)
     return out
+
+
+def colors_like(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """Return the colours of ``values`` on the scale ``reference`` is coloured on.
+
+    Numbers over the reference's colour range, categories in the colours
+    the reference's categories get (new ones after them): new points drawn
+    as the points already shown.
+    """
+    a, b = reference, values
+    if not (is_numeric(a) and is_numeric(b)):  # categories: one set of colours
+        a, b = a.astype(object), b.astype(object)
+    both = pd.concat([a, b], ignore_index=True)
+    rgba = column_colors(both, len(both), value_range=color_range(reference))
+    return rgba[len(reference) :]

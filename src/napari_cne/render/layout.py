@@ -1,4 +1,4 @@
-"""Placing an embedding beside the image it came from (numpy only)."""
+"""Framing an embedding beside the image it came from (numpy only)."""
 
 from __future__ import annotations
 

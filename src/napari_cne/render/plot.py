@@ -16,7 +16,7 @@ from .colors import (
     is_categorical,
 )
 
-__all__ = ["plot_embeddings", "point_area"]
+__all__ = ["plot_embeddings", "plot_placed", "plot_position_key", "point_area"]
 
 
 def point_area(n: int) -> float:
@@ -100,6 +100,77 @@ def plot_embeddings(
         )
     if title:
         fig.suptitle(title)
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+def _single_panel(title: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.4, 4.8), layout="constrained")
+    ax = fig.subplots()
+    ax.set_aspect("equal", "datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def plot_placed(
+    path: str | Path,
+    reference: np.ndarray,
+    placed: np.ndarray,
+    title: str = "",
+    *,
+    dpi: int = 100,
+) -> Path:
+    """Write new points drawn over the map they were placed in.
+
+    The fitted layout (``reference``) in light grey, the placed points
+    (``placed``) on top in one strong colour, with a legend: where new
+    objects landed among the old ones.
+    """
+    fig, ax = _single_panel(title)
+    reference, placed = np.asarray(reference), np.asarray(placed)
+    ax.scatter(
+        reference[:, 0],
+        reference[:, 1],
+        s=point_area(len(reference)),
+        lw=0,
+        c="#c8c8c8",
+        label=f"fitted map ({len(reference)})",
+    )
+    ax.scatter(
+        placed[:, 0],
+        placed[:, 1],
+        s=max(point_area(len(placed)), 4.0),
+        lw=0,
+        c="#e8590c",
+        label=f"placed ({len(placed)})",
+    )
+    ax.legend(loc="best", frameon=False, markerscale=2)
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+def plot_position_key(
+    path: str | Path, Y: np.ndarray, title: str = "", *, dpi: int = 100
+) -> Path:
+    """Write the embedding with every point in the colour of its place.
+
+    The key to the RGB picture of every pixel's place
+    (:func:`~.position_colors.position_image`): a pixel of that picture has
+    the colour its point has here.
+    """
+    from .position_colors import position_bounds, position_colors
+
+    Y = np.asarray(Y)
+    fig, ax = _single_panel(title)
+    rgba = position_colors(Y, position_bounds(Y))
+    ax.scatter(Y[:, 0], Y[:, 1], s=point_area(len(Y)), lw=0, c=rgba)
     path = Path(path)
     fig.savefig(path, dpi=dpi)
     return path

@@ -1,8 +1,8 @@
 """The "Input" panel: what to embed, one page per kind of source.
 
 The pages (:mod:`.input_labels`, :mod:`.input_tables`, :mod:`.input_pixels`)
-follow the viewer's layers and turn the choice into a
-:class:`.._jobs.Context` at Run.
+follow the viewer's layers and turn the choice into an
+:class:`..layer_inputs.Origin` (the app's input, and where it lives) at Run.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from napari.layers import Image, Labels
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QFormLayout, QGroupBox, QStackedWidget
 
-from ..jobs import Context
-from ..metadata import is_ours, kind_of
+from ...app.metadata import is_ours, kind_of
+from ..layer_inputs import Origin
 from ..viewers import Viewers
 from .input_labels import LabelsPage
 from .input_pixels import PixelsPage
@@ -132,7 +132,8 @@ class InputPanel(QGroupBox):
         channel_axis : int or None
             The image's channel axis (None: one channel; RGB images: ignored).
         mask : Labels layer or str, optional
-            Only pixels inside its objects.
+            Only pixels inside its objects; ``"foreground"``: the pixels
+            brighter than Otsu's threshold of the channels' mean.
         max_pixels : int, optional
             Subsample to at most this many pixels.
         every_pixel : bool, optional
@@ -183,10 +184,6 @@ class InputPanel(QGroupBox):
         self._mode_user_set = True
         self.mode_combo.setCurrentIndex(self.pages.index(page))
 
-    def context(
-        self, *, standardize: bool, log_patterns: list[str], n_components: int = 2
-    ) -> Context:
+    def capture(self) -> Origin:
         """Capture the chosen input for a run (ValueError if it is incomplete)."""
-        page = self.pages[self.mode_combo.currentIndex()]
-        more = {"n_components": n_components} if page is self.pixels else {}
-        return page.context(standardize=standardize, log_patterns=log_patterns, **more)
+        return self.pages[self.mode_combo.currentIndex()].capture()

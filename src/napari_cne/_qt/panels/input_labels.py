@@ -2,8 +2,8 @@
 
 One Labels layer, or several (``More labels``: fields of view, wells, ...)
 embedded together: each is measured in the ticked images of its own shape
-and place (:func:`..sources.pair_images`), into one table with a
-``source`` column (:mod:`.input_sources`).
+and place (:func:`napari_cne.app.pairing.pair_images`), into one table with
+a ``source`` column (:func:`..layer_inputs.objects_origin`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from napari.layers import Image
 from qtpy.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from ...features import check_labels
-from ...render.layout import box_beside
+from ...app.metadata import is_ours
+from ...app.pairing import pair_images
 from ..controls import (
     add_check_item,
     checked,
@@ -23,26 +23,10 @@ from ..controls import (
     set_checked,
     set_items,
 )
-from ..jobs import Context
-from ..metadata import is_ours
-from ..sources import pair_images
+from ..layer_inputs import Origin, fits, objects_origin
 from ..viewers import Viewers
-from .input_sources import (
-    MAX_CHANNELS,
-    channel_axis,
-    fits,
-    image_channels,
-    sources_context,
-)
 
-__all__ = [
-    "MAX_CHANNELS",
-    "STACK_CHOICES",
-    "LabelsPage",
-    "channel_axis",
-    "fits",
-    "image_channels",
-]
+__all__ = ["STACK_CHOICES", "LabelsPage"]
 
 #: what the first axis of 3-D labels means (the "Stack" items)
 STACK_CHOICES = {
@@ -283,39 +267,17 @@ class LabelsPage(QWidget):
             return STACK_CHOICES[self.stack_combo.currentText()]
         return 0 if labels.ndim == 4 else None
 
-    def context(self, **common) -> Context:
-        """Capture the chosen labels and images (``common``: shared settings)."""
+    def capture(self) -> Origin:
+        """Capture the chosen labels and images for a run."""
         chosen = self.chosen_labels()
         if not chosen:
             raise ValueError(
                 "choose a Labels layer, or switch the source to a layer's "
                 "features table"
             )
-        for lay in chosen:
-            if lay.multiscale:
-                raise ValueError(f"multiscale labels ({lay.name!r}) are not supported")
         time_axis = self._time_axis(chosen[0])
         if len(chosen) > 1:
-            return sources_context(chosen, self.images_of(), time_axis, common)
-        labels = chosen[0]
-        data = check_labels(labels.data, time_axis=time_axis)
-        images, channels = {}, {}  # channels: the image layers, by name
-        for name in self.checked_images():
-            img = self.viewers.layer(name)
-            if img is not None:
-                images.update(image_channels(img, data.shape, labels.name))
-                channels[name] = [name]
-        return Context(
-            mode="labels",
-            source=labels,
-            source_name=labels.name,
-            input_layers=[labels.name, *images],
-            box=box_beside(labels.extent.world),
-            labels_data=data,
-            images=images,
-            channel_map=channels,
-            spacing=tuple(float(v) for v in labels.scale),
-            time_axis=time_axis,
-            id_name="label",
-            **common,
-        )
+            return objects_origin(chosen, self.images_of(), time_axis)
+        ticked = [self.viewers.layer(n) for n in self.checked_images()]
+        images = [im for im in ticked if im is not None]
+        return objects_origin(chosen, {chosen[0].name: images}, time_axis)

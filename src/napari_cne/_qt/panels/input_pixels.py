@@ -4,8 +4,8 @@ The fit's pixels are a seeded subsample, read chunk by chunk from a lazy
 (dask, Zarr) image or at the coarsest sufficient level of a multiscale
 one (:func:`napari_cne.features.pixel_sample.pixel_sample`): the layer's
 data are never read whole here. "Place every pixel" then places all of
-them after the fit (:mod:`..every_pixel`, tile by tile), once the memory
-check says the results fit.
+them after the fit (:mod:`napari_cne.app.every_pixel`, tile by tile),
+once the memory check says the results fit.
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ import numpy as np
 from napari.layers import Labels
 from qtpy.QtWidgets import QCheckBox, QComboBox, QSpinBox, QWidget
 
+from ...app.inputs import FOREGROUND, PixelsInput
+from ...app.metadata import is_ours
+from ...features.sources import MAX_CHANNELS
 from ...render.layout import box_beside
 from ..controls import NONE, form_layout, set_items
-from ..every_pixel import memory_problem
-from ..jobs import Context
-from ..metadata import is_ours
+from ..layer_inputs import Origin
 from ..viewers import Viewers
-from .input_labels import MAX_CHANNELS
 
 __all__ = ["PixelsPage"]
 
 RGB_AXIS = "RGB(A) colour channels"
+#: the mask item made from the image itself
+FOREGROUND_ITEM = "(foreground: Otsu)"
 
 
 def _axis_text(axis: int, n: int) -> str:
@@ -58,7 +60,10 @@ class PixelsPage(QWidget):
         )
         self.mask_combo = QComboBox()
         self.mask_combo.setToolTip(
-            "Only pixels inside the objects of this Labels layer (e.g. foreground)"
+            "Only pixels inside the objects of this Labels layer, or the\n"
+            "foreground: the pixels brighter than Otsu's threshold of the\n"
+            "channels' mean (for a one-channel image: the specimen, not the\n"
+            "background's illumination gradient)"
         )
         self.max_pixels = QSpinBox()
         self.max_pixels.setRange(100, 10_000_000)
@@ -119,7 +124,7 @@ class PixelsPage(QWidget):
             and not is_ours(lay)
             and tuple(np.shape(lay.data)) == spatial
         ]
-        set_items(self.mask_combo, [NONE, *masks])
+        set_items(self.mask_combo, [NONE, FOREGROUND_ITEM, *masks])
 
     def _channel_axis(self, img) -> int | None:
         if img is not None and img.rgb:
@@ -164,7 +169,10 @@ class PixelsPage(QWidget):
                     raise ValueError(f"axis {channel_axis} cannot be a channel axis")
                 self.channel_axis_combo.setCurrentText(text)
             self.refresh()
-        m = NONE if mask is None else self.viewers.name_of(mask)
+        if isinstance(mask, str) and mask == FOREGROUND:
+            m = FOREGROUND_ITEM
+        else:
+            m = NONE if mask is None else self.viewers.name_of(mask)
         if self.mask_combo.findText(m) < 0:
             raise ValueError(f"mask {m!r} does not match the image's pixel grid")
         self.mask_combo.setCurrentText(m)
@@ -173,55 +181,44 @@ class PixelsPage(QWidget):
         if every is not None:
             self.every_pixel.setChecked(bool(every))
 
-    def context(self, n_components: int = 2, **common) -> Context:
+    def capture(self) -> Origin:
         """Capture the chosen image, channels, mask and subsample size.
 
         Raises
         ------
         ValueError
-            For an image that is not 2-D or 3-D per channel, or when every
-            pixel is to be placed and its ``n_components`` coordinates would
-            not fit into memory.
+            For no image.
         """
         img = self._image()
         if img is None:
             raise ValueError("choose an Image layer whose pixels to embed")
         axis = self._channel_axis(img)
-        shape = self._spatial_shape(img)
-        if len(shape) not in (2, 3):
-            raise ValueError(
-                f"image {img.name!r} has {len(shape)} spatial axes after removing "
-                "the channel axis; pixels of 2-D or 3-D images only"
-            )
-        mask_layer = self.viewers.layer(self.mask_combo.currentText())
+        chosen = self.mask_combo.currentText()
+        mask_layer = self.viewers.layer(chosen)
         mask = None if mask_layer is None else np.asarray(mask_layer.data) > 0
+        if chosen == FOREGROUND_ITEM:
+            mask = FOREGROUND  # made from the image in the worker
         scale, translate = list(img.scale), list(img.translate)
         if axis is not None and not img.rgb:
             del scale[axis], translate[axis]
-        names = self._channel_names(img, axis)
-        every = self.every_pixel.isChecked()
-        if every and (problem := memory_problem(shape, n_components)) is not None:
-            raise ValueError(problem)
         data = list(img.data) if img.multiscale else img.data
-        return Context(
-            mode="pixels",
-            source=img,
-            source_name=img.name,
-            input_layers=[img.name] + ([mask_layer.name] if mask_layer else []),
-            box=box_beside(img.extent.world),
-            pixel_data=data,
-            every_pixel=every,
-            tile_pixels=int(self.tile_pixels),
-            channel_axis=axis,
-            channel_names=names,
+        inp = PixelsInput(
+            data,
+            axis,
+            self._channel_names(img, axis),
+            img.name,
             mask=mask,
             max_pixels=int(self.max_pixels.value()),
-            pixel_shape=shape,
+            layers=[img.name] + ([mask_layer.name] if mask_layer else []),
+        )
+        return Origin(
+            "pixels",
+            inp,
+            img,
+            box_beside(img.extent.world),
             pixel_scale=tuple(scale),
             pixel_translate=tuple(translate),
-            columns=names,
-            id_name="pixel",
-            **common,
+            every_pixel=self.every_pixel.isChecked(),
         )
 
     @staticmethod

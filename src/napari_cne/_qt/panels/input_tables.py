@@ -17,6 +17,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ...app.inputs import TableInput
+from ...app.metadata import is_ours, our_columns
 from ...features import default_columns, is_numeric, read_table
 from ...render.layout import box_beside
 from ..controls import (
@@ -30,8 +32,7 @@ from ..controls import (
     set_checked,
     set_items,
 )
-from ..jobs import Context
-from ..metadata import is_ours, our_columns
+from ..layer_inputs import Origin
 from ..viewers import Viewers
 
 __all__ = ["FilePage", "TablePage", "table_layers"]
@@ -128,7 +129,7 @@ class TablePage(QWidget):
         if columns is not None:
             _choose_columns(self.columns_list, columns, f" of {name!r}")
 
-    def context(self, **common) -> Context:
+    def capture(self) -> Origin:
         """Capture the chosen table (all its columns travel along)."""
         layer = self.viewers.layer(self.table_combo.currentText())
         if layer is None:
@@ -147,17 +148,8 @@ class TablePage(QWidget):
             table.insert(0, "index", np.arange(len(df)))
         table = table.reset_index(drop=True)
         extent = layer.extent.world if layer.ndim >= 2 else None
-        return Context(
-            mode="table",
-            source=layer,
-            source_name=layer.name,
-            input_layers=[layer.name],
-            box=box_beside(extent),
-            table=table,
-            columns=list(columns),
-            id_name=id_name,
-            **common,
-        )
+        inp = TableInput(table, layer.name, list(columns), [layer.name], id_name)
+        return Origin("table", inp, layer, box_beside(extent))
 
 
 class FilePage(QWidget):
@@ -264,7 +256,7 @@ class FilePage(QWidget):
             raise ValueError(f"layer {link!r} is not a Labels layer")
         self.link_combo.setCurrentText(link)
 
-    def context(self, **common) -> Context:
+    def capture(self) -> Origin:
         """Capture the file's rows (and the Labels layer they describe)."""
         if not self.load():
             raise ValueError("choose a table file (CSV, TSV, Parquet or .npy)")
@@ -278,17 +270,8 @@ class FilePage(QWidget):
                 f"to link the rows to {link.name!r}, the table needs a 'label' column"
             )
         id_name = "label" if "label" in table.columns else "index"
-        if id_name == "index" and "index" not in table.columns:
-            table.insert(0, "index", np.arange(len(table)))
         name = Path(self.path).name
-        return Context(
-            mode="file",
-            source=link,
-            source_name=name,
-            input_layers=[name] + ([link.name] if link is not None else []),
-            box=box_beside(link.extent.world if link is not None else None),
-            table=table,
-            columns=list(columns),
-            id_name=id_name,
-            **common,
-        )
+        layers = [name] + ([link.name] if link is not None else [])
+        inp = TableInput(table, name, list(columns), layers, id_name)
+        box = box_beside(link.extent.world if link is not None else None)
+        return Origin("file", inp, link, box)

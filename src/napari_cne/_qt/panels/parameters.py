@@ -1,6 +1,7 @@
 """The "Embedding" panel: the parameter form, built from the parameter table.
 
-One control per row of :data:`..params.PARAMS`: the spectrum slider for
+One control per row of :data:`napari_cne.app.settings.SETTINGS` shown in
+the widget: the spectrum slider for
 ``s``, the always visible line for the ``"main"`` rows, the "Advanced" fold
 for the rest. Controls show the session's parameters and write the user's
 changes back to it; nothing here knows a parameter by name except ``s``
@@ -28,10 +29,11 @@ from qtpy.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from ...app.events import USER_ERRORS
+from ...app.session import Session
+from ...app.settings import SETTINGS, Setting, setting
 from ...engine.spectrum import SPECTRUM_LOSSES
 from ..controls import ask_path, form_layout
-from ..params import PARAMS, Param, param
-from ..session import Session
 from ..spectrum_slider import SpectrumSlider
 
 __all__ = ["SLIDER_DEBOUNCE_MS", "ParametersPanel"]
@@ -40,7 +42,7 @@ __all__ = ["SLIDER_DEBOUNCE_MS", "ParametersPanel"]
 SLIDER_DEBOUNCE_MS = 150
 
 
-def make_control(row: Param) -> QWidget:
+def make_control(row: Setting) -> QWidget:
     """Return a new control for a parameter row, showing its default."""
     if row.kind in ("int", "float"):
         box = QSpinBox() if row.kind == "int" else QDoubleSpinBox()
@@ -67,11 +69,11 @@ def make_control(row: Param) -> QWidget:
         control.setPlaceholderText(row.placeholder)
     if row.tooltip:
         control.setToolTip(row.tooltip)
-    write_control(control, row, row.default)
+    write_control(control, row, row.start)
     return control
 
 
-def read_control(control: QWidget, row: Param):
+def read_control(control: QWidget, row: Setting):
     """Return the value a control shows, as the session holds it."""
     if row.kind in ("int", "float"):
         value = control.value()
@@ -86,7 +88,7 @@ def read_control(control: QWidget, row: Param):
     return control.text().strip()
 
 
-def write_control(control: QWidget, row: Param, value) -> None:
+def write_control(control: QWidget, row: Setting, value) -> None:
     """Show a (checked) value in a control."""
     if row.kind in ("int", "float"):
         control.setValue(control.minimum() if row.is_special(value) else value)
@@ -140,14 +142,16 @@ class ParametersPanel(QGroupBox):
         form = QFormLayout(self)
         form.setContentsMargins(6, 6, 6, 6)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        s = param("s")
+        s = setting("s")
         self.spectrum = SpectrumSlider(
             minimum=s.range[0], maximum=s.range[1], title=s.label, tooltip=s.tooltip
         )
-        self.spectrum.setValue(s.default)
+        self.spectrum.setValue(s.start)
         form.addRow(self.spectrum)
         self.controls: dict[str, QWidget] = {
-            row.name: make_control(row) for row in PARAMS if row.section != "spectrum"
+            row.name: make_control(row)
+            for row in SETTINGS
+            if row.widget and row.section != "spectrum"
         }
         self._add_main_line(form)
         self.advanced = QCollapsible("Advanced")
@@ -169,7 +173,7 @@ class ParametersPanel(QGroupBox):
     # ------------------------------------------------------------- layout
     def _add_main_line(self, form: QFormLayout) -> None:
         """One line: the first main row's label names it, the others inline."""
-        rows = [row for row in PARAMS if row.section == "main"]
+        rows = [row for row in SETTINGS if row.widget and row.section == "main"]
         line = QHBoxLayout()
         for i, row in enumerate(rows):
             if i and row.kind != "bool":  # a check box shows its own label
@@ -180,8 +184,8 @@ class ParametersPanel(QGroupBox):
     def _advanced_fold(self) -> QWidget:
         fold = QWidget()
         form = form_layout(fold)
-        for row in PARAMS:
-            if row.section != "advanced":
+        for row in SETTINGS:
+            if not row.widget or row.section != "advanced":
                 continue
             if row.kind == "bool":
                 form.addRow(self.controls[row.name])  # labelled by its own text
@@ -204,7 +208,14 @@ class ParametersPanel(QGroupBox):
 
     # ------------------------------------------------------------ editing
     def _on_edited(self, name: str) -> None:
-        self.session.set_param(name, read_control(self.controls[name], param(name)))
+        row, control = setting(name), self.controls[name]
+        try:
+            self.session.set_param(name, read_control(control, row))
+        except USER_ERRORS as err:  # e.g. 0 threads: say so, show the value kept
+            self.session.fail(str(err))
+            control.blockSignals(True)
+            write_control(control, row, self.session.params[name])
+            control.blockSignals(False)
 
     def _on_slider_value(self, value: float) -> None:
         self.session.set_param("s", value)
@@ -224,7 +235,7 @@ class ParametersPanel(QGroupBox):
             if self.spectrum.value() != value:
                 self.spectrum.setValue(value)
             return
-        control, row = self.controls[name], param(name)
+        control, row = self.controls[name], setting(name)
         if read_control(control, row) != value:
             write_control(control, row, value)
         if name == "loss":

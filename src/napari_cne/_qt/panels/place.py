@@ -2,7 +2,8 @@
 
 Fit once, then place: the objects of another Labels layer (with its
 images, paired with the fit's channels) are measured and placed in the
-current embedding without refitting (:mod:`..placing`), as a new Points
+current embedding without refitting (:mod:`napari_cne.app.place`, as
+``napari-cne transform`` places them), as a new Points
 layer ``"<labels> placed"`` beside the embedding layer, in its coordinates
 and colours; its points and the layer's objects are linked (a
 :class:`..linking.Linker` of their own: clicking an object selects its
@@ -13,31 +14,27 @@ fitted model for ``napari-cne transform``. GUI thread only.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from napari.layers import Labels
 from qtpy.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QPushButton
 
-from ...render.layout import point_size
+from ...app.events import USER_ERRORS
+from ...app.metadata import META_KEY, is_ours
+from ...app.models import save_map
+from ...app.place import PLACE_METHODS
+from ...app.provenance import place_record
+from ...app.session import Session
+from ...app.targets import keys_from_table, unwrap
+from ...engine.provenance import jsonable
+from ...render.colors import colors_like, column_colors
+from ...render.layout import fit_box, point_size
+from ...render.position_colors import position_bounds, position_colors
 from ..controls import ask_path, set_items
-from ..jobs import USER_ERRORS, Job
+from ..layer_inputs import Origin, place_origin
 from ..linking import Linker
-from ..metadata import META_KEY, is_ours
 from ..outputs import ALL_COORDS, points_features, target_of, write_source
-from ..placing import (
-    PLACE_METHODS,
-    fit_layers,
-    is_placeable,
-    place_gen,
-    place_job,
-    placed_colors,
-    placed_coords,
-    placed_metadata,
-    resolve_method,
-    save_fitted,
-)
-from ..session import Session
-from ..targets import keys_from_table, unwrap
+from ..runner import Run
 from ..viewers import Viewers
-from .place_input import place_context
 from .results import POSITION, ResultsPanel
 
 __all__ = ["PlacePanel"]
@@ -61,7 +58,7 @@ class PlacePanel(QGroupBox):
     layers : list
         The placed Points layers (still in a viewer).
     runner : Runner
-        Set by the dock widget: it runs the place jobs.
+        Set by the dock widget: it runs the place requests.
     """
 
     def __init__(self, session: Session, viewers: Viewers, results: ResultsPanel):
@@ -82,9 +79,10 @@ class PlacePanel(QGroupBox):
         self.method_combo = QComboBox()
         self.method_combo.addItems(list(PLACE_METHODS))
         self.method_combo.setToolTip(
-            "auto: the network of a parametric fit, else interpolate (the\n"
-            "weighted mean of the nearest fitted objects' places, fast);\n"
-            "optimize: each new point optimised against the fixed layout"
+            "auto: the network of a parametric fit, else optimize (each new\n"
+            "point optimised against the fixed layout, as napari-cne\n"
+            "transform does); interpolate: the weighted mean of the nearest\n"
+            "fitted objects' places (fast)"
         )
         self.place_btn = QPushButton("Place layer in map")
         self.place_btn.setToolTip(
@@ -108,7 +106,7 @@ class PlacePanel(QGroupBox):
         session.model_changed.connect(self.reset_choices)
         events = viewers.main.layers.events
         events.inserted.connect(self.reset_choices)
-        events.removed.connect(self._on_removed)
+        events.removed.connect(self.on_removed)
         results.color_combo.currentTextChanged.connect(self.recolor)
         viewers.main_closing.connect(self.detach)
         self.reset_choices()
@@ -118,8 +116,8 @@ class PlacePanel(QGroupBox):
         """Offer the user's Labels layers that are not part of the fit."""
         if self.session.closed:
             return
-        fit = self.session.ctx
-        skip = [unwrap(lay) for lay in fit_layers(fit)] if is_placeable(fit) else []
+        origin = self._fit_origin()
+        skip = [unwrap(lay) for lay in origin.layers] if origin is not None else []
         names = [
             lay.name
             for lay in self.viewers.main.layers
@@ -131,6 +129,21 @@ class PlacePanel(QGroupBox):
         except RuntimeError:  # the Qt side is already gone (viewer closing)
             return
 
+    def _fit_origin(self) -> Origin | None:
+        """Return the fit's input if it was measured in Labels layers (else None)."""
+        fit = self.session.fit
+        if (
+            fit is None
+            or fit.origin is None
+            or fit.origin.mode
+            not in (
+                "labels",
+                "sources",
+            )
+        ):
+            return None
+        return fit.origin
+
     def update_buttons(self) -> None:
         """Place: a map of Labels layers, idle, a layer to place; Save: a model."""
         session = self.session
@@ -138,7 +151,7 @@ class PlacePanel(QGroupBox):
             return
         fitted = session.model is not None and not session.is_running
         self.place_btn.setEnabled(
-            fitted and is_placeable(session.ctx) and self.labels_combo.count() > 0
+            fitted and self._fit_origin() is not None and self.labels_combo.count() > 0
         )
         self.save_btn.setEnabled(fitted)
 
@@ -174,7 +187,7 @@ class PlacePanel(QGroupBox):
                 raise ValueError("a fit is under way: place once it is done")
             if session.model is None:
                 raise ValueError("fit a map first (Run), then place other layers in it")
-            if not is_placeable(session.ctx):
+            if self._fit_origin() is None:
                 raise ValueError(
                     "placing needs a map fitted on Labels layers (Source: Labels "
                     "+ image layers)"
@@ -182,39 +195,66 @@ class PlacePanel(QGroupBox):
             if not labels:
                 raise ValueError("choose a Labels layer to place")
             layer = self.viewers.layer(self.viewers.name_of(labels))
-            method = resolve_method(method, session.model)
-            ctx = place_context(layer, images, self.viewers, session.ctx)
+            columns = list(session.fit.matrix.used)
+            origin = place_origin(
+                layer, images, self.viewers, session.fit.origin, columns
+            )
+            request = session.place_request(origin.input, method, origin)
+            request.check()  # the method, before any work
         except USER_ERRORS as err:
             session.fail(str(err))
             return None
-        return self.runner.submit(
-            place_job(session, ctx, method), place_gen, replace=False
-        )
+        return self.runner.submit(request, replace=False)
 
-    def finish(self, job: Job) -> None:
+    def finish(self, run: Run) -> None:
         """Add the placed layer (the worker is done), link it, colour it."""
-        session, ctx = self.session, job.ctx
-        Y = job.results.get(0)
-        session.progress(0 if Y is None else 1, maximum=1)
-        if job.error is not None:
+        session, placed = self.session, run.result
+        session.progress(0 if placed is None else 1, maximum=1)
+        if run.error is not None:
             return
-        if Y is None:
-            session.say("Placing stopped." if job.cancelled else "Nothing was placed.")
+        if placed is None:
+            session.say("Placing stopped." if run.cancelled else "Nothing was placed.")
             return
-        if not self.viewers.contains(ctx.source):
-            session.say(f"{ctx.source_name!r} was deleted: nothing was placed.")
+        origin = placed.origin
+        if not self.viewers.contains(origin.source):
+            session.say(f"{origin.name!r} was deleted: nothing was placed.")
             return
-        names = write_source(ctx, Y, self.viewers.contains)
-        layer = self._add_layer(job, Y, placed_metadata(job, names))
-        self._link(job, layer)
-        left = int((~ctx.kept).sum())
+        Y = placed.Y
+        names = write_source(
+            origin, placed.table, placed.kept, Y, self.viewers.contains
+        )
+        layer = self._add_layer(placed, self._metadata(run, names))
+        self._link(placed, layer)
+        left = int((~placed.kept).sum())
         session.say(
-            f"Placed {len(Y)} objects of {ctx.source_name!r} in the map "
-            f"({job.params['method']}): layer {layer.name!r}."
+            f"Placed {len(Y)} objects of {origin.name!r} in the map "
+            f"({placed.method}): layer {layer.name!r}."
             + (f" {left} with missing values were left out." if left else "")
         )
 
-    def _add_layer(self, job: Job, Y: np.ndarray, meta: dict):
+    def _metadata(self, run: Run, names) -> dict:
+        """Return ``metadata["napari_cne"]`` of a placed layer."""
+        placed, fitted = run.result, run.request.fitted
+        inp, model = placed.input, fitted.model
+        channels = {k: v[0] for k, v in inp.channels.items()}
+        map_name = self.session.fit.input.name
+        return {
+            "source": inp.name,
+            "kind": "placed",
+            "map": map_name,
+            "method": placed.method,
+            "input_layers": list(inp.layers),
+            "channels": channels,
+            "columns": list(fitted.scaling.columns),
+            "n_objects": int(placed.kept.sum()),
+            "left_out": int((~placed.kept).sum()),
+            "output_columns": list(names) if names else None,
+            "s": float(model.s_),
+            "params": jsonable(model.get_params()),
+            "provenance": place_record(placed, fitted, map_name=map_name),
+        }
+
+    def _add_layer(self, placed, meta: dict):
         live = self.results.layer
         alive = self.viewers.alive(live)
         viewer = self.viewers.of(live) if alive else self.viewers.main
@@ -222,17 +262,19 @@ class PlacePanel(QGroupBox):
         if main is not None and {"cne_0", "cne_1"} <= set(main.columns):
             fitted = main[[c for c in ALL_COORDS if c in main.columns]].to_numpy(float)
         else:
-            fitted = np.asarray(job.model.embedding_)
+            fitted = np.asarray(self.session.model.embedding_)
+        Y, origin = placed.Y, placed.origin
         raw = viewer is not self.viewers.main or Y.shape[1] != 2
-        coords = placed_coords(Y, fitted, job.ctx.box, raw)
-        df = points_features(job.ctx, Y)
+        # as the embedding layer: raw, or scaled into the box like the fit
+        coords = Y.copy() if raw else fit_box(Y, origin.box, like=fitted)
+        df = points_features(placed.table, placed.kept, placed.input.id_name, Y)
         if alive and len(live.size):
             size = float(np.mean(live.size))
         else:
-            size = point_size(len(coords), job.ctx.box[2])
+            size = point_size(len(coords), origin.box[2])
         layer = viewer.add_points(
             coords,
-            name=f"{job.ctx.source_name} placed",
+            name=f"{origin.name} placed",
             features=df,
             size=size,
             border_width=0,
@@ -243,12 +285,13 @@ class PlacePanel(QGroupBox):
         self.layers.append(layer)
         return layer
 
-    def _link(self, job: Job, layer) -> None:
+    def _link(self, placed, layer) -> None:
         """Link the placed points and the layer's objects (both ways)."""
-        ctx = job.ctx
-        target = target_of(ctx)
-        keys = keys_from_table(ctx.table.loc[ctx.kept], target, ctx.id_name)
-        key = id(unwrap(ctx.source))
+        origin = placed.origin
+        target = target_of(origin)
+        rows = placed.table.loc[placed.kept]
+        keys = keys_from_table(rows, target, placed.input.id_name)
+        key = id(unwrap(origin.source))
         linker = self._links.get(key) or Linker(self.viewers.of)
         self._links[key] = linker
         linker.attach(layer, keys, target)  # a second placing keeps the overlay
@@ -261,11 +304,18 @@ class PlacePanel(QGroupBox):
         )
 
     # ------------------------------------------------------------ colours
-    def _colors(self, df) -> np.ndarray:
+    def _colors(self, df: pd.DataFrame) -> np.ndarray:
+        """Return the colours of placed points, on the embedding layer's scale."""
         live = self.results.layer
         main = live.features if self.viewers.alive(live) else None
         column = self.results.color_combo.currentText()
-        return placed_colors(df, main, column, position=column == POSITION)
+        if main is None:
+            return column_colors(None, len(df))
+        if column == POSITION:  # each point's place, over the fitted range
+            return position_colors(_coords(df), position_bounds(_coords(main)))
+        if column not in df.columns or column not in main.columns:
+            return column_colors(None, len(df))
+        return colors_like(df[column], main[column])
 
     def recolor(self, *_) -> None:
         """Colour the placed layers like the embedding layer ("Colour by")."""
@@ -293,7 +343,7 @@ class PlacePanel(QGroupBox):
             None after showing an error, or when the dialog was cancelled.
         """
         session = self.session
-        if session.model is None or session.ctx is None:
+        if session.fit is None:
             session.fail("fit a map first (Run), then save its model")
             return None
         if session.is_running:
@@ -306,7 +356,8 @@ class PlacePanel(QGroupBox):
             if path is None:
                 return None
         try:
-            out = save_fitted(path, session.model, session.ctx)
+            fit = session.fit
+            out = save_map(path, fit.fitted_map(widget_mode=fit.origin.mode))
         except (OSError, RuntimeError, ValueError) as err:
             session.fail(f"could not save the model: {err}")
             return None
@@ -317,7 +368,7 @@ class PlacePanel(QGroupBox):
         return out
 
     # ----------------------------------------------------------- cleanup
-    def _on_removed(self, event=None) -> None:
+    def on_removed(self, event=None) -> None:
         """Unlink placed layers (or Labels layers) that were deleted."""
         if self.session.closed:
             return
@@ -335,3 +386,7 @@ class PlacePanel(QGroupBox):
         for linker in self._links.values():
             linker.detach()
         self._links = {}
+
+
+def _coords(df: pd.DataFrame) -> np.ndarray:
+    return df[[c for c in ALL_COORDS if c in df.columns]].to_numpy(float)

@@ -13,12 +13,12 @@ from napari.qt.threading import thread_worker
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from ...app.metadata import set_meta
+from ...app.session import Session
 from ...engine.metrics import format_quality, quality_report
 from ...features import ID_COLUMNS
 from ..controls import NONE, set_items
-from ..metadata import set_meta
 from ..outputs import ALL_COORDS
-from ..session import Session
 from ..viewers import Viewers
 
 __all__ = ["QualityPanel", "measure"]
@@ -126,12 +126,13 @@ class QualityPanel(QWidget):
         FunctionWorker or None
             None when there is nothing (valid) to measure.
         """
-        ctx = self.session.ctx
-        if not self.viewers.alive(layer) or ctx is None or ctx.X is None:
+        fit = self.session.fit
+        if not self.viewers.alive(layer) or fit is None:
             return None
+        X = fit.matrix.X
         coords = [c for c in ALL_COORDS if c in layer.features.columns]
         Y = layer.features[coords].to_numpy(float)
-        if len(Y) != len(ctx.X) or not np.isfinite(Y).all():
+        if len(Y) != len(X) or not np.isfinite(Y).all():
             return None
         column = self.class_combo.currentText()
         labels = None
@@ -144,7 +145,7 @@ class QualityPanel(QWidget):
         self._layer = layer  # the result goes there (read on the GUI thread)
 
         def compute():
-            return token, measure(ctx.X, Y, metric, labels, column)
+            return token, measure(X, Y, metric, labels, column)
 
         self.label.setText("quality: measuring…")
         worker = thread_worker(compute, ignore_errors=True)()

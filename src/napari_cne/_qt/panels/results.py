@@ -12,6 +12,7 @@ of a time-lapse. GUI thread only: called from the slots of worker signals.
 from __future__ import annotations
 
 import html
+import time
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ from napari.utils.notifications import show_info
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...app.metadata import META_KEY, source_of, tag
+from ...app.session import Session
 from ...engine.spectrum import describe_s
 from ...render.colors import (
     UNIFORM_COLOR,
@@ -31,8 +34,8 @@ from ...render.colors import (
 )
 from ...render.layout import layout_span, point_size
 from ...render.position_colors import position_colors
-from ..jobs import Context, Job, cancel
-from ..metadata import META_KEY, source_of, tag
+from ..layer_inputs import Origin
+from ..linking import current_index
 from ..outputs import (
     ALL_COORDS,
     class_column,
@@ -43,10 +46,8 @@ from ..outputs import (
     world,
     write_source,
 )
-from ..session import Session
-from ..targets import current_index
+from ..runner import Run
 from ..viewers import Viewers
-from .pixel_map import PixelMapView
 from .selection import SelectionPanel
 
 __all__ = [
@@ -101,7 +102,6 @@ class ResultsPanel(QWidget):
         self.session, self.viewers, self.selection = session, viewers, selection
         self.layer = None
         self.sweep_layer = None
-        self.pixel_map = PixelMapView(session, viewers, selection)
         self._frame_span: float | None = None  # separate viewer: size basis
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -127,79 +127,124 @@ class ResultsPanel(QWidget):
         self.color_combo.currentTextChanged.connect(self.apply_colors)
 
     # --------------------------------------------------------- live layer
-    def prepare(self, job: Job) -> None:
-        """Decide where a starting job's results go; get the viewers ready.
+    @staticmethod
+    def fit_of(run: Run):
+        """Return the fit a fit or re-optimisation works on (None: not there yet)."""
+        if run.kind == "fit":
+            return run.result
+        return getattr(run.request, "fit", None)
+
+    @staticmethod
+    def origin_of(run: Run) -> Origin | None:
+        """Where the input of a fit or re-optimisation lives in the viewer."""
+        if run.kind == "fit":
+            return run.request.origin
+        fit = getattr(run.request, "fit", None)
+        return None if fit is None else fit.origin
+
+    @staticmethod
+    def model_of(run: Run):
+        """Return the model a run moves (a fit's, or a sweep's anchor)."""
+        if run.kind == "fit":
+            return run.request.model
+        fit = getattr(run.request, "fit", None)
+        if fit is not None:
+            return fit.model
+        return run.request.engine_model
+
+    def prepare(self, run: Run) -> None:
+        """Decide where a starting run's results go; get the viewers ready.
 
         A re-optimisation moves the live layer wherever it is; a fit or a
         sweep follows the "separate viewer" setting.
         """
         self.viewers.watch_main()
         live = self.viewers.of(self.layer)
-        if job.kind == "optimize" and live is not None:
-            job.separate = live is not self.viewers.main
+        if run.kind == "optimize" and live is not None:
+            run.separate = live is not self.viewers.main
         else:
             # a 3-D embedding is a point cloud of its own: the separate viewer
-            job.separate = self.session.params["separate_viewer"] or (
-                getattr(job.model, "n_components", 2) == 3
+            model = self.model_of(run)
+            run.separate = self.session.params["separate_viewer"] or (
+                getattr(model, "n_components", 2) == 3
             )
-        if job.kind == "fit":
+        if run.kind == "fit":
             self.viewers.separate.autoframe = True
-        if job.kind == "optimize" and self.layer is not None:
+        if run.kind == "optimize" and self.layer is not None:
             self.layer.visible = True
 
-    def show_snapshot(self, job: Job, snap) -> bool:
+    def show_snapshot(self, run: Run, snap) -> bool:
         """Move the live layer to a snapshot's layout (False: not shown)."""
-        coords = world(job, snap.embedding)
-        layer = self._live_layer(job, coords)
+        origin = self.origin_of(run)
+        coords = world(run.separate, origin.box, snap.embedding)
+        layer = self._live_layer(run, coords)
         if layer is None:
             return False
         if layer.data is not coords:
             layer.data = coords
-            if job.separate:
+            if run.separate:
                 self._reframe(layer, coords)
         return True
 
-    def _live_layer(self, job: Job, coords: np.ndarray):
-        """Return the Points layer for this job, created on the first snapshot."""
-        ctx, layer = job.ctx, self.layer
+    def _matrix_of(self, run: Run):
+        """Return the matrix of a run's input (a running fit's: once made)."""
+        if run.kind == "fit":
+            return getattr(run.request, "matrix", None)
+        return self.fit_of(run).matrix
+
+    def _live_layer(self, run: Run, coords: np.ndarray):
+        """Return the Points layer for this run, created on the first snapshot."""
+        origin, layer = self.origin_of(run), self.layer
         where = self.viewers.of(layer)
-        if job.layer_seen and where is None:
+        if run.layer_seen and where is None:
             # the user deleted the layer (or closed its viewer) mid-run: stop
             # rather than resurrect it
-            self.layer_lost(job)
+            self.layer_lost(run)
             return None
-        target = self.viewers.for_job(job, closed=self.session.closed)
+        target = self.viewers.for_run(run, closed=self.session.closed)
         if target is None:
             return None
+        name, matrix = origin.name, self._matrix_of(run)
+        id_name, dims = origin.input.id_name, coords.shape[1]
         if (
             where is target
-            and source_of(layer) == ctx.source_name
+            and source_of(layer) == name
             and np.shape(layer.data) == coords.shape
         ):
-            job.layer_seen = True
+            if run.kind == "fit" and not run.layer_seen:
+                # a new fit of as many rows: other rows, maybe (another sample
+                # of pixels, another mask): its table and links are made anew
+                layer.features = points_features(
+                    matrix.table, matrix.kept, id_name, n_components=dims
+                )
+                self._link(origin, matrix, layer)
+                self.refresh_color_choices(layer)
+            run.layer_seen = True
             return layer
         layer = target.add_points(
             coords,
-            name=f"{ctx.source_name} embedding",
-            features=points_features(ctx, n_components=coords.shape[1]),
-            size=self._first_size(job, coords),
+            name=f"{name} embedding",
+            features=points_features(
+                matrix.table, matrix.kept, id_name, n_components=dims
+            ),
+            size=self._first_size(run, origin, coords),
             border_width=0,
             face_color=UNIFORM_COLOR,
-            metadata=tag("embedding", source=ctx.source_name),
+            metadata=tag("embedding", source=name),
         )
         self.layer = layer
-        job.layer_seen = True
-        self._link(ctx, layer)
+        run.layer_seen = True
+        self._link(origin, matrix, layer)
         self.refresh_color_choices(layer)
-        if job.separate:  # a 3-D embedding: a point cloud to rotate
+        if run.separate:  # a 3-D embedding: a point cloud to rotate
             target.dims.ndisplay = 3 if coords.shape[1] == 3 else 2
         target.reset_view()
         return layer
 
-    def _first_size(self, job: Job, coords: np.ndarray) -> float:
+    def _first_size(self, run: Run, origin: Origin, coords: np.ndarray) -> float:
         """Point size of a new layer: for its layout's span (separate) or box."""
-        if not job.separate:
-            return point_size(len(coords), job.ctx.box[2])
+        if not run.separate:
+            return point_size(len(coords), origin.box[2])
         span = layout_span(coords)
         self._frame_span = span if span > 0 else None
         return point_size(len(coords), span if span > 0 else 1.0)
@@ -225,100 +270,113 @@ class ResultsPanel(QWidget):
         if self.viewers.separate.autoframe:
             self.viewers.separate.reset_view()
 
-    def check_layer(self) -> None:
+    def check_layer(self, run: Run | None) -> None:
         """Stop a running fit or re-optimisation whose layer was deleted."""
-        job = self.session.job
         if (
-            job is not None
-            and job.layer_seen
-            and job.kind != "sweep"
+            run is not None
+            and run.layer_seen
+            and run.kind in ("fit", "optimize")
             and not self.viewers.alive(self.layer)
         ):
-            self.layer_lost(job)
+            self.layer_lost(run)
 
     def reset_frame(self) -> None:
         """Forget the span the point size follows (the separate viewer closed)."""
         self._frame_span = None
 
-    def layer_lost(self, job: Job) -> None:
-        """Stop a job whose layer was deleted (or whose viewer was closed)."""
-        job.layer_lost = True
-        cancel(job)
+    def layer_lost(self, run: Run) -> None:
+        """Stop a run whose layer was deleted (or whose viewer was closed)."""
+        run.layer_lost = True
+        run.stop()
         self.session.say(
             "The embedding viewer was closed or its layer deleted; run stopped."
-            if job.separate
+            if run.separate
             else "The embedding layer was deleted; run stopped."
         )
 
-    def _link(self, ctx: Context, layer) -> None:
+    def _link(self, origin: Origin, matrix, layer) -> None:
         """Link the new embedding layer to the objects in the source layer."""
         try:
-            target = target_of(ctx)
-            keys = np.flatnonzero(ctx.kept) if target.kind == "rows" else None
+            target = target_of(origin)
+            keys = np.flatnonzero(matrix.kept) if target.kind == "rows" else None
             self.selection.attach(
-                layer, target, ctx.id_name, class_column(ctx), keys=keys
+                layer,
+                target,
+                origin.input.id_name,
+                class_column(origin, matrix.table),
+                keys=keys,
             )
         except (KeyError, ValueError) as err:  # pragma: no cover - safety net
             show_info(f"selection linking is off for this input: {err}")
 
     # ------------------------------------------------------------ the end
-    def finish(self, job: Job) -> bool:
+    def finish(self, run: Run) -> bool:
         """Write the results of a fit or re-optimisation that ended.
 
         The live layer gets the final layout, the raw coordinates and the
         provenance; the source layer the coordinates. Returns whether the
         live layer was updated.
         """
-        model, ctx = job.model, job.ctx
-        Y = getattr(model, "embedding_", None) if model is not None else None
-        if job.error is not None or Y is None or ctx is None or ctx.X is None:
-            if job.error is None:
+        fit = self.fit_of(run)
+        if run.error is not None or fit is None:
+            if run.error is None:
                 self.session.say("Stopped before the embedding started.")
             self.session.progress(0, maximum=1)
             return False
-        if job.kind == "fit":
-            self.session.set_fit(model, ctx)
-        if job.viewer_closed:
+        if run.kind == "fit":
+            self.session.set_fit(fit)
+        if run.viewer_closed:
             self.session.say("The embedding viewer was closed; run stopped.")
             return False
-        if job.layer_lost:
+        if run.layer_lost:
             self.session.say("The embedding layer was deleted; run stopped.")
             return False
-        names = write_source(ctx, Y, self.viewers.contains)
-        layer = self._write_layer(job, Y, names)
-        # stopped while placing every pixel: the fit itself was complete
-        cut = job.cancelled and job.phase != "map"
-        stopped = cut or bool(getattr(model, "stopped_early_", False))
-        self.session.progress(job.last_epoch if stopped else job.n_epochs)
-        head = (
-            f"Stopped at epoch {job.last_epoch}/{job.n_epochs}:" if stopped else "Done:"
+        model, matrix = fit.model, fit.matrix
+        Y = model.embedding_
+        names = write_source(
+            fit.origin, matrix.table, matrix.kept, Y, self.viewers.contains
         )
-        skipped = int((~ctx.kept).sum())
-        self.session.say(
+        layer = self._write_layer(run, fit, Y, names)
+        self.session.say(self._summary(run, fit, names))
+        return layer is not None
+
+    def _summary(self, run: Run, fit, names) -> str:
+        """Return the status line after a fit or re-optimisation."""
+        model, Y = fit.model, fit.model.embedding_
+        # stopped while placing every pixel: the fit itself was complete
+        mapping = run.kind == "fit" and fit.pixel_map is not None
+        cut = run.cancelled and not mapping
+        stopped = cut or bool(getattr(model, "stopped_early_", False))
+        self.session.progress(run.last_epoch if stopped else run.n_epochs)
+        head = (
+            f"Stopped at epoch {run.last_epoch}/{run.n_epochs}:" if stopped else "Done:"
+        )
+        skipped = fit.matrix.left_out
+        notes = "".join(f" Note: {n}." for n in run.notes)
+        return (
             f"{head} {len(Y)} objects, s = {model.s_:+.2f} "
             f"({describe_s(model.s_)}, {model.loss} loss)."
             + (f" Coordinates in columns {names[0]}, {names[1]}." if names else "")
             + (f" {skipped} rows with missing values were left out." if skipped else "")
             + (THREE_D_NOTE if Y.shape[1] == 3 else "")
+            + notes
         )
-        if job.kind == "fit" and ctx.every_pixel:
-            self.pixel_map.finish(job)
-        return layer is not None
 
-    def _write_layer(self, job: Job, Y: np.ndarray, names):
+    def _write_layer(self, run: Run, fit, Y: np.ndarray, names):
         """Put the final layout, coordinates and metadata on the live layer."""
-        coords = world(job, Y)
-        layer = self._live_layer(job, coords)
+        coords = world(run.separate, fit.origin.box, Y)
+        layer = self._live_layer(run, coords)
         if layer is None:
             return None
         layer.data = coords
-        if job.separate:
+        if run.separate:
             self._reframe(layer, coords)
         df = layer.features.copy()
         for j, name in enumerate(coord_names(Y.shape[1])):
             df[name] = Y[:, j].astype(float)
         layer.features = df
-        meta = run_metadata(job, names, self.session.widget_params())
+        elapsed = time.perf_counter() - run.t0
+        meta = run_metadata(fit, run.kind, names, self.session.widget_params(), elapsed)
         layer.metadata = {**layer.metadata, META_KEY: meta}
         self.apply_colors()
         return layer

@@ -22,9 +22,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ...app.session import Session
+from ...app.sweep import SWEEP_S
 from ...engine.spectrum import SPECTRUM_LOSSES
-from ..session import Session
-from .sweep import SWEEP_S
 
 __all__ = ["LossPlot", "ProgressBar", "RunPanel"]
 
@@ -159,7 +159,7 @@ class RunPanel(QWidget):
         self.sweep_btn.setEnabled(
             fitted and not busy and session.params["loss"] in SPECTRUM_LOSSES
         )
-        self.gif_btn.setEnabled(session.sweep_result is not None)
+        self.gif_btn.setEnabled(session.sweep is not None)
 
 
 class LossPlot(QWidget):

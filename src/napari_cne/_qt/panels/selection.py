@@ -10,13 +10,12 @@ layer or the whole table as CSV. GUI thread only.
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.path import Path as MplPath
 from napari.utils.notifications import show_info
-from qtpy.QtCore import QTimer, Signal
+from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtGui import QColor, QIcon, QPixmap
 from qtpy.QtWidgets import (
     QColorDialog,
@@ -32,19 +31,17 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...features.interop import add_class_columns
-from ..classes import ClassSet
-from ..linking import Linker
-from ..metadata import CLASS_KEY, META_KEY, tag
-from ..outputs import write_table
-from ..sources import local_keys, parts_of
-from ..targets import (
+from ...app.classes import ClassSet
+from ...app.metadata import CLASS_KEY, tag
+from ...app.targets import (
     Target,
     key_column,
     keys_from_table,
-    overlay_transform,
-    render_overlay,
+    parts_of,
 )
+from ...features.interop import add_class_columns
+from ..class_exports import class_layers, save_table
+from ..linking import Linker
 
 __all__ = ["SelectionPanel"]
 
@@ -70,7 +67,7 @@ class SelectionPanel(QWidget):
     selection_changed(object)
         The selected keys (ndarray of int64) after every change.
     classes_changed()
-        After classes were created, removed, recoloured or assigned.
+        After classes were created, renamed, removed, recoloured or assigned.
     polygon_selected(object)
         After :meth:`select_polygon` (a lasso outline), with its vertices
         (world ``y, x``); every-pixel maps light up the pixels inside.
@@ -118,7 +115,10 @@ class SelectionPanel(QWidget):
 
         self.class_list = QListWidget()
         self.class_list.setMaximumHeight(80)
-        self.class_list.setToolTip("Classes (double-click to change the colour)")
+        self.class_list.setToolTip(
+            "Classes: double-click to change the colour, F2 to rename"
+        )
+        self.class_list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
         lay.addWidget(self.class_list)
         row = QHBoxLayout()
         self.class_name = QLineEdit()
@@ -156,6 +156,7 @@ class SelectionPanel(QWidget):
         self.export_btn.clicked.connect(lambda: self.export_class())
         self.save_btn.clicked.connect(lambda: self.save_table())
         self.class_list.itemDoubleClicked.connect(self._pick_color)
+        self.class_list.itemChanged.connect(self._on_item_edited)
         self.class_list.currentRowChanged.connect(lambda *_: self._update())
 
     # -------------------------------------------------------------- wiring
@@ -322,8 +323,40 @@ class SelectionPanel(QWidget):
         if name is None:
             return
         self.classes.remove(name)
+        for source, assignments in self._assignments.items():  # every source's
+            self._assignments[source] = {
+                k: v for k, v in assignments.items() if v != name
+            }
         self._refresh_list()
         self.write_classes()
+
+    def rename_class(self, name: str, new: str) -> str:
+        """Give a class another name; its objects (in every source) and colour stay.
+
+        Raises
+        ------
+        ValueError
+            For an unknown class, an empty name or one in use.
+        """
+        new = self.classes.rename(name, new)
+        # the assignments of the other sources (kept while another is linked)
+        for assignments in self._assignments.values():
+            for key, value in assignments.items():
+                if value == name:
+                    assignments[key] = new
+        self._refresh_list(select=new)
+        self.write_classes()
+        return new
+
+    def _on_item_edited(self, item: QListWidgetItem) -> None:
+        old, new = item.data(Qt.ItemDataRole.UserRole), item.text()
+        if old is None or new == old:
+            return
+        try:
+            self.rename_class(old, new)
+        except ValueError as err:
+            show_info(str(err))
+            self._refresh_list(select=old)
 
     def set_class_color(self, name: str, color) -> None:
         """Recolour a class (points and labels follow)."""
@@ -360,6 +393,8 @@ class SelectionPanel(QWidget):
         self.class_list.clear()
         for name in self.classes.names:
             item = QListWidgetItem(_swatch(self.classes.colors[name]), name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.class_list.addItem(item)
             if name == current:
                 self.class_list.setCurrentItem(item)
@@ -419,34 +454,8 @@ class SelectionPanel(QWidget):
             (a list of them for several source layers)
         """
         name = name or self.current_class()
-        t = self.target
-        if name is None or t is None:
-            show_info("choose a class first")
-            return None
-        if not t.has_image or not self._alive(t.layer):
-            show_info("the embedded objects have no label image to export from")
-            return None
-        keys = self.classes.keys_of(name)
-        out = []
-        for i, (part, _) in enumerate(parts_of(t)):
-            src = part.layer
-            if not self._alive(src):
-                continue
-            mask = render_overlay(part, local_keys(t, i, keys)) == 1
-            if part.kind == "labels":
-                data = np.where(mask, part.labels, 0)
-                data = data.astype(part.labels.dtype, copy=False)
-            else:
-                data = mask.astype(np.uint8)
-            out.append(
-                self._viewer_of(src).add_labels(
-                    data,
-                    name=f"{name} ({src.name})",
-                    **overlay_transform(part),
-                    metadata={META_KEY: {"kind": "class", "class": name}},
-                )
-            )
-        return out if t.kind == "sources" else (out[0] if out else None)
+        keys = None if name is None else self.classes.keys_of(name)
+        return class_layers(self.target, keys, name, self._viewer_of)
 
     def table(self) -> pd.DataFrame:
         """Return the embedding layer's features: inputs, coordinates, classes."""
@@ -473,13 +482,7 @@ class SelectionPanel(QWidget):
         except ValueError as err:
             show_info(str(err))
             return None
-        try:
-            write_table(path, df, self.points.metadata.get(META_KEY, {}))
-        except OSError as err:
-            show_info(f"could not save the table: {err}")
-            return None
-        show_info(f"saved {len(df)} rows to {Path(path).name} (+ provenance .json)")
-        return str(path)
+        return save_table(path, df, self.points.metadata)
 
     # ------------------------------------------------------------- display
     def _update(self) -> None:
