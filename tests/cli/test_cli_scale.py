@@ -719,11 +719,16 @@ def test_plots_of_placed_rows_and_of_the_pixel_colour_key(capsys, files, tmp_pat
     import imageio.v3 as iio
 
     d, _ = files
+    # new rows (the fitted ones would land on their own points and hide them)
+    new = small_table()
+    cols = list("abcde")
+    new[cols] += np.random.default_rng(1).normal(0, 0.3, (len(new), len(cols)))
+    new.to_csv(tmp_path / "new.csv", index=False)
     rc, out, err = run(
         capsys,
         "transform",
         d / "t.pt",
-        d / "t.csv",
+        tmp_path / "new.csv",
         "-o",
         tmp_path / "o.csv",
         "--plot",
