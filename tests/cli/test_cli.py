@@ -407,6 +407,30 @@ def test_help_and_existing_subcommands_still_parse(capsys):
     assert capsys.readouterr().err.startswith("napari-cne: error: ")
 
 
+def test_version_and_help_answer_without_loading_the_engine():
+    import subprocess
+    import sys
+
+    from napari_cne import __version__
+
+    code = (
+        "import sys; from napari_cne.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "heavy = [m for m in ('napari_cne.engine.estimator', 'sklearn', 'numba', "
+        "'torch', 'pandas', 'napari') if m in sys.modules]\n"
+        "print('LOADED', heavy)"
+    )
+    for flag in ("--version", "--help"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, flag], capture_output=True, text=True
+        )
+        assert "LOADED []" in out.stdout, (flag, out.stdout, out.stderr)
+    out = subprocess.run(
+        [sys.executable, "-m", "napari_cne", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and out.stdout.strip() == f"napari-cne {__version__}"
+
+
 # ------------------------------------------------------------------ demos
 class _Calls(list):
     """The commands given to ``subprocess.call``, and the status it returns."""

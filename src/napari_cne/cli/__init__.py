@@ -23,12 +23,14 @@ See ``docs/cli.md``.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from .embed import run_embed
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from .files import sidecar_path, sweep_path
-from .parser import add_embed_parser, build_parser, normalize_argv
+from .parser import add_embed_parser, build_parser, command_of, normalize_argv
+
+#: names loaded when first used (they import the engine)
+_LAZY = {"run_embed": "embed", "sidecar_path": "files", "sweep_path": "files"}
 
 __all__ = [
     "EXIT_FAILED",
@@ -53,10 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         The arguments after the program name (default: ``sys.argv[1:]``).
     """
     argv = normalize_argv(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(command_of(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error already reported
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     args._argv = list(argv)
     return int(args.func(args) or EXIT_OK)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,10 @@ A usage error is one line, ``napari-cne: error: ... (see 'napari-cne embed
 --help')``, exit status 2. The options the subcommands share and their types
 are in :mod:`.options`. :func:`normalize_argv` lets ``--s`` and ``--sweep``
 take values that start with ``-``.
+
+A subcommand's options are added, and its module imported, only when that
+subcommand is asked for (:func:`build_parser` with ``command``), so that
+``napari-cne --help`` and ``--version`` answer without loading the engine.
 """
 
 from __future__ import annotations
@@ -12,26 +16,16 @@ import argparse
 import re
 from collections.abc import Sequence
 
-from .demo import run_demo, run_demo_engine
-from .embed import embed_command
+from .._version import __version__
 from .errors import EXIT_USAGE
-from .files import INPUT_KINDS, OUTPUT_KINDS
-from .images import images_command
-from .options import (
-    add_embedding_options,
-    add_feature_options,
-    add_message_options,
-    add_output_options,
-    add_pixel_options,
-    add_scheduler_option,
-    add_standardize_option,
-    add_sweep_options,
-    positive_int,
-)
-from .pixels import pixels_command
-from .transform import PIXEL_METHODS, TRANSFORM_METHODS, transform_command
 
-__all__ = ["add_embed_parser", "build_parser", "normalize_argv"]
+__all__ = [
+    "COMMANDS",
+    "add_embed_parser",
+    "build_parser",
+    "command_of",
+    "normalize_argv",
+]
 
 _DESCRIPTION = (
     "Command line: napari-cne embed, embed-images, embed-pixels, transform, "
@@ -125,10 +119,19 @@ def _subparser(sub, name: str, help_: str, description: str, epilog: str):
 
 def add_embed_parser(sub) -> argparse.ArgumentParser:
     """Add the ``embed`` subcommand to ``sub`` (an argparse subparsers object)."""
+    from .embed import embed_command
+    from .files import INPUT_KINDS, OUTPUT_KINDS
+    from .options import (
+        add_embedding_options,
+        add_feature_options,
+        add_output_options,
+        add_sweep_options,
+    )
+
     p = _subparser(
         sub,
         "embed",
-        "embed a table or array file (csv, tsv, txt, parquet, npy)",
+        COMMANDS["embed"],
         "Embed the rows of INPUT in 2-D (or 3-D) along the t-SNE (s=0) <-> "
         "UMAP (s=1) spectrum and write the coordinates to OUTPUT.",
         _EXAMPLES,
@@ -144,10 +147,20 @@ def add_embed_parser(sub) -> argparse.ArgumentParser:
 
 
 def _add_images_parser(sub) -> None:
+    from .files import OUTPUT_KINDS
+    from .images import images_command
+    from .options import (
+        add_embedding_options,
+        add_feature_options,
+        add_output_options,
+        add_scheduler_option,
+        add_sweep_options,
+    )
+
     p = _subparser(
         sub,
         "embed-images",
-        "measure every object of a folder of label images, and embed them",
+        COMMANDS["embed-images"],
         "Pair the label images in DIR with their intensity images by file-name "
         "patterns, measure every object (shape, intensity per channel), and "
         "embed all of them together.",
@@ -194,10 +207,20 @@ def _add_images_parser(sub) -> None:
 
 
 def _add_pixels_parser(sub) -> None:
+    from .options import (
+        add_embedding_options,
+        add_message_options,
+        add_pixel_options,
+        add_scheduler_option,
+        add_standardize_option,
+    )
+    from .pixels import pixels_command
+    from .transform import PIXEL_METHODS
+
     p = _subparser(
         sub,
         "embed-pixels",
-        "embed the pixels of a multichannel image, and place every pixel",
+        COMMANDS["embed-pixels"],
         "Fit on a sample of IMAGE's pixels (their channel values), then place "
         "every pixel into that layout, tile by tile, and write the coordinates "
         "(and, with --rgb, a picture of them).",
@@ -239,10 +262,19 @@ def _add_pixels_parser(sub) -> None:
 
 
 def _add_transform_parser(sub) -> None:
+    from .files import INPUT_KINDS, OUTPUT_KINDS
+    from .options import (
+        add_message_options,
+        add_pixel_options,
+        add_scheduler_option,
+        positive_int,
+    )
+    from .transform import TRANSFORM_METHODS, transform_command
+
     p = _subparser(
         sub,
         "transform",
-        "place new rows or every pixel of an image with a saved model",
+        COMMANDS["transform"],
         "Place the rows of INPUT (a table, scaled as the model's features "
         "were) or every pixel of an image (a model from embed-pixels) into the "
         "layout of MODEL (from --save-model).",
@@ -293,10 +325,10 @@ def _add_transform_parser(sub) -> None:
 
 
 # -------------------------------------------------------------------- demos
-def _add_demo_parsers(sub) -> None:
-    p = sub.add_parser(
-        "demo", help="napari with the bundled cells and a live embedding"
-    )
+def _add_demo_parser(sub) -> None:
+    from .demo import run_demo
+
+    p = sub.add_parser("demo", help=COMMANDS["demo"])
     p.add_argument("--screenshot", help="save a full-window PNG and exit")
     p.add_argument(
         "--screenshot-if-headless",
@@ -305,25 +337,60 @@ def _add_demo_parsers(sub) -> None:
     )
     p.add_argument("--_in_xvfb", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run_demo)
-    e = sub.add_parser("demo-engine", help="the engine alone on the bundled sample")
+
+
+def _add_demo_engine_parser(sub) -> None:
+    from .demo import run_demo_engine
+
+    e = sub.add_parser("demo-engine", help=COMMANDS["demo-engine"])
     e.add_argument("--s", default="0,0.5,1", help="comma-separated spectrum positions")
     e.add_argument("--out", help="write a PNG of the embeddings")
     e.set_defaults(func=run_demo_engine)
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: the subcommands and their one-line help
+COMMANDS = {
+    "embed": "embed a table or array file (csv, tsv, txt, parquet, npy)",
+    "embed-images": "measure every object of a folder of label images, and embed them",
+    "embed-pixels": "embed the pixels of a multichannel image, and place every pixel",
+    "transform": "place new rows or every pixel of an image with a saved model",
+    "demo": "napari with the bundled cells and a live embedding",
+    "demo-engine": "the engine alone on the bundled sample",
+}
+_ADD = {
+    "embed": add_embed_parser,
+    "embed-images": _add_images_parser,
+    "embed-pixels": _add_pixels_parser,
+    "transform": _add_transform_parser,
+    "demo": _add_demo_parser,
+    "demo-engine": _add_demo_engine_parser,
+}
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """Return the subcommand ``argv`` asks for (None: none, e.g. ``--help``)."""
+    return next((a for a in argv if a in COMMANDS), None)
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     """Return the ``napari-cne`` parser and its subcommands.
 
     ``embed``, ``embed-images``, ``embed-pixels``, ``transform``, ``demo``,
     ``demo-engine``; each sets ``func``, the function that runs it.
+    ``command``: ``"*"`` all of them with their options; a subcommand's name
+    only that one (the others are named with their help), and only its
+    modules are imported; None none (``napari-cne --help``, ``--version``).
     """
     parser = _Parser(prog="napari-cne", description=_DESCRIPTION)
+    parser.add_argument(
+        "--version", action="version", version=f"napari-cne {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    add_embed_parser(sub)
-    _add_images_parser(sub)
-    _add_pixels_parser(sub)
-    _add_transform_parser(sub)
-    _add_demo_parsers(sub)
+    for name, add in _ADD.items():
+        if command in ("*", name):
+            add(sub)
+        else:
+            sub.add_parser(name, help=COMMANDS[name])
     return parser
 
 
