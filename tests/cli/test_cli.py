@@ -425,9 +425,8 @@ def test_version_and_help_answer_without_loading_the_engine():
             [sys.executable, "-c", code, flag], capture_output=True, text=True
         )
         assert "LOADED []" in out.stdout, (flag, out.stdout, out.stderr)
-    out = subprocess.run(
-        [sys.executable, "-m", "napari_cne", "--version"], capture_output=True, text=True
-    )
+    cmd = [sys.executable, "-m", "napari_cne", "--version"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"napari-cne {__version__}"
 
 
