@@ -174,3 +174,44 @@ def test_the_application_layer_imports_no_front_end():
             or n.startswith(("napari_cne._qt", "napari_cne.cli"))
         ]
         assert not bad, (p.name, bad)
+
+
+def _private_names_the_estimator_sets() -> set[str]:
+    names = set()
+    for rel in ("engine/estimator.py", "engine/fitted.py"):
+        tree = ast.parse((SRC / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                names.add(node.attr)
+            elif isinstance(node, ast.FunctionDef) and node.name[:1] == "_" != node.name[1:2]:
+                names.add(node.name)
+    return names
+
+
+def test_no_module_reads_the_estimator_s_private_attributes():
+    """Other modules use the fitted model's public surface (engine/fitted.py).
+
+    Any ``x._name`` outside the estimator's own files, where ``_name`` is one
+    of the private attributes or methods the estimator sets, and ``x`` is
+    not ``self``, is a read of its private state.
+    """
+    private = _private_names_the_estimator_sets()
+    assert {"_X", "_network", "_backend", "_spectrum", "_metric"} <= private
+    offenders = []
+    for path in _sources():
+        rel = path.relative_to(SRC).as_posix()
+        if rel in ("engine/estimator.py", "engine/fitted.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in private
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            ):
+                offenders.append(f"{rel}:{node.lineno} .{node.attr}")
+    assert not offenders, offenders
