@@ -176,6 +176,10 @@ def test_the_application_layer_imports_no_front_end():
         assert not bad, (p.name, bad)
 
 
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
 def _private_names_the_estimator_sets() -> set[str]:
     names = set()
     for rel in ("engine/estimator.py", "engine/fitted.py"):
@@ -184,11 +188,10 @@ def _private_names_the_estimator_sets() -> set[str]:
             if (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.ctx, ast.Store)
-                and node.attr.startswith("_")
-                and not node.attr.startswith("__")
+                and _private(node.attr)
             ):
                 names.add(node.attr)
-            elif isinstance(node, ast.FunctionDef) and node.name[:1] == "_" != node.name[1:2]:
+            elif isinstance(node, ast.FunctionDef) and _private(node.name):
                 names.add(node.name)
     return names
 
