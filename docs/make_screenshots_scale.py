@@ -160,7 +160,7 @@ def shoot_every_pixel(out) -> list:
         w.selection.set_lasso(True)
         outline = polygon_around(xy[rows], 0.01 * span)
         w.selection.lasso_layer.add(outline, shape_type="polygon")
-        lasso = w.results_panel.pixel_map.lasso_layer
+        lasso = w.pixel_view.lasso_layer
         if lasso is None or not 0.005 < lasso.data.mean() < 0.5:
             raise RuntimeError("the lasso lit no sensible share of the pixels")
         print(f"lasso pixels: {lasso.data.mean():.1%} of the image", flush=True)
