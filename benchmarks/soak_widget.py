@@ -1,6 +1,6 @@
 """A long soak of the widget's state machine (tests/_qt/test_state_machine.py).
 
-The test suite runs 50 derandomised sequences; this runs many more, drawn
+The test suite runs 20 derandomised sequences; this runs many more, drawn
 at random each time, under Xvfb (pytest-xvfb), and prints how many ran,
 which actions they took and what they found:
 
