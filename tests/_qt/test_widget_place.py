@@ -11,42 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from matplotlib import colormaps
 from matplotlib.colors import to_rgba
 
 from napari_cne._qt import panels
 from napari_cne._qt.panels.results import POSITION
 from napari_cne.app.targets import DIMMED, SELECTED, unwrap
-from napari_cne.data import load_human_mitosis
 from napari_cne.features import object_features
 from napari_cne.render.colors import UNIFORM_COLOR, color_range
 from napari_cne.render.position_colors import position_bounds, position_colors
+from tests._qt.conftest import BOTTOM, TOP
 from tests._qt.test_widget import FAST, run_and_wait
-from tests._qt.test_widget_scale import BOTTOM, TOP, _click, _three_channels
+from tests._qt.test_widget_scale import _click, _three_channels
 from tests.conftest import dock, jobs_finish
 
 PLACED = f"{BOTTOM} placed"
-
-
-@pytest.fixture(scope="module")
-def halves():
-    """The bundled nuclei cut into a top and a bottom field of view."""
-    dna, labels = load_human_mitosis()
-    h = dna.shape[0] // 2
-    return dna[:h], labels[:h], dna[h:], labels[h:], h
-
-
-@pytest.fixture
-def two_fields(make_napari_viewer, halves):
-    """A viewer with two fields (each its labels and DNA), one below the other."""
-    dna_t, lab_t, dna_b, lab_b, h = halves
-    viewer = make_napari_viewer()
-    viewer.add_image(dna_t, name="DNA top")
-    viewer.add_image(dna_b, name="DNA bottom", translate=(h, 0))
-    viewer.add_labels(lab_t, name=TOP)
-    viewer.add_labels(lab_b, name=BOTTOM, translate=(h, 0))
-    return viewer
 
 
 def _objects(labels) -> np.ndarray:

@@ -20,30 +20,9 @@ from napari_cne.app.every_pixel import pixels_in_polygon
 from napari_cne.app.targets import DIMMED, SELECTED
 from napari_cne.data import load_human_mitosis
 from napari_cne.features.interop import PLOTTER_CLASS_COLUMN, plotter_ready
+from tests._qt.conftest import BOTTOM, TOP
 from tests._qt.test_widget import FAST, run_and_wait
 from tests.conftest import dock, jobs_finish, make_objects
-
-TOP, BOTTOM = "nuclei top", "nuclei bottom"
-
-
-@pytest.fixture(scope="module")
-def halves():
-    """The bundled nuclei cut into a top and a bottom field of view."""
-    dna, labels = load_human_mitosis()
-    h = dna.shape[0] // 2
-    return dna[:h], labels[:h], dna[h:], labels[h:], h
-
-
-@pytest.fixture
-def two_fields(make_napari_viewer, halves):
-    """A viewer with two fields (each its labels and DNA), one below the other."""
-    dna_t, lab_t, dna_b, lab_b, h = halves
-    viewer = make_napari_viewer()
-    viewer.add_image(dna_t, name="DNA top")
-    viewer.add_image(dna_b, name="DNA bottom", translate=(h, 0))
-    viewer.add_labels(lab_t, name=TOP)
-    viewer.add_labels(lab_b, name=BOTTOM, translate=(h, 0))
-    return viewer
 
 
 def _n_objects(labels) -> int:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 __all__ = [
     "available_cores",
     "limited",
+    "numba_threads",
     "passive_wait",
     "resolve_n_jobs",
     "start_numba",
@@ -110,24 +111,33 @@ def start_numba() -> None:
 
 
 @contextlib.contextmanager
+def numba_threads(n: int) -> Iterator[None]:
+    """Run the block with at most ``n`` numba threads (this thread's setting)."""
+    import numba
+
+    start_numba()
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+@contextlib.contextmanager
 def limited(n: int) -> Iterator[None]:
     """Run the block with ``n`` numba threads (this thread) and torch threads.
 
     torch's setting is made only where torch is already imported: a fit on
     the numba backend does not need it.
     """
-    import numba
-
-    start_numba()
-    old_numba = numba.get_num_threads()
     torch = sys.modules.get("torch")
     old_torch = torch.get_num_threads() if torch is not None else None
-    try:
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-        if torch is not None and old_torch != n:
-            torch.set_num_threads(n)
-        yield
-    finally:
-        numba.set_num_threads(old_numba)
-        if torch is not None and torch.get_num_threads() != old_torch:
-            torch.set_num_threads(old_torch)
+    with numba_threads(n):
+        try:
+            if torch is not None and old_torch != n:
+                torch.set_num_threads(n)
+            yield
+        finally:
+            if torch is not None and torch.get_num_threads() != old_torch:
+                torch.set_num_threads(old_torch)

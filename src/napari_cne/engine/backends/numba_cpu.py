@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from .. import threads
 from ..fields import FarField, NearField
 from ..losses import GRAD_CLIP, NceNormaliser
 from ..spectrum import EpochSpec
@@ -211,7 +212,24 @@ class NumbaBackend(Backend):
         return grid, far, near_args, r2, draw, passes * n
 
     def epoch(self, lr: float, spec: EpochSpec, exaggeration: float) -> float:
-        """Run one epoch; return the loss per edge of its first window."""
+        """Run one epoch; return the loss per edge of its first window.
+
+        The epoch runs on at most one thread per :data:`~..kernels.sgd.CHUNK`
+        edges of a window: a smaller window's work takes microseconds, less
+        than waking the other threads for each of its parallel loops (on a
+        virtual machine's idle cores, a wake-up costs about a tenth of a
+        millisecond). The layout is the same on any number of threads.
+        """
+        import numba
+
+        from ..kernels.sgd import CHUNK
+
+        n_edges = self.H.shape[0]
+        useful = -(-min(self.batch_size, n_edges) // CHUNK)
+        with threads.numba_threads(min(numba.get_num_threads(), useful)):
+            return self._epoch(lr, spec, exaggeration)
+
+    def _epoch(self, lr: float, spec: EpochSpec, exaggeration: float) -> float:
         import numba
 
         from ..kernels.sgd import sgd_window
