@@ -16,6 +16,7 @@ import pytest
 
 from napari_cne.__main__ import main
 from napari_cne.data import load_human_mitosis
+from tests.cli.test_cli import assert_one_line_error, sidecar
 
 FAST = ["--n-epochs", "30", "--n-jobs", "1"]
 PIXELS = [*FAST, "--max-pixels", "1500", "--method", "interpolate"]
@@ -26,19 +27,6 @@ def run(capsys, *argv):
     rc = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def sidecar(path) -> dict:
-    return json.loads(Path(str(path) + ".json").read_text())
-
-
-def assert_one_line_error(rc, out, err, *fragments):
-    assert rc == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("napari-cne: error: "), err
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 def write_fields(folder: Path, n: int = 3) -> list[int]:
