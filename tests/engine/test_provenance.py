@@ -68,7 +68,7 @@ def test_auto_epochs_and_random_seed_are_recorded_as_resolved():
     assert rec["params"]["random_state"] is None
     assert isinstance(rec["seed"], int)  # the drawn seed: the run can be repeated
     again = ContrastiveEmbedding(random_state=rec["seed"]).fit(X)
-    assert again._seed == rec["seed"]
+    assert again.seed_ == rec["seed"]
 
 
 def test_unfitted_model_has_params_only():

@@ -275,8 +275,7 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         if X is not None:  # n_features_in_, feature_names_in_ (checked already)
             validate_data(self, X, reset=True, skip_check_array=True)
         self.n_jobs_ = st.n_jobs
-        self._seed = self.seed_ = st.seed
-        self._device, self.device_ = st.device, str(st.device)
+        self.seed_, self.device_ = st.seed, st.device
         self._metric, self._callbacks = st.metric, st.callbacks
         self._X, self.feature_columns_ = st.X, st.feature_columns
         self._kept_columns = st.kept_columns
@@ -319,11 +318,11 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
                 if run.early_epochs
                 else ""
             )
-            + f") on {self._device}"
+            + f") on {self.device_}"
         )
         try:
             seeded = self.random_state is not None
-            with threads.limited(self.n_jobs_), deterministic(self._device, seeded):
+            with threads.limited(self.n_jobs_), deterministic(self.device_, seeded):
                 yield from run_epochs(
                     self._backend,
                     self._spectrum,

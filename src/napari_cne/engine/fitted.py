@@ -191,9 +191,8 @@ class FittedModel:
             model.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
         if "n_features_orig" in fitted:  # files from before n_features_in_ meant X's
             model.n_features_in_ = int(fitted["n_features_orig"])
-        model._device = checks.resolve_device(p["device"])
-        model.device_ = str(model._device)
-        model._seed, model._metric = int(fitted["seed_"]), fitted["metric"]
+        model.device_ = checks.resolve_device(p["device"])
+        model.seed_, model._metric = int(fitted["seed_"]), fitted["metric"]
         model._callbacks, model._stop_requested = [], False
         model._X = np.asarray(state["X"], np.float32)
         model._kept_columns = np.asarray(fitted["kept_columns"], np.int64)
@@ -205,8 +204,8 @@ class FittedModel:
             model.graph_,
             np.array(state["embedding"], np.float32),
             model._X,
-            model._seed,
-            model._device,
+            model.seed_,
+            model.device_,
             int(fitted["batch_size_"]),
             model._nce,
         )
@@ -215,7 +214,7 @@ class FittedModel:
             net.net.load_state_dict(saved["weights"])
             net.x_mean, net.x_std = saved["x_mean"], saved["x_std"]
             Xs = (model._X - net.x_mean) / net.x_std
-            net.inputs = torch.as_tensor(Xs, device=model._device)
+            net.inputs = torch.as_tensor(Xs, device=model.device_)
         model.backend_ = model._backend.name
         model._spectrum = SpectrumMap.of(p, model.graph_.shape[0])
         model._history = History(list(fitted.get("losses_", [])))

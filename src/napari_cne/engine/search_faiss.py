@@ -13,6 +13,7 @@ one thread (``seeded=True``).
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -33,8 +34,12 @@ def _faiss():
     """Return the faiss module, its OpenMP threads waiting passively.
 
     faiss brings its own GNU OpenMP runtime, which reads its wait policy
-    when it is loaded (:func:`.threads.passive_wait`).
+    when it is loaded (:func:`.threads.passive_wait`); once loaded, the
+    environment is left alone.
     """
+    faiss = sys.modules.get("faiss")
+    if faiss is not None:
+        return faiss
     from .threads import passive_wait
 
     with passive_wait():
