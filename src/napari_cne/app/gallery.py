@@ -61,8 +61,10 @@ class Gallery:
         One row per tile: ``key`` (the object's key, see
         :mod:`.targets`), ``kind`` (``"central"`` or ``"random"``),
         ``source`` (the field's name, or None), ``label`` (its id there),
-        ``frame`` (time-lapse, else -1) and ``distance`` (to the group's
-        centre in the layout; NaN for keys chosen elsewhere).
+        ``frame`` (time-lapse, else -1), ``distance`` (to the group's
+        centre in the layout; NaN for keys chosen elsewhere), and where the
+        tile's centre is in the object's image: ``y``, ``x`` (and ``z``,
+        the plane shown, for 3-D labels; else -1).
     group_size : int
         The group's members in the embedding (the tiles are up to n of them).
     """
@@ -277,6 +279,9 @@ def object_gallery(
             "label": where["label"].to_numpy(),
             "frame": where["frame"].to_numpy(),
             "distance": np.nan,
+            "z": [-1 if c.plane is None else c.plane for c in crops],
+            "y": [c.centre[-2] for c in crops],
+            "x": [c.centre[-1] for c in crops],
         }
     )
     options = {"size": size, "margin": margin, "same_scale": same_scale}

@@ -73,12 +73,22 @@ class Crop:
         The window's pixels that lie in the image.
     origin : tuple of int
         The window's top-left corner in the image (may be negative).
+    plane : int or None
+        3-D labels: the plane (z) shown.
     """
 
     channels: np.ndarray
     mask: np.ndarray
     inside: np.ndarray
     origin: tuple
+    plane: int | None = None
+
+    @property
+    def centre(self) -> tuple[float, ...]:
+        """The window's centre in the image: ``(y, x)``, or ``(z, y, x)``."""
+        side = self.mask.shape[0]
+        yx = tuple(float(o + side / 2 - 0.5) for o in self.origin)
+        return yx if self.plane is None else (float(self.plane), *yx)
 
 
 def object_boxes(labels: np.ndarray, ids) -> dict[int, tuple[slice, ...]]:
@@ -167,7 +177,7 @@ def crop_object(
             )
         index = (sy, sx) if z is None else (z, sy, sx)
         channels[c][dst] = np.asarray(img[index], dtype=np.float32)
-    return Crop(channels, mask, inside, (top, left))
+    return Crop(channels, mask, inside, (top, left), z)
 
 
 def box_side(box: tuple[slice, ...], margin: float = 0.25) -> int:
