@@ -21,6 +21,9 @@ SLOW = {
         "test_renaming_or_deleting_a_class_reaches_the_sources_not_shown",
         "test_selection_survives_a_rerun",
     },
+    "_qt/test_gallery.py": {
+        "test_a_tile_click_selects_its_object_in_the_embedding_and_image",
+    },
     "_qt/test_reliability.py": {
         "test_widget_close_viewer_early",
         "test_widget_delete_embedding_then_continue",

@@ -26,13 +26,14 @@ from qtpy.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..app.gallery import Gallery, group_gallery
-from ..app.targets import parts_of
+from ..app.targets import parts_of, unwrap
 from ..render.gallery import KIND_COLORS, frame_tile
 from .controls import ask_path
 
@@ -261,15 +262,27 @@ class GalleryView:
         return self.panel
 
     def _dock(self) -> None:
-        """Dock the panel in the viewer (again, when the user closed it)."""
+        """Dock the panel below the canvas (again, when the user closed it).
+
+        Below the canvas the grid gets the window's width: about a dozen
+        tiles a row, two rows tall at first (the user may drag it taller).
+        """
         dock = self.dock
         if dock is not None and self._qt_alive(dock):
             dock.show()
             dock.raise_()
             return
-        self.dock = self.viewers.main.window.add_dock_widget(
-            self.panel, name=DOCK_NAME, area="right"
+        self.dock = unwrap(
+            self.viewers.main.window.add_dock_widget(
+                self.panel, name=DOCK_NAME, area="bottom"
+            )
         )
+        gallery = self.gallery
+        tile = gallery.tiles[0].shape[0] if gallery is not None and len(gallery) else 96
+        window = self.dock.window()
+        if isinstance(window, QMainWindow):
+            height = 2 * (tile + 2 * FRAME + 28) + 70  # two rows and the header
+            window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------ clicks
     def select_tiles(self, indices) -> None:

@@ -281,7 +281,8 @@ def render_tiles(
         shape = (int(size), int(size))
         rgb = resize(rgb, (*shape, 3), order=1, anti_aliasing=rgb.shape[0] > size)
         if outline is not None:
-            mask = resize(crop.mask, shape, order=0, anti_aliasing=False) > 0
+            # bilinear, then halfway: a smooth outline, not pixel steps
+            mask = resize(crop.mask.astype(float), shape, order=1) > 0.5
             rgb[find_boundaries(mask, mode="inner")] = to_rgb(outline)
         tiles.append(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
     return tiles
