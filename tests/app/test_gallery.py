@@ -117,3 +117,28 @@ def test_pixels_rows_and_unknown_keys_get_one_line_messages():
         object_gallery(inp, [99])
     with pytest.raises(ValueError, match="none of the group"):
         group_gallery(inp, np.zeros((2, 2)), [1, 2], [5])
+
+
+def test_fields_given_as_files_are_read_and_split(tmp_path):
+    import tifffile
+
+    labels, image = make_objects(n_side=4)
+    tifffile.imwrite(tmp_path / "a_labels.tif", labels)
+    two = np.stack([image, np.zeros_like(image)])  # channels first
+    tifffile.imwrite(tmp_path / "a.tif", two)
+    inp = ObjectsInput(
+        [
+            LabelsSource(
+                "a", str(tmp_path / "a_labels.tif"), {"img": tmp_path / "a.tif"}
+            )
+        ],
+        source_column=True,
+    )
+    table = inp.measure()
+    keys = keys_from_table(table, gallery_target(inp), "label")
+    g = object_gallery(inp, keys[:2], size=16)
+    np.testing.assert_array_equal(g.table["label"], table["label"][:2])
+    assert g.table["source"].tolist() == ["a", "a"]
+    # two channels: a composite, the first green, the second (black) magenta
+    centre = g.tiles[0][6:10, 6:10]
+    assert centre[..., 1].min() > 60 and centre[..., 0].max() == 0

@@ -20,11 +20,14 @@ and table rows without a label image get :data:`NEEDS_OBJECTS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..analysis.gallery import CENTRAL, RANDOM, pick_tiles
+from ..features.images import read_image
+from ..features.sources import split_channels
 from ..render.gallery import (
     box_side,
     crop_object,
@@ -124,16 +127,24 @@ class Gallery:
         return str(path)
 
 
+def _read(value):
+    """Return an array: a file's (TIFF, .npy, Zarr; big ones lazily) or itself."""
+    if isinstance(value, (str, Path)):
+        return read_image(value)
+    return value
+
+
 def gallery_target(inp) -> Target | SourcesTarget:
     """Return the key space of an objects input's label images (no layers).
 
-    The same keys as the widget's (:func:`~.targets.keys_from_table` of
-    the input's table), for scripts and the command line.
+    The same keys as the widget's and the command line's
+    (:func:`~.targets.keys_from_table` of the input's table), for scripts;
+    label images given as files are read here.
     """
     if getattr(inp, "kind", None) != "objects":
         raise ValueError(NEEDS_OBJECTS)
     parts = [
-        Target.for_labels(None, np.asarray(s.labels), inp.time_axis)
+        Target.for_labels(None, np.asarray(_read(s.labels)), inp.time_axis)
         for s in inp.sources
     ]
     if len(parts) == 1 and not inp.source_column:
@@ -192,11 +203,17 @@ def _images_of(inp, target) -> tuple[list[dict], list[str]]:
     by_name = {s.name: s.images for s in inp.sources}
     names = getattr(target, "names", None)
     if names is not None and all(nm in by_name for nm in names):
-        images = [by_name[nm] for nm in names]
+        given = [by_name[nm] for nm in names]
     elif len(inp.sources) == n:
-        images = [s.images for s in inp.sources]
+        given = [s.images for s in inp.sources]
     else:
         raise ValueError("the input's label images do not match the embedding's")
+    images = []  # files read (lazily when big), multichannel ones split
+    for (part, _), imgs in zip(parts_of(target), given, strict=True):
+        split = {}
+        for name, img in imgs.items():
+            split.update(split_channels(_read(img), part.labels.shape, name))
+        images.append(split)
     channels = list(images[0])
     for imgs in images:
         if list(imgs) != channels:
