@@ -23,6 +23,7 @@ SLOW = {
     },
     "_qt/test_gallery.py": {
         "test_a_tile_click_selects_its_object_in_the_embedding_and_image",
+        "test_a_time_lapse_tile_goes_to_its_frame",
     },
     "_qt/test_reliability.py": {
         "test_widget_close_viewer_early",

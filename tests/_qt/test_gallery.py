@@ -103,3 +103,31 @@ def test_many_fields_each_tile_from_its_own_field(qtbot, two_fields, halves):
     bottom = overlays[1].data == SELECTED
     assert np.array_equal(bottom, lab_b == table.loc[i, "label"])
     assert not (overlays[0].data == SELECTED).any()
+
+
+def test_a_time_lapse_tile_goes_to_its_frame(qtbot, make_napari_viewer):
+    from tests._data import make_movie
+
+    movie, image = make_movie()
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="movie image")
+    viewer.add_labels(movie, name="movie")
+    widget = dock(viewer, n_epochs=20, n_neighbors=8, update_interval=0.0)
+    widget.set_input(labels="movie", time_axis=0)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None, widget.last_error
+    f = widget.points_layer.features
+    keys = widget.selection.linker.keys
+    in_frame_2 = keys[(f["frame"] == 2).to_numpy()]
+    view = _view(widget)
+    gallery = view.show(in_frame_2, n=4, size=24)
+    assert (gallery.table["frame"] == 2).all()
+    assert gallery.captions[0].endswith(" t2")
+    viewer.dims.set_point(0, 0)
+    _click(qtbot, view.panel, 0, double=True)
+    label = int(gallery.table.loc[0, "label"])
+    assert viewer.dims.current_step[0] == 2  # the object's own frame
+    overlay = widget.selection.linker.overlay
+    assert np.array_equal(
+        overlay.data == SELECTED, (movie == label) & (np.arange(3)[:, None, None] == 2)
+    )
