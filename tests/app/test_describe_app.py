@@ -40,7 +40,13 @@ def test_value_and_mask_give_the_same_table():
     a = by_value.set_index("feature")
     b = by_mask.set_index("feature").loc[a.index]
     pd.testing.assert_frame_equal(a, b)
-    assert by_value.attrs == {"by": "kind", "group": "b", "against": "rest"}
+    assert by_value.attrs == {
+        "by": "kind",
+        "group": "b",
+        "against": "rest",
+        "n_group": 30,
+        "n_against": 60,
+    }
     assert by_mask.attrs["group"] == "selection"
 
 

@@ -135,7 +135,8 @@ def describe_group(
     pandas.DataFrame
         :func:`napari_cne.analysis.describe.describe`'s table, most
         distinguishing feature first; ``attrs`` hold ``by``, ``group`` and
-        ``against`` (``"selection"`` for a mask, ``"rest"`` for None).
+        ``against`` (``"selection"`` for a mask, ``"rest"`` for None) and
+        the objects in each, ``n_group`` and ``n_against``.
 
     Raises
     ------
@@ -154,6 +155,10 @@ def describe_group(
         "by": by,
         "group": _name(group),
         "against": "rest" if against is None else _name(against),
+        "n_group": int(inside.sum()),
+        "n_against": int(
+            len(table) - inside.sum() if outside is None else outside.sum()
+        ),
     }
     return out
 
