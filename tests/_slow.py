@@ -21,6 +21,9 @@ SLOW = {
         "test_renaming_or_deleting_a_class_reaches_the_sources_not_shown",
         "test_selection_survives_a_rerun",
     },
+    "_qt/test_describe_panel.py": {
+        "test_feature_layer_colours_objects_and_is_replaced",
+    },
     "_qt/test_reliability.py": {
         "test_widget_close_viewer_early",
         "test_widget_delete_embedding_then_continue",
