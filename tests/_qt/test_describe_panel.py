@@ -71,9 +71,9 @@ def test_panel_against_a_class_and_errors(qtbot, table):
     panel = DescribePanel()
     qtbot.addWidget(panel)
     big = (table["class"] == "large").to_numpy()
-    result = panel.describe(table, big, "small", by="class")
+    result = panel.describe(table, big, "small", by="class", name="big discs")
     assert result.attrs["against"] == "small"
-    assert "against small" in panel.title.text()
+    assert panel.title.text().startswith("big discs (32 objects) against small")
     with pytest.raises(ValueError, match="group is empty"):
         panel.describe(table, np.zeros(len(table), bool))
     with pytest.raises(ValueError, match="not one of the described"):

@@ -36,14 +36,16 @@ Ranked by |auroc - 0.5|, ties by |effect|. See docs/cli.md.
 _FORMATS = {"auroc": "{:.3f}".format, "effect": "{:+.2f}".format}
 
 
-def add_describe_parser(sub) -> argparse.ArgumentParser:
-    """Add the ``describe`` subcommand to ``sub`` (an argparse subparsers object)."""
+def add_describe_parser(sub, help_: str) -> argparse.ArgumentParser:
+    """Add the ``describe`` subcommand to ``sub`` (an argparse subparsers object).
+
+    ``help_``: its line in ``napari-cne --help``.
+    """
     from .options import add_message_options, positive_int
-    from .parser import COMMANDS
 
     p = sub.add_parser(
         "describe",
-        help=COMMANDS["describe"],
+        help=help_,
         description="Rank the numeric features of TABLE that distinguish "
         "the rows of one group (a value of --by) from all other rows, or "
         "from the rows of --against: AUROC (Mann-Whitney), Hedges' g and "

@@ -327,7 +327,7 @@ def _add_transform_parser(sub) -> None:
 def _add_describe_parser(sub) -> None:
     from .describe import add_describe_parser
 
-    add_describe_parser(sub)
+    add_describe_parser(sub, COMMANDS["describe"])
 
 
 # -------------------------------------------------------------------- demos

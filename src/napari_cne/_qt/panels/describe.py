@@ -102,6 +102,8 @@ class DescribePanel(QWidget):
         self.plot.setMaximumHeight(160)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.plot.setLabel("left", "fraction")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.addLegend(offset=(-5, 5))
@@ -132,13 +134,21 @@ class DescribePanel(QWidget):
 
     # ------------------------------------------------------------- public
     def describe(
-        self, table: pd.DataFrame, group, against=None, *, by: str | None = None
+        self,
+        table: pd.DataFrame,
+        group,
+        against=None,
+        *,
+        by: str | None = None,
+        name: str | None = None,
     ) -> pd.DataFrame:
         """Rank ``table``'s features for ``group`` (against the rest or ``against``).
 
         The groups are masks over the rows or values of ``by``, as in
-        :func:`napari_cne.app.describe.describe_group`. Shows the ranking,
-        plots its first feature and returns the whole ranking.
+        :func:`napari_cne.app.describe.describe_group`; ``name`` is what
+        the title calls the group (default: its value, or "selection").
+        Shows the ranking, plots its first feature and returns the whole
+        ranking.
 
         Raises
         ------
@@ -151,7 +161,7 @@ class DescribePanel(QWidget):
         n = result.attrs
         other = "the rest" if against is None else n["against"]
         self.title.setText(
-            f"{n['group']} ({n['n_group']} objects) against {other} "
+            f"{name or n['group']} ({n['n_group']} objects) against {other} "
             f"({n['n_against']} objects): top {min(self.top, len(result))} "
             f"of {len(result)} features"
         )
