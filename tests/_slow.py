@@ -25,6 +25,9 @@ SLOW = {
         "test_a_tile_click_selects_its_object_in_the_embedding_and_image",
         "test_a_time_lapse_tile_goes_to_its_frame",
     },
+    "_qt/test_describe_panel.py": {
+        "test_feature_layer_colours_objects_and_is_replaced",
+    },
     "_qt/test_reliability.py": {
         "test_widget_close_viewer_early",
         "test_widget_delete_embedding_then_continue",

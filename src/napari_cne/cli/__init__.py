@@ -14,6 +14,8 @@ too) and prints their events (:mod:`.progress`):
   map every pixel; its files in :mod:`.pixel_files`);
 - :mod:`.transform`: ``napari-cne transform`` (a saved model places new
   rows or every pixel of an image);
+- :mod:`.describe`: ``napari-cne describe`` (the features that make a
+  group of rows different, :mod:`napari_cne.app.describe`);
 - :mod:`.demo`: ``napari-cne demo`` (napari, in a child process) and
   ``napari-cne demo-engine`` (the engine alone on the bundled sample);
 - :mod:`.errors`: the exit codes and the one-line errors and warnings.

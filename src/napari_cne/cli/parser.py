@@ -29,7 +29,7 @@ __all__ = [
 
 _DESCRIPTION = (
     "Command line: napari-cne embed, embed-images, embed-pixels, transform, "
-    "demo, demo-engine."
+    "describe, demo, demo-engine."
 )
 
 _EXAMPLES = """\
@@ -324,6 +324,12 @@ def _add_transform_parser(sub) -> None:
     p.set_defaults(func=transform_command)
 
 
+def _add_describe_parser(sub) -> None:
+    from .describe import add_describe_parser
+
+    add_describe_parser(sub, COMMANDS["describe"])
+
+
 # -------------------------------------------------------------------- demos
 def _add_demo_parser(sub) -> None:
     from .demo import run_demo
@@ -354,6 +360,7 @@ COMMANDS = {
     "embed-images": "measure every object of a folder of label images, and embed them",
     "embed-pixels": "embed the pixels of a multichannel image, and place every pixel",
     "transform": "place new rows or every pixel of an image with a saved model",
+    "describe": "rank the features that make a group of rows different",
     "demo": "napari with the bundled cells and a live embedding",
     "demo-engine": "the engine alone on the bundled sample",
 }
@@ -362,6 +369,7 @@ _ADD = {
     "embed-images": _add_images_parser,
     "embed-pixels": _add_pixels_parser,
     "transform": _add_transform_parser,
+    "describe": _add_describe_parser,
     "demo": _add_demo_parser,
     "demo-engine": _add_demo_engine_parser,
 }
@@ -375,8 +383,9 @@ def command_of(argv: Sequence[str]) -> str | None:
 def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     """Return the ``napari-cne`` parser and its subcommands.
 
-    ``embed``, ``embed-images``, ``embed-pixels``, ``transform``, ``demo``,
-    ``demo-engine``; each sets ``func``, the function that runs it.
+    ``embed``, ``embed-images``, ``embed-pixels``, ``transform``,
+    ``describe``, ``demo``, ``demo-engine``; each sets ``func``, the function
+    that runs it.
     ``command``: ``"*"`` all of them with their options; a subcommand's name
     only that one (the others are named with their help), and only its
     modules are imported; None none (``napari-cne --help``, ``--version``).

@@ -2,7 +2,9 @@
 
 * :func:`neighbor_preservation` - mean fraction of the ``k`` exact nearest
   neighbours in the input space that are also among the ``k`` nearest
-  neighbours in the embedding ("recall@k" in algorithm.md).
+  neighbours in the embedding ("recall@k" in algorithm.md);
+  :func:`preservation_per_point` - that fraction for every point (the
+  global readouts are its mean).
 * :func:`knn_accuracy` - leave-one-out ``k``-NN classification accuracy in
   the embedding.
 * :func:`centroid_spearman` - Spearman correlation between class-centroid
@@ -16,13 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .neighbors import drop_self, exact_knn
+from .neighbors import drop_self, exact_knn, knn, layout_knn
 
 __all__ = [
     "centroid_spearman",
     "format_quality",
     "knn_accuracy",
+    "neighbor_overlap",
     "neighbor_preservation",
+    "preservation_per_point",
     "quality_report",
 ]
 
@@ -41,6 +45,70 @@ def _knn_of(
         return exact_knn(data, k, metric)[0]
     ind, dist = exact_knn(data, k + 1, metric, query=data[q])
     return drop_self(ind, dist, own=q)[0]
+
+
+def neighbor_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return how many indices every row of ``a`` shares with that row of ``b``.
+
+    ``a`` and ``b`` are neighbour lists, shape ``(n, k)``, without repeats
+    within a row; negative entries (no neighbour found) never count.
+    """
+    both = np.sort(np.concatenate([a, b], axis=1), axis=1)
+    same = (both[:, 1:] == both[:, :-1]) & (both[:, 1:] >= 0)
+    return same.sum(axis=1)
+
+
+def preservation_per_point(
+    X: np.ndarray,
+    Y: np.ndarray,
+    k: int = 15,
+    *,
+    metric: str = "euclidean",
+    queries: np.ndarray | None = None,
+    method: str = "exact",
+    random_state: int | None = 0,
+) -> np.ndarray:
+    """Return each point's share of ``X``-neighbours that are ``Y``-neighbours.
+
+    For every point, the fraction of its ``k`` nearest neighbours in ``X``
+    (itself excluded) that are also among its ``k`` nearest in ``Y``.
+
+    Parameters
+    ----------
+    X, Y : ndarray, shape (n, d) and (n, d_emb)
+        Input data and embedding (same row order, finite).
+    k : int
+        Neighbourhood size (``< n``).
+    metric : str
+        Distance in ``X``; the embedding is Euclidean.
+    queries : array of int, optional
+        The points to measure (default all); their neighbours are searched
+        among all ``n`` points.
+    method : str
+        Search in ``X`` when every point is measured (``"exact"``, or
+        ``"auto"`` etc. of :func:`~.neighbors.knn`: approximate for large
+        ``n``); the given ``queries`` are always searched exactly. The
+        embedding is always searched exactly (:func:`~.neighbors.layout_knn`).
+    random_state : int or None
+        Seed of an approximate search.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_q,)
+        Values ``0, 1/k, ..., 1``.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if queries is None:
+        if method == "exact":
+            nx = exact_knn(X, k, metric)[0]
+        else:
+            nx = knn(X, k, metric, method=method, random_state=random_state)[0]
+        ny = layout_knn(Y, k)
+    else:
+        q = np.asarray(queries)
+        nx = _knn_of(X, q, k, metric)
+        ny = layout_knn(Y, k, query=q)
+    return neighbor_overlap(nx, ny) / k
 
 
 def neighbor_preservation(
@@ -73,10 +141,7 @@ def neighbor_preservation(
     if X.shape[0] != Y.shape[0]:
         raise ValueError("X and Y must have the same number of rows")
     q = _queries(X.shape[0], n_queries, random_state)
-    nx = _knn_of(X, q, k)
-    ny = _knn_of(Y, q, k)
-    hits = [np.intersect1d(a, b, assume_unique=True).size for a, b in zip(nx, ny)]
-    return float(np.mean(hits) / k)
+    return float(preservation_per_point(X, Y, k, queries=q).mean())
 
 
 def knn_accuracy(
@@ -212,15 +277,13 @@ def quality_report(
         raise ValueError(f"max_points must be a positive integer; got {max_points!r}")
     k = min(int(k), n - 1)
     q = _queries(n, None if max_points is None else int(max_points), random_state)
-    nx = _knn_of(X, q, k, metric)
-    ny = _knn_of(Y, q, k)
-    hits = [np.intersect1d(a, b, assume_unique=True).size for a, b in zip(nx, ny)]
+    per_point = preservation_per_point(X, Y, k, metric=metric, queries=q)
     report = {
         "n": int(n),
         "n_sampled": int(q.size),
         "k": k,
         "metric": str(metric),
-        "neighbor_preservation": float(np.mean(hits) / k),
+        "neighbor_preservation": float(per_point.mean()),
         "neighbor_preservation_random": k / (n - 1),
         "label_k": None,
         "knn_accuracy": None,
