@@ -1,5 +1,7 @@
-"""Findings from a fitted map: clusters, robustness along the spectrum, trust,
-what makes a group different, gallery tiles, predicted classes, counts.
+"""Findings from a fitted map: what the groups are and how far to trust them.
+
+Clusters, robustness along the spectrum, trust per object, what makes a
+group different, the tiles of a gallery, predicted classes, counts.
 
 Qt-free and napari-free: arrays and tables in, arrays and tables out. The
 application layer (:mod:`napari_cne.app`) runs these for the widget and the
