@@ -69,6 +69,8 @@ def count_table(
     ValueError
         For sizes that differ, or no objects.
     """
+    if group_name == source_name:
+        raise ValueError(f"the groups and the sources are both named {group_name!r}")
     g = _categorical(groups, "groups")
     n = len(g)
     if n == 0:

@@ -62,7 +62,9 @@ def counts_of(
             f"column {by!r} has {n} different values: it looks like a "
             "measurement, not classes or clusters"
         )
-    src = table[sources] if sources in table.columns and sources != by else None
+    if by == sources:  # objects per source: the sources are the groups
+        return count_table(values, None, group_name=str(by), source_name="total")
+    src = table[sources] if sources in table.columns else None
     return count_table(values, src, group_name=str(by), source_name=sources)
 
 
