@@ -41,7 +41,7 @@ def write_columns(selection, columns: pd.DataFrame) -> None:
     if pts is not None and len(pts.features) == len(keys):
         df = pts.features.copy()
         for c in columns.columns:
-            df[c] = columns[c].to_numpy()
+            df[c] = columns[c].array
         pts.features = df
     pos = pd.Series(np.arange(len(keys)), index=keys)
     for part, offset in parts_of(selection.target):
