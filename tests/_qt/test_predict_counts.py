@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt import predictions
-from napari_cne._qt.panels.counts import CountsPanel
-from napari_cne._qt.panels.predict import PredictPanel
+from napari_cne._qt.panels.counts import CountsPanel, counts
+from napari_cne._qt.panels.predict import (
+    PredictPanel,
+    predict_classes,
+    select_least_confident,
+)
 from napari_cne.app.predict import CONFIDENCE, PREDICTED
 from tests._qt.conftest import BOTTOM, TOP
 from tests._qt.test_widget import FAST, run_and_wait
@@ -48,7 +51,7 @@ def test_predict_select_least_confident_and_count_per_field(
     dim, bright = name_bright_and_dim(widget)
     panel = PredictPanel()
     qtbot.addWidget(panel)
-    result = predictions.predict_classes(sel, widget.session.fit, panel.method)
+    result = predict_classes(sel, widget.session.fit, panel.method)
     panel.show_result(result)
     assert panel.least_btn.isEnabled()
     assert result.prediction.method in ("spreading", "classifier")
@@ -71,7 +74,7 @@ def test_predict_select_least_confident_and_count_per_field(
     # the user's class column is untouched by the prediction
     assert f["class"].notna().sum() == 8
     # the next to name: the least confident, never the named ones
-    keys = predictions.select_least_confident(sel, result, 5)
+    keys = select_least_confident(sel, result, 5)
     np.testing.assert_array_equal(np.sort(sel.selected), np.sort(keys))
     assert len(keys) == 5 and not set(keys) & (set(dim) | set(bright))
     conf = f[CONFIDENCE].to_numpy()
@@ -80,32 +83,34 @@ def test_predict_select_least_confident_and_count_per_field(
     assert conf[rows].max() <= np.sort(conf[~named])[4]
 
     # counts per field, of the predicted classes by default
-    table = predictions.counts(sel)
+    table = counts(sel)
     assert list(table.columns[:2]) == [PREDICTED, "source"]
-    counts = CountsPanel()
-    qtbot.addWidget(counts)
-    counts.set_columns([PREDICTED, "class"])
-    counts.show_counts(table, sel.classes.colors)
-    wide = counts.wide()
+    panel_c = CountsPanel()
+    qtbot.addWidget(panel_c)
+    panel_c.set_columns([PREDICTED, "class"])
+    panel_c.show_counts(table, sel.classes.colors)
+    wide = panel_c.wide()
     assert list(wide.columns) == [TOP, BOTTOM, "all"]
     n_top = int((f["source"] == TOP).sum())
     assert wide[TOP].sum() == n_top and wide["all"].sum() == len(f)
-    assert counts.grid.rowCount() == 2 and counts.grid.columnCount() == 3
-    assert counts.grid.item(0, 0).text() == str(int(wide.iat[0, 0]))
-    counts.value_combo.setCurrentText("fraction")
-    assert counts.grid.item(0, 0).text().endswith("%")
-    bars = [i for i in counts.plot.plotItem.items if type(i).__name__ == "BarGraphItem"]
+    assert panel_c.grid.rowCount() == 2 and panel_c.grid.columnCount() == 3
+    assert panel_c.grid.item(0, 0).text() == str(int(wide.iat[0, 0]))
+    panel_c.value_combo.setCurrentText("fraction")
+    assert panel_c.grid.item(0, 0).text().endswith("%")
+    bars = [
+        i for i in panel_c.plot.plotItem.items if type(i).__name__ == "BarGraphItem"
+    ]
     assert len(bars) == 2
-    path = counts.export_csv(str(tmp_path / "counts.csv"))
+    path = panel_c.export_csv(str(tmp_path / "counts.csv"))
     back = pd.read_csv(path)
     assert list(back.columns) == [PREDICTED, "source", "count", "fraction", "n_source"]
     # counting by the user's class column (mostly unassigned)
-    by_class = predictions.counts(sel, "class")
+    by_class = counts(sel, "class")
     w = by_class.pivot(index="class", columns="source", values="count")
     assert w.loc["unassigned", "all"] == len(f) - 8
     # the panel asks the widget to count by the column chosen
-    with qtbot.waitSignal(counts.refresh_requested) as sig:
-        counts.count_btn.click()
+    with qtbot.waitSignal(panel_c.refresh_requested) as sig:
+        panel_c.count_btn.click()
     assert sig.args == [PREDICTED]
 
 
@@ -148,7 +153,7 @@ def test_predicted_classes_reach_every_pixel(qtbot, make_napari_viewer):
     sel.assign_selection("dark")
     sel.select(keys[order[-5:]])
     sel.assign_selection("bright")
-    result = predictions.predict_classes(sel, widget.session.fit)
+    result = predict_classes(sel, widget.session.fit)
     colors = [sel.classes.colors[n] for n in sel.classes.names]
     before = [lay.name for lay in viewer.layers]
     layer = widget.pixel_view.add_class_layer(result.codes(), sel.classes.names, colors)
