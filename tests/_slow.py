@@ -10,6 +10,10 @@ that no longer exists.
 """
 
 SLOW = {
+    "_qt/test_predict_counts.py": {
+        "test_predict_select_least_confident_and_count_per_field",
+        "test_predicted_classes_reach_every_pixel",
+    },
     "_qt/test_brushing.py": {
         "test_classes_and_selection_belong_to_their_source",
         "test_classes_land_in_both_tables_and_export",

@@ -15,8 +15,11 @@ A run stopped while placing gives layers named ``"... (partial 37%)"`` with
 ``metadata["napari_cne"]["complete"] = False``: never a layer that looks
 complete. A lasso drawn around points of the embedding then also lights up
 **every** pixel whose coordinates fall inside it, at full resolution, in a
-Labels layer ``"<image> lasso pixels"`` (computed block by block). GUI
-thread only.
+Labels layer ``"<image> lasso pixels"`` (computed block by block).
+:meth:`PixelMapView.add_class_layer` maps a class per fitted pixel (the
+predicted classes, or clusters) to every placed pixel, in a new Labels
+layer ``"<image> predicted classes"`` in the classes' colours
+(:func:`napari_cne.app.pixel_classes.pixel_class_image`). GUI thread only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from napari.utils.colormaps import DirectLabelColormap
 
 from ..app.every_pixel import pixels_in_polygon
 from ..app.metadata import is_ours, kind_of, source_of, tag
+from ..app.pixel_classes import pixel_class_image
 from ..app.session import Session
 from ..render.position_colors import position_bounds, position_image
 from .outputs import coord_names
@@ -231,6 +235,56 @@ class PixelMapView:
         )
         if active is not None:
             viewer.layers.selection.active = active
+
+    # ------------------------------------------------------------ classes
+    def add_class_layer(self, codes, names, colors, what: str = "predicted classes"):
+        """Add a new Labels layer of every placed pixel's class.
+
+        Each pixel takes the class of the fitted pixel nearest to it in the
+        layout the pixels were placed on.
+
+        Parameters
+        ----------
+        codes : int array (n_fitted,)
+            The class of each fitted pixel (``-1``: none), e.g.
+            ``ObjectPrediction.codes()`` or cluster labels.
+        names : list of str
+            The classes, in code order (the layer's ``metadata``).
+        colors : list
+            A colour per class, in code order.
+        what : str
+            Ends the layer's name.
+
+        Returns
+        -------
+        napari.layers.Labels
+            Values 0 (not placed, or no class) and ``code + 1``.
+
+        Raises
+        ------
+        ValueError
+            Before every pixel was placed, or for classes of another fit.
+        """
+        if self.coords is None or self._layout is None:
+            raise ValueError(
+                "place every pixel first (Pixels: 'Place every pixel', then Run)"
+            )
+        labels = pixel_class_image(self.coords, self._layout, codes)
+        from matplotlib.colors import to_rgba
+
+        color_dict = {None: np.zeros(4), 0: np.zeros(4)}
+        for i, c in enumerate(colors):
+            color_dict[i + 1] = np.asarray(to_rgba(c))
+        return self.viewers.main.add_labels(
+            labels,
+            name=f"{self._source} {what}",
+            colormap=DirectLabelColormap(color_dict=color_dict),
+            opacity=0.7,
+            metadata=tag(
+                "class_pixels", source=self._source, classes=[str(n) for n in names]
+            ),
+            **self._where,
+        )
 
     def _clear_lasso(self, *_) -> None:
         layer = self.lasso_layer

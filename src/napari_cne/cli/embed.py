@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..app.fit import FitRequest
+from ..app.fit import Fit, FitRequest
 from ..app.inputs import Matrix, TableInput, prepare_matrix
 from ..app.models import save_map
 from ..app.provenance import fit_record, sweep_record
@@ -50,6 +50,7 @@ from .files import (
     write_embedding,
     write_json,
 )
+from .findings import add_findings
 from .progress import Progress, drive
 from .settings import engine_params
 
@@ -118,6 +119,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     record: dict = field(default_factory=dict)
     model_path: Path | None = None
+    findings: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -176,8 +178,12 @@ def _features(loaded: Loaded, args: argparse.Namespace):
         if getattr(args, option) is not None:
             check_known(table, [getattr(args, option)], name)
     default = loaded.columns or default_columns
+    exclude = list(args.exclude_columns or [])
+    predict = getattr(args, "predict", None)
+    if predict is not None and args.columns is None and predict in table.columns:
+        exclude.append(predict)  # the examples are not a feature
     columns, logs = choose_columns(
-        table, args.columns, args.exclude_columns, args.log_columns, default
+        table, args.columns, exclude, args.log_columns, default
     )
     if args.labels in columns:
         warnings.warn(
@@ -306,6 +312,8 @@ def _embed(args: argparse.Namespace, say, load, command: str) -> int:
     )
     if not args.no_quality:
         _quality(run, labels)
+    fit = run.fit or Fit(None, run.matrix, run.model)
+    run.findings = add_findings(run, args, fit)
     if args.save_model is not None:
         fitted = run.fit.fitted_map(loaded.kind, input=str(inp), **loaded.model_info)
         try:
@@ -366,6 +374,8 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
         if i in run.reports:
             head = f"s = {s:g}: " if run.sweep is not None else ""
             say(f"  quality   {head}{format_quality(run.reports[i])}")
+    for line in run.findings:
+        say(f"  classes   {line}")
     for path, names in run.written:
         cols = f" (columns {', '.join(names)})" if names else ""
         say(f"  wrote     {path}{cols} + {sidecar_path(path).name}")

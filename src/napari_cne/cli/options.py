@@ -252,9 +252,32 @@ def add_output_options(p: argparse.ArgumentParser, labels_flag: str = "--labels"
         help="class column: adds 10-NN accuracy to the quality readout",
     )
     o.add_argument("--no-quality", action="store_true", help="skip the quality readout")
+    add_findings_options(o)
     add_message_options(o)
     p.set_defaults(labels_option=labels_flag)
     return o
+
+
+def add_findings_options(o) -> None:
+    """Add ``--predict``, ``--predict-method`` and ``--counts-by``."""
+    o.add_argument(
+        "--predict",
+        metavar="COLUMN",
+        help="a class column with a few values (the examples): every row gets "
+        "cne_predicted and cne_confidence",
+    )
+    o.add_argument(
+        "--predict-method",
+        choices=("auto", "spreading", "classifier"),
+        default="auto",
+        help="label spreading on the kNN graph, a classifier on the features, "
+        "or auto: the better on the examples (default)",
+    )
+    o.add_argument(
+        "--counts-by",
+        metavar="COLUMN",
+        help="write the COLUMN x source counts and fractions to <output>_counts.csv",
+    )
 
 
 def add_pixel_options(p: argparse.ArgumentParser, fit: bool = True):
