@@ -92,6 +92,9 @@ SLOW = {
         "test_engine_cuts_of_one_blob_are_never_separate",
         "test_engine_islands_are_separate_at_every_s",
     },
+    "cli/test_cli_clusters.py": {
+        "test_leiden_writes_a_cluster_column_of_the_blobs",
+    },
     "cli/test_cli.py": {
         "test_console_script_in_a_subprocess",
     },

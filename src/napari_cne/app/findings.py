@@ -36,11 +36,14 @@ __all__ = [
     "ROBUSTNESS_S",
     "Robustness",
     "RobustnessRequest",
+    "cluster_column",
     "cluster_fit",
+    "cluster_model",
     "covered",
     "groups_of",
     "layouts_of",
     "robustness",
+    "sweep_robustness",
 ]
 
 #: the column the clusters are written to (in the embedding and the sources)
@@ -82,17 +85,49 @@ def cluster_fit(
     """
     if fit is None:
         raise ValueError("run an embedding first, then cluster it")
-    model = fit.model
-    return cluster(
+    return cluster_model(
+        fit.model,
+        fit.matrix.X,
         method,
-        graph=model.graph_,
-        layout=model.embedding_,
-        features=fit.matrix.X,
         resolution=resolution,
         n_clusters=n_clusters,
         min_cluster_size=min_cluster_size,
-        random_state=_seed(fit, random_state),
+        random_state=random_state,
     )
+
+
+def cluster_model(model, X, method: str = "leiden", *, layout=None, **options):
+    """Cluster a fitted model's objects (:func:`cluster_fit` without a Fit).
+
+    ``X``: its matrix; ``layout``: the layout for HDBSCAN (default: the
+    model's current one); ``options``: as for :func:`cluster_fit` (the seed
+    defaults to the model's).
+    """
+    seed = options.pop("random_state", None)
+    return cluster(
+        method,
+        graph=model.graph_,
+        layout=model.embedding_ if layout is None else layout,
+        features=X,
+        random_state=model.seed_ if seed is None else seed,
+        **options,
+    )
+
+
+def cluster_column(existing) -> str:
+    """Return :data:`CLUSTER_COLUMN`, or ``cne_cluster2``... if it is taken."""
+    have = {str(c) for c in existing}
+    k, name = 1, CLUSTER_COLUMN
+    while name in have:
+        k += 1
+        name = f"{CLUSTER_COLUMN}{k}"
+    return name
+
+
+def sweep_robustness(sweep: Sweep, groups, random_state=None) -> pd.DataFrame:
+    """Return the group × s table of a sweep's layouts (``groups`` per embedded row)."""
+    seed = sweep.model.seed_ if random_state is None else random_state
+    return robustness_table(layouts_of(sweep), groups, random_state=seed)
 
 
 def groups_of(fit, groups) -> np.ndarray:
