@@ -98,6 +98,14 @@ SLOW = {
         "test_three_dimensions_give_a_3d_point_cloud",
         "test_two_labels_layers_embed_together_and_brush_across",
     },
+    "analysis/test_robustness.py": {
+        "test_a_cut_of_one_uniform_blob_is_never_separate",
+        "test_engine_cuts_of_one_blob_are_never_separate",
+        "test_engine_islands_are_separate_at_every_s",
+    },
+    "cli/test_cli_clusters.py": {
+        "test_leiden_writes_a_cluster_column_of_the_blobs",
+    },
     "cli/test_cli.py": {
         "test_console_script_in_a_subprocess",
     },

@@ -38,6 +38,12 @@ from ..app.provenance import fit_record, sweep_record
 from ..app.sweep import SweepRequest
 from ..features import default_columns
 from ..render.plot import plot_embeddings
+from .clusters import (
+    check_cluster_output,
+    cluster_the_run,
+    summary_lines,
+    with_clusters,
+)
 from .columns import check_known, choose_columns, format_names, labels_of
 from .errors import EXIT_OK, RunError, UsageError, cannot_write, run_with_messages
 from .files import (
@@ -120,6 +126,10 @@ class _Run:
     record: dict = field(default_factory=dict)
     model_path: Path | None = None
     findings: list[str] = field(default_factory=list)
+    clusters: np.ndarray | None = None  # per embedded row (--clusters)
+    cluster_method: tuple | None = None
+    robustness: pd.DataFrame | None = None  # group × s (--clusters --sweep)
+    robustness_path: Path | None = None
 
     @property
     def n_rows(self) -> int:
@@ -144,6 +154,9 @@ def _record(run: _Run, i: int, path: Path, names, args, elapsed: float) -> dict:
         "output_columns": names,
         "quality": run.reports.get(i),
         "saved_model": None if run.model_path is None else str(run.model_path),
+        "clusters": None
+        if run.cluster_method is None
+        else {"method": run.cluster_method[0], **run.cluster_method[1]},
         **run.record,
     }
     if run.sweep is None:
@@ -215,8 +228,9 @@ def _write_outputs(run: _Run, args: argparse.Namespace, elapsed: float) -> None:
     """Write every layout and its provenance sidecar."""
     sweep = args.sweep
     outputs = [sweep_path(args.output, s) for s in sweep] if sweep else [args.output]
+    table = with_clusters(run.table, run)
     for i, path in enumerate(map(Path, outputs)):
-        names = write_embedding(path, run.table, run.layouts[i], run.matrix.kept)
+        names = write_embedding(path, table, run.layouts[i], run.matrix.kept)
         write_json(sidecar_path(path), _record(run, i, path, names, args, elapsed))
         run.written.append((path, names))
 
@@ -242,6 +256,7 @@ def _check_options(args: argparse.Namespace) -> None:
     """Fail on bad output names and option combinations before any work."""
     check_paths(args.input, args.output, args.sweep, args.plot)
     check_model_path(args.save_model, args.input, args.output, args.plot)
+    check_cluster_output(args)
     if args.color_by is not None and args.plot is None:
         raise UsageError("--color-by needs --plot")
     if args.save_model is not None and args.sweep:
@@ -312,6 +327,8 @@ def _embed(args: argparse.Namespace, say, load, command: str) -> int:
     )
     if not args.no_quality:
         _quality(run, labels)
+    if getattr(args, "clusters", None):
+        cluster_the_run(run, args)
     fit = run.fit or Fit(None, run.matrix, run.model)
     run.findings = add_findings(run, args, fit)
     if args.save_model is not None:
@@ -374,6 +391,8 @@ def _summary(run: _Run, elapsed: float, plot: str | None, say) -> None:
         if i in run.reports:
             head = f"s = {s:g}: " if run.sweep is not None else ""
             say(f"  quality   {head}{format_quality(run.reports[i])}")
+    for line in summary_lines(run):
+        say(f"  {line}")
     for line in run.findings:
         say(f"  classes   {line}")
     for path, names in run.written:

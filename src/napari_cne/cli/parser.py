@@ -41,10 +41,13 @@ examples:
   napari-cne embed cells.csv -o out.csv --sweep -1,0,0.5,1,2 --plot sweep.png
   napari-cne embed cells.csv -o again.csv --params out.csv.json   # repeat a run
   napari-cne embed cells.csv -o out.csv --n-components 3 --save-model cells.pt
+  napari-cne embed cells.csv -o out.csv --sweep 0,0.5,1 --clusters leiden:0.5
 
 outputs: OUTPUT (.npy: the embedding, NaN rows for rows left out; .csv/.tsv:
 the input plus cne_0, cne_1, or cne2_0 ... if those exist), OUTPUT.json
 (provenance). --sweep writes OUTPUT_s<value> per position (out_s-1.csv ...).
+--clusters adds a cne_cluster column; with --sweep it also prints how separate
+each cluster is at every s and writes OUTPUT_robustness.csv.
 exit status: 0 success, 1 the run failed, 2 bad usage or input, 130 Ctrl-C.
 See docs/cli.md.
 """
@@ -119,6 +122,7 @@ def _subparser(sub, name: str, help_: str, description: str, epilog: str):
 
 def add_embed_parser(sub) -> argparse.ArgumentParser:
     """Add the ``embed`` subcommand to ``sub`` (an argparse subparsers object)."""
+    from .clusters import add_cluster_option
     from .embed import embed_command
     from .files import INPUT_KINDS, OUTPUT_KINDS
     from .options import (
@@ -141,12 +145,14 @@ def add_embed_parser(sub) -> argparse.ArgumentParser:
     add_feature_options(p)
     add_embedding_options(p)
     add_sweep_options(p)
+    add_cluster_option(p)
     add_output_options(p)
     p.set_defaults(func=embed_command)
     return p
 
 
 def _add_images_parser(sub) -> None:
+    from .clusters import add_cluster_option
     from .files import OUTPUT_KINDS
     from .images import images_command
     from .options import (
@@ -202,6 +208,7 @@ def _add_images_parser(sub) -> None:
     add_feature_options(p)
     add_embedding_options(p)
     add_sweep_options(p)
+    add_cluster_option(p)
     add_output_options(p, labels_flag="--class-column")
     p.set_defaults(func=images_command)
 

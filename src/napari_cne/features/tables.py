@@ -150,9 +150,9 @@ def read_table(path, columns: Sequence[str] | None = None) -> pd.DataFrame:
 ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 
 
-#: columns written by napari-cne (``cne_0``, ``cne2_1``, ...): never features
-#: by default, never overwritten
-OUR_COLUMNS = re.compile(r"^cne\d*_\d+$")
+#: columns written by napari-cne (``cne_0``, ``cne2_1``, ``cne_cluster``, ...):
+#: never features by default, never overwritten
+OUR_COLUMNS = re.compile(r"^cne\d*_\w+$")
 
 
 #: where an object is (``centroid_y``, ``bbox_x0``, ...): never features
