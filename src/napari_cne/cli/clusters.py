@@ -21,7 +21,13 @@ import pandas as pd
 
 from ..analysis.clusters import parse_spec
 from ..analysis.robustness import SEPARATE
-from ..app.findings import cluster_column, cluster_model, sweep_robustness
+from ..app.findings import (
+    cluster_column,
+    cluster_groups,
+    cluster_model,
+    sweep_robustness,
+)
+from ..features.interop import cluster_numbers
 from .errors import UsageError, cannot_write
 
 __all__ = [
@@ -83,7 +89,7 @@ def cluster_the_run(run, args: argparse.Namespace) -> None:
     )
     run.cluster_method = args.clusters
     if run.sweep is not None:
-        run.robustness = sweep_robustness(run.sweep, run.clusters)
+        run.robustness = sweep_robustness(run.sweep, cluster_groups(run.clusters))
         path = robustness_path(args.output)
         try:
             run.robustness.to_csv(path, index_label="cluster")
@@ -93,13 +99,20 @@ def cluster_the_run(run, args: argparse.Namespace) -> None:
 
 
 def with_clusters(table: pd.DataFrame, run) -> pd.DataFrame:
-    """Return ``table`` with the cluster column (nullable ints; empty: left out)."""
+    """Return ``table`` with the cluster column, numbered as the widget does.
+
+    1 the largest cluster, 0 noise (:func:`~napari_cne.features.interop.
+    cluster_numbers`); rows left out of the embedding: empty.
+    """
     if getattr(run, "clusters", None) is None:
         return table
-    col = pd.array(np.full(len(table), pd.NA), dtype="Int64")
-    col[np.asarray(run.matrix.kept)] = run.clusters
+    numbers = cluster_numbers(run.clusters)
+    codes = np.full(len(table), -1, np.int64)
+    codes[np.asarray(run.matrix.kept)] = numbers.codes
     out = table.copy()
-    out[cluster_column(table.columns)] = col
+    out[cluster_column(table.columns)] = pd.Categorical.from_codes(
+        codes, numbers.categories
+    )
     return out
 
 
@@ -113,8 +126,9 @@ def summary_lines(run) -> list[str]:
     noise = int((labels < 0).sum())
     opts = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in options.items())
     lines = [
-        f"clusters  {count} ({method}{', ' + opts if opts else ''})"
-        + (f", {noise} objects in none" if noise else "")
+        f"clusters  {count} ({method}{', ' + opts if opts else ''}; "
+        "numbered from 1, the largest)"
+        + (f", {noise} objects in none (0)" if noise else "")
     ]
     table = getattr(run, "robustness", None)
     if table is not None:

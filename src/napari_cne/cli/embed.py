@@ -228,9 +228,8 @@ def _write_outputs(run: _Run, args: argparse.Namespace, elapsed: float) -> None:
     """Write every layout and its provenance sidecar."""
     sweep = args.sweep
     outputs = [sweep_path(args.output, s) for s in sweep] if sweep else [args.output]
-    table = with_clusters(run.table, run)
     for i, path in enumerate(map(Path, outputs)):
-        names = write_embedding(path, table, run.layouts[i], run.matrix.kept)
+        names = write_embedding(path, run.table, run.layouts[i], run.matrix.kept)
         write_json(sidecar_path(path), _record(run, i, path, names, args, elapsed))
         run.written.append((path, names))
 
@@ -329,6 +328,7 @@ def _embed(args: argparse.Namespace, say, load, command: str) -> int:
         _quality(run, labels)
     if getattr(args, "clusters", None):
         cluster_the_run(run, args)
+        run.table = with_clusters(run.table, run)
     fit = run.fit or Fit(None, run.matrix, run.model)
     run.findings = add_findings(run, args, fit)
     if args.save_model is not None:

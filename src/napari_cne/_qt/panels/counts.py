@@ -3,10 +3,9 @@
 Shows the table of :func:`napari_cne.app.counts.counts_of` (the widget's
 ``selection.counts(by)``) as counts or fractions, a grouped bar chart
 (pyqtgraph: one group of bars per source, one colour per class) and saves
-the tidy table as CSV. A thin front end: the widget fills it
-(:meth:`CountsPanel.show_counts`) when asked (``refresh_requested``),
-with :func:`counts` (the selection panel's ``selection.counts(by)``
-delegates to it). GUI thread only.
+the tidy table as CSV. A thin front end: the selection panel's
+``counts(by)`` fills it (:meth:`CountsPanel.show_counts`) when asked
+(``refresh_requested``). GUI thread only.
 """
 
 from __future__ import annotations
@@ -29,12 +28,9 @@ from qtpy.QtWidgets import (
 )
 
 from ...analysis.counts import wide_counts
-from ...app.counts import counts_of
-from ...app.predict import PREDICTED
-from ...features.sources import SOURCE_COLUMN
 from ...render.colors import palette
 
-__all__ = ["CountsPanel", "counts"]
+__all__ = ["CountsPanel"]
 
 
 class CountsPanel(QWidget):
@@ -186,21 +182,3 @@ class CountsPanel(QWidget):
             show_info(f"could not save the counts: {err}")
             return None
         return str(path)
-
-
-def counts(selection, by: str | None = None) -> pd.DataFrame:
-    """Return the ``by`` × source table of the embedding layer's objects.
-
-    ``by`` defaults to :data:`~napari_cne.app.predict.PREDICTED` once
-    predicted, else the class column. One Labels layer is one source,
-    named after it.
-    """
-    pts = selection.points
-    if pts is None:
-        raise ValueError("run an embedding first")
-    df = pts.features
-    if by is None:
-        by = PREDICTED if PREDICTED in df.columns else selection.class_column
-    if SOURCE_COLUMN not in df.columns:
-        df = df.assign(**{SOURCE_COLUMN: selection.source_name or "all"})
-    return counts_of(df, by)

@@ -1,25 +1,15 @@
-"""The "Predict classes" part of the dock widget, and the glue behind it.
+"""The "Predicted classes" part of the dock widget.
 
-:class:`PredictPanel` is a thin front end: it asks (signals) and shows
-(:meth:`PredictPanel.show_result`). The selection panel's thin delegates
-(``selection.predict``, ``selection.select_least_confident``) call the
-functions here with the panel itself and the session's fit:
-
-* :func:`predict_classes` runs :func:`napari_cne.app.predict.predict_objects`
-  with the selection panel's classes and keys and writes
-  :data:`~napari_cne.app.predict.PREDICTED` and
-  :data:`~napari_cne.app.predict.CONFIDENCE` into the embedding layer's
-  ``features`` and into every source layer's (new columns, by re-assigning
-  the DataFrame so ``events.features`` fires; :func:`write_columns`);
-* :func:`select_least_confident` selects the objects to name next.
-
+A thin front end: it asks (``predict_requested`` with the method,
+``least_confident_requested`` with a number) and shows the result
+(:meth:`PredictPanel.show_result`: the method and the held-out accuracy in
+words). The findings panel runs :func:`napari_cne.app.predict.predict_objects`
+in a worker and writes the columns (``widget.selection.predict``).
 GUI thread only.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QComboBox,
@@ -31,10 +21,9 @@ from qtpy.QtWidgets import (
 )
 
 from ...analysis.predict import METHODS
-from ...app.predict import ObjectPrediction, accuracy_text, predict_objects
-from ...app.targets import key_column, keys_from_table, parts_of
+from ...app.predict import accuracy_text
 
-__all__ = ["PredictPanel", "predict_classes", "select_least_confident", "write_columns"]
+__all__ = ["PredictPanel"]
 
 _TIPS = {
     "auto": "measure both on your examples (cross-validation), keep the better",
@@ -118,79 +107,3 @@ class PredictPanel(QWidget):
         p = getattr(prediction, "prediction", prediction)
         self.accuracy_label.setText(accuracy_text(p))
         self.set_ready(True, True)
-
-
-def write_columns(selection, columns: pd.DataFrame) -> None:
-    """Write per-object columns (one row per linked key) into both layers.
-
-    ``columns``: rows in the order of ``selection.linker.keys`` (the
-    embedding layer's rows). Source rows without an embedded object get
-    missing values.
-    """
-    keys = np.asarray(selection.linker.keys, np.int64)
-    pts = selection.points
-    if pts is not None and len(pts.features) == len(keys):
-        df = pts.features.copy()
-        for c in columns.columns:
-            df[c] = columns[c].array
-        pts.features = df
-    pos = pd.Series(np.arange(len(keys)), index=keys)
-    for part, offset in parts_of(selection.target):
-        layer = part.layer
-        df = getattr(layer, "features", None)
-        if df is None or len(df) == 0:
-            continue
-        try:
-            own = keys_from_table(df, part, key_column(df, selection.id_name))
-        except KeyError:
-            continue  # rows that cannot be matched to objects: leave them
-        rows = pd.Series(own + offset).map(pos)
-        ok = rows.notna().to_numpy()
-        idx = rows[ok].astype(int).to_numpy()
-        out = df.copy()
-        for c in columns.columns:
-            col = columns[c]
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                codes = np.full(len(df), -1, np.int64)
-                codes[ok] = col.cat.codes.to_numpy()[idx]
-                out[c] = pd.Categorical.from_codes(codes, col.cat.categories)
-            else:
-                vals = np.full(len(df), np.nan, np.float32)
-                vals[ok] = col.to_numpy()[idx]
-                out[c] = vals
-        layer.features = out
-
-
-def predict_classes(selection, fit, method: str = "auto") -> ObjectPrediction:
-    """Predict every object's class from the panel's named ones; write the columns.
-
-    Parameters
-    ----------
-    selection : SelectionPanel
-        Its ``classes`` (the named examples) and ``linker.keys``.
-    fit : Fit
-        The session's fit (``widget.session.fit``).
-    method : {"auto", "spreading", "classifier"}
-
-    Raises
-    ------
-    ValueError
-        Before a fit, with fewer than two classes with examples, or when the
-        embedding shown is not the fit's (placed objects).
-    """
-    if fit is None or selection.points is None:
-        raise ValueError("run an embedding first")
-    result = predict_objects(
-        fit, selection.linker.keys, selection.classes, method=method
-    )
-    write_columns(selection, result.columns())
-    return result
-
-
-def select_least_confident(selection, result: ObjectPrediction, n: int = 20):
-    """Select the ``n`` least confident objects not yet named; return their keys."""
-    if result is None:
-        raise ValueError("predict classes first")
-    keys = result.least_confident(n)
-    selection.select(keys)
-    return keys

@@ -42,6 +42,7 @@ from ...app.targets import (
 from ...features.interop import add_class_columns
 from ..class_exports import class_layers, save_table
 from ..linking import Linker
+from ..selection_findings import SelectionFindings
 
 __all__ = ["SelectionPanel"]
 
@@ -54,8 +55,8 @@ def _swatch(color: str) -> QIcon:
     return QIcon(pix)
 
 
-class SelectionPanel(QWidget):
-    """Selection readout, lasso, and named classes.
+class SelectionPanel(SelectionFindings, QWidget):
+    """Selection readout, lasso, and named classes (and findings about a group).
 
     Parameters
     ----------
