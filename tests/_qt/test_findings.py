@@ -139,3 +139,23 @@ def test_describe_colours_by_the_feature_and_shows_a_gallery(qtbot, fitted):
     assert gallery is not None and len(gallery) == 10
     assert set(gallery.keys) <= set(sel.classes.keys_of("dim").tolist())
     assert sel.gallery(group="no such class") is None
+
+
+def test_trust_per_object_is_written_and_offered(qtbot, fitted):
+    viewer, widget = fitted
+    qtbot.waitUntil(
+        lambda: "cne_trust" in widget.points_layer.features.columns, timeout=30_000
+    )
+    trust = widget.points_layer.features["cne_trust"].to_numpy()
+    assert trust.min() >= 0 and trust.max() <= 1
+    # on at most 5 000 objects the readout is the mean of the objects' trust
+    readout = widget.quality["neighbor_preservation"]
+    assert abs(trust.mean() - readout) < 1e-6
+    combo = widget.results_panel.color_combo
+    assert combo.findText("cne_trust") >= 0
+    src = viewer.layers["objects"].features
+    assert src["cne_trust"].notna().all()
+    # never taken as a feature of the next fit
+    from napari_cne.features import default_columns
+
+    assert "cne_trust" not in default_columns(widget.points_layer.features)

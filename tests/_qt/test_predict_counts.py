@@ -66,6 +66,14 @@ def test_predict_select_least_confident_and_count_per_field(
     assert f[CONFIDENCE].between(0, 1).all()
     is_bright = f[PREDICTED] == "bright"
     assert f["DNA_mean"][is_bright].mean() > f["DNA_mean"][~is_bright].mean()
+    # coloured by the prediction, in the colours of the classes named
+    assert widget.results_panel.color_combo.currentText() == PREDICTED
+    row = int(np.flatnonzero(is_bright.to_numpy())[0])
+    np.testing.assert_allclose(
+        widget.points_layer.face_color[row][:3],
+        _rgb(sel.classes.colors["bright"]),
+        atol=0.01,
+    )
     for name in (TOP, BOTTOM):
         sf = viewer.layers[name].features
         assert PREDICTED in sf.columns and sf[PREDICTED].notna().all()

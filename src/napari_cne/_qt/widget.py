@@ -156,14 +156,14 @@ class EmbeddingWidget(QWidget):
         session.error_raised.connect(show_error)
         self.runner.run_finished.connect(self.run_finished)
         self.runner.run_finished.connect(self.findings.on_run_finished)
+        self.quality_panel.trust_measured.connect(self.findings.on_trust)
         self.viewers.separate.opened.connect(self._on_embedding_viewer_opened)
         self.viewers.separate.closed.connect(self._on_embedding_viewer_closed)
         self.viewers.main_closing.connect(self._on_main_closing)
         # stop the worker when the widget's C++ object goes (no reference to it)
         self.destroyed.connect(session.close)
-        events = self.viewer.layers.events
-        events.inserted.connect(self.reset_choices)
-        events.removed.connect(self._on_layer_removed)
+        self.viewer.layers.events.inserted.connect(self.reset_choices)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
         self.viewer.dims.events.current_step.connect(self.results_panel.on_dims_step)
 
     def _content_width(self) -> int:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..analysis.clusters import DEFAULT_RESOLUTION, cluster
 from ..analysis.robustness import robustness_table
+from ..analysis.trust import TRUST_COLUMN, object_trust
 from ..engine.spectrum import SPECTRUM_LOSSES
 from ..engine.sweep import iter_spectrum_sweep
 from ..features.interop import CLUSTER_NAMES, cluster_numbers
@@ -45,8 +46,10 @@ __all__ = [
     "groups_in",
     "groups_of",
     "layouts_of",
+    "TRUST_COLUMN",
     "robustness",
     "sweep_robustness",
+    "trust",
 ]
 
 #: the column the clusters are written to (in the embedding and the sources)
@@ -115,6 +118,16 @@ def cluster_model(model, X, method: str = "leiden", *, layout=None, **options):
         random_state=model.seed_ if seed is None else seed,
         **options,
     )
+
+
+def trust(X, layout, metric: str = "euclidean") -> np.ndarray:
+    """Return each object's trust: the share of its 15 nearest neighbours kept.
+
+    ``X``: the fit's matrix; ``layout``: its rows' positions (the map shown,
+    or a sweep's layout); ``metric``: the fit's. The ``cne_trust`` column
+    (:data:`TRUST_COLUMN`) of the widget and of ``napari-cne embed``.
+    """
+    return object_trust(X, layout, metric=metric)
 
 
 def cluster_column(existing) -> str:

@@ -32,6 +32,7 @@ from qtpy.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from ...app.findings import TRUST_COLUMN
 from ...app.predict import PREDICTED, predict_objects
 from ...app.targets import local_keys, parts_of
 from ...render.colors import palette
@@ -188,6 +189,17 @@ class FindingsPanel(QWidget):
             names = list(result.predicted.categories)
             colors = [sel.classes.colors.get(n, "#808080") for n in names]
             self._pixel_layer(result.codes(), names, colors, "predicted classes")
+
+    def on_trust(self, layer, trust) -> None:
+        """Write each object's trust (``cne_trust``), offered in "Colour by"."""
+        sel = self.selection
+        if layer is not sel.points or len(trust) != len(sel.linker.keys):
+            return  # measured on another layer, or the objects changed since
+        combo = self.results.color_combo
+        current = combo.currentText()
+        write_object_columns(sel, {TRUST_COLUMN: np.asarray(trust, np.float32)})
+        self.results.refresh_color_choices(layer)
+        combo.setCurrentText(current)
 
     def on_model_changed(self) -> None:
         """Forget the last prediction: it belongs to the previous fit."""

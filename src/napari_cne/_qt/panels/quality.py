@@ -13,6 +13,7 @@ from napari.qt.threading import thread_worker
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from ...app import findings
 from ...app.metadata import set_meta
 from ...app.session import Session
 from ...engine.metrics import format_quality, quality_report
@@ -63,9 +64,13 @@ class QualityPanel(QWidget):
     -------
     column_chosen()
         The user chose another class column.
+    trust_measured(layer, trust)
+        Each object's trust (:func:`napari_cne.app.findings.trust`) in the
+        layout of ``layer``, measured with the readout.
     """
 
     column_chosen = Signal()
+    trust_measured = Signal(object, object)
 
     def __init__(self, session: Session, viewers: Viewers):
         super().__init__()
@@ -131,7 +136,8 @@ class QualityPanel(QWidget):
         self._layer = layer  # the result goes there (read on the GUI thread)
 
         def compute():
-            return token, measure(X, Y, metric, labels, column)
+            trust = findings.trust(X, Y, metric)
+            return token, measure(X, Y, metric, labels, column), trust
 
         self.label.setText("quality: measuring…")
         worker = thread_worker(compute, ignore_errors=True)()
@@ -145,7 +151,7 @@ class QualityPanel(QWidget):
         self.label.setText(f"quality: failed ({err})")
 
     def _on_result(self, result) -> None:
-        token, report = result
+        token, report, trust = result
         if token != self._token or self.session.closed:
             return
         self.worker = None
@@ -153,3 +159,4 @@ class QualityPanel(QWidget):
         self.label.setText(format_quality(report))
         if self.viewers.alive(self._layer):
             set_meta(self._layer, quality=report)
+            self.trust_measured.emit(self._layer, trust)

@@ -23,6 +23,7 @@ from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...app.metadata import META_KEY, source_of, tag
+from ...app.predict import PREDICTED
 from ...app.session import Session
 from ...engine.spectrum import describe_s
 from ...render.colors import (
@@ -410,7 +411,9 @@ class ResultsPanel(QWidget):
         column = self.color_combo.currentText()
         panel = self.selection
         is_class = column == panel.class_column
-        mapping = panel.classes.colors if is_class else None
+        # predicted classes look like the classes they were predicted from
+        named = is_class or column == PREDICTED
+        mapping = panel.classes.colors if named else None
         frames, now = self._frames()
         self.legend.show_range(None)
         for layer in (self.layer, self.sweep_layer):
