@@ -15,7 +15,10 @@ import pandas as pd
 import pytest
 
 from napari_cne.__main__ import main
+from napari_cne.app.findings import CLUSTER_COLUMN as CLUSTER
+from napari_cne.app.findings import TRUST_COLUMN as TRUST
 from napari_cne.app.models import load_map
+from napari_cne.app.predict import CONFIDENCE, PREDICTED
 from napari_cne.data import load_human_mitosis
 from tests.conftest import dock, jobs_finish
 
@@ -73,6 +76,10 @@ def data(tmp_path_factory):
     table = pd.DataFrame(X, columns=list("abcde"))
     table.insert(0, "label", np.arange(1, 241))
     table.to_csv(d / "t.csv", index=False)
+    kind = pd.Series([None] * len(table), dtype=object)
+    kind[[0, 3, 7, 11, 15]] = "low"
+    kind[[120, 125, 130, 135, 140]] = "high"
+    table.assign(kind=kind).to_csv(d / "t_kind.csv", index=False)
     d_ = dna[:64, :64].astype(np.float32) / float(dna.max())
     img = np.stack([d_, np.roll(d_, 2, axis=1), 1 - d_**2]).astype(np.float32)
     np.save(d / "img.npy", img)
@@ -95,6 +102,58 @@ def _table(data, tmp_path, qtbot, viewer):
     feats = widget.points_layer.features
     same(feats[COORDS], out[COORDS])
     pd.testing.assert_frame_equal(feats[list(table.columns)], out[list(table.columns)])
+    # each object's trust, measured with the quality readout
+    qtbot.waitUntil(lambda: TRUST in widget.points_layer.features, timeout=30_000)
+    same(widget.points_layer.features[TRUST], out[TRUST])
+
+
+def cluster_and_wait(qtbot, widget, method: str) -> None:
+    with qtbot.waitSignal(widget.findings.clusters.clustered, timeout=30_000):
+        assert widget.cluster(method) is not None, widget.last_error
+
+
+def _clusters(data, tmp_path, qtbot, viewer):
+    d, _, _, _ = data
+    s_values = (0.0, 0.5, 1.0)
+    sweep = ["--sweep", "0,0.5,1", "--sweep-epochs", "10"]
+    cli("embed", d / "t.csv", "-o", tmp_path / "o.csv", "--clusters", "leiden", *sweep)
+    out = pd.read_csv(tmp_path / "o_s1.csv")
+    robust = pd.read_csv(tmp_path / "o_robustness.csv", index_col=0)
+    widget = dock(viewer, **WIDGET)
+    widget.set_input(table_file=d / "t.csv")
+    run_widget(qtbot, widget)
+    cluster_and_wait(qtbot, widget, "leiden")
+    feats = widget.points_layer.features
+    np.testing.assert_array_equal(feats[CLUSTER].astype(int), out[CLUSTER])
+    with jobs_finish(qtbot, widget, 1, timeout=60_000):
+        assert widget.sweep(s_values, n_epochs=10) is not None, widget.last_error
+    table = widget.robustness(s_values)
+    assert table is not None, widget.last_error
+    assert list(table.index) == list(robust.index)
+    for s in s_values:
+        same(table[s], robust[str(s)])
+    assert table["verdict"].tolist() == robust["verdict"].tolist()
+
+
+def _predict(data, tmp_path, qtbot, viewer):
+    d, _, _, _ = data
+    cli("embed", d / "t_kind.csv", "-o", tmp_path / "o.csv", "--predict", "kind")
+    out = pd.read_csv(tmp_path / "o.csv")
+    widget = dock(viewer, **WIDGET)
+    widget.set_input(table_file=d / "t_kind.csv")
+    run_widget(qtbot, widget)
+    sel = widget.selection
+    examples = pd.read_csv(d / "t_kind.csv")["kind"]
+    for name in sorted(examples.dropna().unique()):
+        sel.add_class(name)
+        sel.select(np.flatnonzero(examples == name))
+        sel.assign_selection(name)
+    worker = sel.predict("auto")
+    assert worker is not None, widget.last_error
+    qtbot.waitUntil(lambda: sel.last_prediction is not None, timeout=60_000)
+    feats = widget.points_layer.features
+    assert feats[PREDICTED].astype(str).tolist() == out[PREDICTED].tolist()
+    same(feats[CONFIDENCE], out[CONFIDENCE])
 
 
 def embed_top(d, tmp_path, *more) -> pd.DataFrame:
@@ -223,6 +282,8 @@ WORKFLOWS = {
     "map every pixel": _every_pixel,
     "place objects in a fitted map": _place,
     "sweep": _sweep,
+    "clusters and their robustness": _clusters,
+    "predicted classes": _predict,
 }
 
 

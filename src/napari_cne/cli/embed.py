@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..app import findings
 from ..app.fit import Fit, FitRequest
 from ..app.inputs import Matrix, TableInput, prepare_matrix
 from ..app.models import save_map
@@ -126,6 +127,7 @@ class _Run:
     record: dict = field(default_factory=dict)
     model_path: Path | None = None
     findings: list[str] = field(default_factory=list)
+    trust: dict = field(default_factory=dict)  # layout -> cne_trust per row
     clusters: np.ndarray | None = None  # per embedded row (--clusters)
     cluster_method: tuple | None = None
     robustness: pd.DataFrame | None = None  # group × s (--clusters --sweep)
@@ -209,10 +211,15 @@ def _features(loaded: Loaded, args: argparse.Namespace):
 
 
 def _quality(run: _Run, labels) -> None:
-    """Add the quality readout of every layout to ``run.reports``."""
+    """Add the quality readout of every layout to ``run.reports``.
+
+    And each object's trust (``cne_trust``, as the widget writes it) to
+    ``run.trust``.
+    """
     from ..engine.metrics import quality_report
 
     for i, Y in run.layouts.items():
+        run.trust[i] = findings.trust(run.matrix.X, Y, run.model.metric)
         run.reports[i] = quality_report(
             run.matrix.X,
             Y,
@@ -229,7 +236,12 @@ def _write_outputs(run: _Run, args: argparse.Namespace, elapsed: float) -> None:
     sweep = args.sweep
     outputs = [sweep_path(args.output, s) for s in sweep] if sweep else [args.output]
     for i, path in enumerate(map(Path, outputs)):
-        names = write_embedding(path, run.table, run.layouts[i], run.matrix.kept)
+        table = run.table
+        if i in run.trust:
+            table = table.copy()
+            table[findings.TRUST_COLUMN] = np.nan
+            table.loc[run.matrix.kept, findings.TRUST_COLUMN] = run.trust[i]
+        names = write_embedding(path, table, run.layouts[i], run.matrix.kept)
         write_json(sidecar_path(path), _record(run, i, path, names, args, elapsed))
         run.written.append((path, names))
 
