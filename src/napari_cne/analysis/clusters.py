@@ -108,13 +108,13 @@ def leiden(graph, resolution: float = DEFAULT_RESOLUTION, random_state=0) -> np.
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     upper = sp.triu(g.maximum(g.T), k=1).tocoo()
-    ig = igraph.Graph(n=n, edges=np.column_stack([upper.row, upper.col]).tolist())
+    ig = igraph.Graph(n=n, edges=np.column_stack([upper.row, upper.col]))
     part = leidenalg.find_partition(
         ig,
         leidenalg.RBConfigurationVertexPartition,
         weights=upper.data.tolist(),
         resolution_parameter=resolution,
-        n_iterations=-1,  # until the partition no longer improves
+        n_iterations=2,  # leidenalg's default; until stable costs 4x for +0.002 ARI
         seed=_seed(random_state),
     )
     return renumber_by_size(part.membership)
