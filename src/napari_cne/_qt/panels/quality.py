@@ -23,6 +23,7 @@ from ..viewers import Viewers
 
 __all__ = ["QualityPanel", "measure"]
 
+
 def measure(X, Y, metric: str, labels=None, column: str | None = None) -> dict:
     """Return the quality report of a layout (runs in a worker thread).
 
