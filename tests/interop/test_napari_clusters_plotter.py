@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
-from napari.utils._proxies import ReadOnlyWrapper
-from napari.utils.interactions import mouse_press_callbacks, mouse_release_callbacks
 from napari_clusters_plotter import (
     ClusteringWidget,
     DimensionalityReductionWidget,
@@ -30,30 +28,14 @@ from napari_cne.features.interop import (
 )
 from napari_cne.render.colors import CATEGORY_COLORS
 from tests._qt.test_widget import FAST, run_and_wait
+from tests._qt.test_widget_scale import _click as click
 from tests.conftest import dock
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:biaplotter")
-
-
-def click(layer, y, x):
-    """A click (press and release, no drag) at data position (y, x)."""
-    for kind, fn in (
-        ("mouse_press", mouse_press_callbacks),
-        ("mouse_release", mouse_release_callbacks),
-    ):
-        event = type(
-            "E",
-            (),
-            {
-                "type": kind,
-                "position": (float(y), float(x)),
-                "modifiers": [],
-                "view_direction": None,
-                "dims_displayed": [0, 1],
-                "is_dragging": False,
-            },
-        )()
-        fn(layer, ReadOnlyWrapper(event))
+# its plot and its label colours warn about their own settings
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::UserWarning:biaplotter"),
+    pytest.mark.filterwarnings("ignore:color_dict did not provide:UserWarning"),
+]
 
 
 def open_plotter(qtbot, viewer, layer):

@@ -172,7 +172,7 @@ def holds_cluster_numbers(values: pd.Series) -> bool:
         return False
     v = np.asarray(nums, float)
     return bool(
-        np.all(np.mod(v, 1) == 0) and 0 <= v.min() and v.max() <= MAX_CATEGORIES
+        np.all(np.mod(v, 1) == 0) and v.min() >= 0 and v.max() <= MAX_CATEGORIES
     )
 
 
