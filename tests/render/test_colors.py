@@ -52,8 +52,9 @@ def test_cluster_numbers_take_the_colour_of_their_number():
     # file, integers in a column of its name
     kmeans = pd.Series(pd.Categorical([2.0, 1.0]), name="KMeans")
     assert hexes(column_colors(kmeans, 2)) == [THEIRS[1], THEIRS[0]]
-    reloaded = pd.Series([3, 1], name="HDBSCAN")
-    assert hexes(column_colors(reloaded, 2)) == [THEIRS[2], THEIRS[0]]
+    for name in ("HDBSCAN", "cne_cluster2"):
+        reloaded = pd.Series([3, 1], name=name)
+        assert hexes(column_colors(reloaded, 2)) == [THEIRS[2], THEIRS[0]]
     # other integers are categories in sorted order (no colour is "none")
     frames = pd.Series([3, 1], name="frame")
     assert not holds_cluster_numbers(frames)
