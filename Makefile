@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[testing]"
+	$(PY) -m pip install -q -e ".[testing,interop]"
 	touch $@
 
 venv: $(VENV)/.installed

