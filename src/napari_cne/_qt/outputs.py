@@ -4,13 +4,18 @@ The embedding layer's ``features`` (object id, the input's columns, raw
 coordinates ``cne_0``/``cne_1``), its ``metadata["napari_cne"]``
 (parameters and provenance), and the coordinates written back into the
 source layer's ``features`` under names that clash with no user column
-(:func:`napari_cne.features.output_columns`). Works on napari layers and
-tables only; no Qt. Called on the GUI thread.
+(:func:`napari_cne.features.output_columns`); and one finding per object
+(``cne_cluster``, ``cne_trust``, ``cne_predicted``, ``cne_confidence``)
+into the embedding layer and, matched by object key, into the source
+layer(s) (:func:`write_object_columns`): napari-cne's own names, which it
+rewrites. Works on napari layers and tables only; no Qt. Called on the GUI
+thread.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +27,13 @@ from ..app.fit import Fit
 from ..app.metadata import CLASS_KEY, WRITTEN_KEY
 from ..app.provenance import fit_record, sweep_record
 from ..app.sweep import Sweep
-from ..app.targets import SourcesTarget, Target, keys_from_table
+from ..app.targets import (
+    SourcesTarget,
+    Target,
+    key_column,
+    keys_from_table,
+    parts_of,
+)
 from ..engine.provenance import jsonable
 from ..features import output_columns
 from ..features.sources import SOURCE_COLUMN
@@ -39,6 +50,7 @@ __all__ = [
     "sweep_metadata",
     "target_of",
     "world",
+    "write_object_columns",
     "write_source",
     "write_table",
 ]
@@ -311,3 +323,61 @@ def write_table(path, df: pd.DataFrame, meta: dict) -> None:
         Path(f"{path}.json").write_text(
             json.dumps(jsonable(record), indent=2) + "\n", encoding="utf-8"
         )
+
+
+def _with_columns(df: pd.DataFrame, columns: Mapping[str, object]) -> pd.DataFrame:
+    out = df.copy()
+    for name, values in columns.items():
+        out[name] = values
+    return out
+
+
+def _values(values):
+    """Return the values of a Series by position (not by its index)."""
+    return values.array if isinstance(values, pd.Series) else values
+
+
+def write_object_columns(selection, columns: Mapping[str, object]) -> None:
+    """Write one value per embedded object into both layers' ``features``.
+
+    Parameters
+    ----------
+    selection : SelectionPanel
+        Its embedding layer (``points``, one row per object in
+        ``linker.keys`` order), its ``target`` (where the objects live,
+        :mod:`napari_cne.app.targets`) and the sources' ``id_name``.
+    columns : mapping of str to array-like, or DataFrame
+        Column name -> one value per point (categoricals stay categorical);
+        source rows without an embedded object get a missing value.
+
+    Raises
+    ------
+    ValueError
+        When the embedding layer no longer has one row per object.
+    """
+    point_keys = np.asarray(selection.linker.keys, np.int64)
+    series = {
+        str(name): pd.Series(_values(values), index=point_keys)
+        for name, values in dict(columns).items()
+    }
+    points = selection.points
+    if points is not None:
+        if len(points.features) != len(point_keys):
+            raise ValueError("the embedding layer changed; run the embedding again")
+        points.features = _with_columns(
+            points.features, {n: s.array for n, s in series.items()}
+        )
+    for part, offset in parts_of(selection.target):
+        df = getattr(part.layer, "features", None)
+        if df is None or len(df) == 0:
+            continue
+        try:
+            keys = keys_from_table(df, part, key_column(df, selection.id_name))
+        except KeyError:
+            continue  # rows that cannot be matched to objects: leave them
+        values = {n: s.reindex(keys + offset).array for n, s in series.items()}
+        layer = part.layer
+        layer.features = _with_columns(df, values)
+        written = list(layer.metadata.get(WRITTEN_KEY, ()))
+        written += [n for n in series if n not in written]
+        layer.metadata = {**layer.metadata, WRITTEN_KEY: written}

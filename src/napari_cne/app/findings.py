@@ -40,6 +40,7 @@ __all__ = [
     "RobustnessRequest",
     "cluster_column",
     "cluster_groups",
+    "column_name",
     "cluster_fit",
     "cluster_model",
     "covered",
@@ -130,14 +131,19 @@ def trust(X, layout, metric: str = "euclidean") -> np.ndarray:
     return object_trust(X, layout, metric=metric)
 
 
-def cluster_column(existing) -> str:
-    """Return :data:`CLUSTER_COLUMN`, or ``cne_cluster2``... if it is taken."""
+def column_name(base: str, existing) -> str:
+    """Return ``base``, or ``base2``, ``base3``... where a column has that name."""
     have = {str(c) for c in existing}
-    k, name = 1, CLUSTER_COLUMN
+    k, name = 1, base
     while name in have:
         k += 1
-        name = f"{CLUSTER_COLUMN}{k}"
+        name = f"{base}{k}"
     return name
+
+
+def cluster_column(existing) -> str:
+    """Return :data:`CLUSTER_COLUMN`, or ``cne_cluster2``... if it is taken."""
+    return column_name(CLUSTER_COLUMN, existing)
 
 
 def cluster_groups(labels) -> np.ndarray:

@@ -235,13 +235,10 @@ def _write_outputs(run: _Run, args: argparse.Namespace, elapsed: float) -> None:
     """Write every layout and its provenance sidecar."""
     sweep = args.sweep
     outputs = [sweep_path(args.output, s) for s in sweep] if sweep else [args.output]
+    trust = findings.column_name(findings.TRUST_COLUMN, run.table.columns)
     for i, path in enumerate(map(Path, outputs)):
-        table = run.table
-        if i in run.trust:
-            table = table.copy()
-            table[findings.TRUST_COLUMN] = np.nan
-            table.loc[run.matrix.kept, findings.TRUST_COLUMN] = run.trust[i]
-        names = write_embedding(path, table, run.layouts[i], run.matrix.kept)
+        after = {trust: run.trust[i]} if i in run.trust else None
+        names = write_embedding(path, run.table, run.layouts[i], run.matrix.kept, after)
         write_json(sidecar_path(path), _record(run, i, path, names, args, elapsed))
         run.written.append((path, names))
 

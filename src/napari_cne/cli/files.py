@@ -253,7 +253,7 @@ def check_model_path(path: str | None, *others) -> None:
 
 # -------------------------------------------------------------------- writing
 def _embedding_table(
-    table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray
+    table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray, after=None
 ) -> tuple[pd.DataFrame, list[str]]:
     names = output_columns(table.columns, Y.shape[1])
     out = table.copy()
@@ -263,16 +263,21 @@ def _embedding_table(
         col = np.full(len(table), np.nan)
         col[kept] = clean[:, j]
         out[name] = col
+    for name, values in (after or {}).items():  # per embedded row
+        col = np.full(len(table), np.nan)
+        col[kept] = values
+        out[name] = col
     return out, names
 
 
 def write_embedding(
-    path: Path, table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray
+    path: Path, table: pd.DataFrame, Y: np.ndarray, kept: np.ndarray, after=None
 ) -> list[str] | None:
     """Write one embedding; return the new column names (``None`` for .npy).
 
     Rows of ``table`` not in ``kept`` get NaN coordinates, so the output has
-    as many rows as the input.
+    as many rows as the input. ``after``: more columns (name -> a value per
+    embedded row, e.g. ``cne_trust``) written after the coordinates.
 
     Raises
     ------
@@ -287,7 +292,7 @@ def write_embedding(
             full[kept] = Y
             np.save(path, full)
             return None
-        out, names = _embedding_table(table, Y, kept)
+        out, names = _embedding_table(table, Y, kept, after)
         out.to_csv(path, sep=_TABLE_SEPARATORS["." + kind], index=False)
         return names
     except OSError as err:

@@ -43,7 +43,7 @@ from ...app.session import Session
 from ...features.interop import PLOTTER_CLASS_COLUMN, cluster_numbers
 from ...features.tables import class_columns
 from ..controls import set_items
-from ..object_columns import write_object_columns
+from ..outputs import write_object_columns
 from ..viewers import Viewers
 
 __all__ = ["CLUSTER_COLUMN", "ClustersPanel"]

@@ -38,7 +38,7 @@ from ...app.targets import local_keys, parts_of
 from ...render.colors import palette
 from ..feature_layer import show_feature
 from ..gallery import GalleryView
-from ..object_columns import write_object_columns
+from ..outputs import write_object_columns
 from .clusters import CLUSTER_COLUMN, ClustersPanel
 from .counts import CountsPanel
 from .describe import DescribePanel
