@@ -134,7 +134,8 @@ def _pixels(out) -> list:
         _expand(w, "Predicted classes")
         _show_in_dock(w, w.findings.predict_panel)
         layer = viewer.layers[name]
-        shares = np.bincount(np.asarray(layer.data).ravel(), minlength=4) / layer.size
+        data = np.asarray(layer.data).ravel()
+        shares = np.bincount(data, minlength=4) / data.size
         print(f"pixels per class: {np.round(shares[1:], 3)}", flush=True)
         for lay in viewer.layers:
             lay.visible = lay.name in ("IHC", name) or lay is w.points_layer

@@ -57,6 +57,23 @@ def test_islands_are_separate(n):
     assert table["members"].tolist() == [len(U)] * 4
 
 
+def test_small_groups_islands_and_cuts():
+    """A group of 12-20 objects: an island beside a blob is separate (its
+    densities read from fewer neighbours); small pieces of the blob are not."""
+    rng = np.random.default_rng(0)
+    U = disk(300, seed=3)
+    for m in (12, 20):
+        island = rng.normal(0, 0.08, (m, 2)) + [1.6, 0]
+        Y = np.vstack([U, island])
+        g = np.r_[np.zeros(len(U), int), np.ones(m, int)]
+        assert separation(Y, g).loc[1, "score"] >= SEPARATE
+        centre = U[rng.integers(len(U))]
+        near = np.argsort(np.linalg.norm(U - centre, axis=1))[:m]
+        piece = np.zeros(len(U), int)
+        piece[near] = 1
+        assert separation(U, piece).loc[1, "score"] < 0.25
+
+
 def test_strays_neither_break_an_island_nor_link_it():
     U = disk(2000, seed=2)
     Y = np.vstack([U, U + [2.5, 0]])

@@ -38,8 +38,10 @@ gap but by sampling noise (scores of 0.00 to 0.03 measured), while islands
 score near 1. A group is *separate* at a position when its score is at
 least :data:`SEPARATE` (0.5: most of the way to the others crosses a gap).
 The limit: a gap must be wider than the density's resolution, about
-``sqrt(15 / m)`` of the group's radius with ``m`` members judged, so at
-small n only wide gaps count; and paths are straight, so the arms of a
+``sqrt(k / m)`` of the group's radius with ``m`` members judged (``k``: 15,
+or a third of a small group's members, at least 4, so that the density of
+a group of 19 is not read across its whole width), so at small n only wide
+gaps count; and paths are straight, so the arms of a
 continuum bent into a U count as separate from each other across its
 mouth.
 
@@ -76,6 +78,8 @@ __all__ = [
 
 #: layout neighbours for territories and densities
 NEIGHBOURS = 15
+#: the fewest neighbours a small group's densities are read from
+MIN_NEIGHBOURS = 4
 #: a gap: the density on the path below this share of the lower end's
 GAP_DENSITY = 0.5
 #: a group is separate when at least this share of its members is
@@ -131,6 +135,17 @@ class _Level:
         """Distance from each point to its k-th nearest object of the level."""
         dist, _ = self.tree.query(points, k=self.k)
         return dist.reshape(len(points), -1)[:, -1]
+
+
+def _neighbours_for(members: float, neighbours: int) -> int:
+    """Neighbours for a group of ``members`` objects (in its level).
+
+    A density read from the 15th neighbour of a member of a group of 19
+    reaches across the whole group, and past a gap beside it: small groups
+    look at fewer neighbours (a third of the group, at least
+    :data:`MIN_NEIGHBOURS`).
+    """
+    return int(min(neighbours, max(MIN_NEIGHBOURS, members // 3)))
 
 
 def _majority(neighbours: np.ndarray, own: np.ndarray) -> np.ndarray:
@@ -229,15 +244,16 @@ def separation(
     rng = np.random.default_rng(random_state)
     u = rng.random(len(Y))
     sizes = np.bincount(codes[codes >= 0], minlength=len(names))
-    levels: dict[int, _Level] = {}
+    levels: dict[tuple, _Level] = {}
     rows = []
     for code, name in enumerate(names):
         score, partner = float("nan"), -2
         if sizes[code] >= MIN_MEMBERS and sizes[code] < len(Y):
             j = max(0, int(np.floor(np.log2(sizes[code] / int(max_members)))))
-            if j not in levels:
-                levels[j] = _Level(Y, codes, u < 2.0**-j, int(neighbours))
-            score, partner = _judge(levels[j], code, rng)
+            k = _neighbours_for(sizes[code] * 2.0**-j, int(neighbours))
+            if (j, k) not in levels:
+                levels[j, k] = _Level(Y, codes, u < 2.0**-j, k)
+            score, partner = _judge(levels[j, k], code, rng)
         other = {-2: "", -1: UNASSIGNED}.get(partner)
         rows.append(
             (name, score, names[partner] if other is None else other, sizes[code])

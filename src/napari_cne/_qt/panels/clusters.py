@@ -343,6 +343,7 @@ class ClustersPanel(QWidget):
             for j, s in enumerate(s_cols):
                 item = QTableWidgetItem(f"{row[s]:.2f}")
                 item.setBackground(_heat(row[s]))
+                item.setForeground(QColor(20, 20, 20))  # readable on any theme
                 heat.setItem(i, j, item)
             heat.setItem(i, len(s_cols), QTableWidgetItem(str(row["verdict"])))
         heat.resizeColumnsToContents()
