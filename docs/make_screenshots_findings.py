@@ -70,6 +70,7 @@ def _objects(out) -> list:
         print(table.to_string(), flush=True)
         _expand(w, "Clusters and robustness")
         _show_in_dock(w, clusters.heat)
+        viewer.reset_view()
         viewer.layers.selection.active = w.points_layer
         written.append(out / "tut_11_clusters.png")
         _shot(viewer, written[-1])

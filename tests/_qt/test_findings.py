@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 from napari_cne.app.findings import CLUSTER_COLUMN
+from napari_cne.render.colors import CATEGORY_COLORS
 from tests._qt.test_widget import FAST, run_and_wait
 from tests.conftest import dock, jobs_finish
 
@@ -52,6 +54,15 @@ def test_clusters_reach_both_layers_colour_and_become_classes(qtbot, fitted):
     assert (src.loc[mine.index].astype(int) == mine.astype(int)).all()
     # "Colour by" follows, and the groups are offered for describe/gallery
     assert widget.results_panel.color_combo.currentText() == CLUSTER_COLUMN
+    # the objects in the image too, in a layer of ours: cluster v in colour v
+    layer = viewer.layers[f"objects by {CLUSTER_COLUMN}"]
+    for label in (1, 2):  # a large and a small disc: two clusters
+        value = int(mine.loc[label])
+        np.testing.assert_allclose(
+            layer.colormap.map(np.array([label]))[0],
+            to_rgba(CATEGORY_COLORS[value - 1]),
+            atol=0.01,
+        )
     groups = [widget.findings.group_combo.itemText(i) for i in range(5)]
     assert groups[:3] == ["selection", "cluster 1", "cluster 2"]
     # one click: clusters become named classes with their objects

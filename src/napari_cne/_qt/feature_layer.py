@@ -36,7 +36,10 @@ def feature_colormap(ids, values) -> DirectLabelColormap:
         For ids and values of different lengths or repeated ids.
     """
     ids = np.asarray(ids).astype(np.int64)
-    series = pd.Series(np.asarray(values)).reset_index(drop=True)
+    if isinstance(values, pd.Series):  # its dtype and name say how to colour
+        series = values.reset_index(drop=True)
+    else:
+        series = pd.Series(np.asarray(values))
     if ids.ndim != 1 or len(ids) != len(series):
         raise ValueError(
             f"one value per object needed: {len(ids)} ids, {len(series)} values"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.metrics import preservation_per_point
+from ..engine.metrics import checked_pair, preservation_per_point
 from ..engine.neighbors import resolve_metric
 
 __all__ = ["DEFAULT_K", "TRUST_COLUMN", "object_trust"]
@@ -69,22 +69,7 @@ def object_trust(
         For mismatched rows, fewer than 3 objects, non-finite values,
         ``k < 1`` or an unknown metric.
     """
-    X = np.asarray(X, dtype=np.float32)
-    Y = np.asarray(Y, dtype=np.float64)
-    if X.ndim != 2 or Y.ndim != 2:
-        raise ValueError(f"X and Y must be 2-D; got shapes {X.shape} and {Y.shape}")
-    n = X.shape[0]
-    if Y.shape[0] != n:
-        raise ValueError(
-            f"X and Y must have the same number of rows; got {n} and {Y.shape[0]}"
-        )
-    if n < 3:
-        raise ValueError(f"trust needs at least 3 objects; got {n}")
-    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
-        raise ValueError("X and Y must be finite (leave out rows with missing values)")
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
-    k = min(int(k), n - 1)
+    X, Y, k = checked_pair(X, Y, k, np.float64, "each object's trust")
     return preservation_per_point(
         X,
         Y,

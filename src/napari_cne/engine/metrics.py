@@ -21,6 +21,7 @@ import numpy as np
 from .neighbors import drop_self, exact_knn, knn, layout_knn
 
 __all__ = [
+    "checked_pair",
     "centroid_spearman",
     "format_quality",
     "knn_accuracy",
@@ -183,6 +184,35 @@ def centroid_spearman(X: np.ndarray, Y: np.ndarray, labels: np.ndarray) -> float
     return float(spearmanr(pdist(cx), pdist(cy)).statistic)
 
 
+def checked_pair(X, Y, k, dtype=np.float32, what: str = "this") -> tuple:
+    """Return features ``X``, layout ``Y`` (as ``dtype``) and ``k``, checked.
+
+    The same rows, at least 3, finite values, ``k`` a positive integer
+    (at most ``n - 1``).
+
+    Raises
+    ------
+    ValueError
+        One line naming the problem (``what`` needs at least 3 points).
+    """
+    X = np.asarray(X, dtype=np.float32)
+    Y = np.asarray(Y, dtype=dtype)
+    if X.ndim != 2 or Y.ndim != 2:
+        raise ValueError(f"X and Y must be 2-D; got shapes {X.shape} and {Y.shape}")
+    n = X.shape[0]
+    if Y.shape[0] != n:
+        raise ValueError(
+            f"X and Y must have the same number of rows; got {n} and {Y.shape[0]}"
+        )
+    if n < 3:
+        raise ValueError(f"need at least 3 points for {what}; got {n}")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise ValueError("X and Y must be finite (drop rows with missing values)")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    return X, Y, min(int(k), n - 1)
+
+
 def quality_report(
     X: np.ndarray,
     Y: np.ndarray,
@@ -256,26 +286,12 @@ def quality_report(
         ``k < 1``, ``max_points < 1`` or labels of the wrong length or with
         missing values.
     """
-    X = np.asarray(X, dtype=np.float32)
-    Y = np.asarray(Y, dtype=np.float32)
-    if X.ndim != 2 or Y.ndim != 2:
-        raise ValueError(f"X and Y must be 2-D; got shapes {X.shape} and {Y.shape}")
+    X, Y, k = checked_pair(X, Y, k, np.float32, "a quality readout")
     n = X.shape[0]
-    if Y.shape[0] != n:
-        raise ValueError(
-            f"X and Y must have the same number of rows; got {n} and {Y.shape[0]}"
-        )
-    if n < 3:
-        raise ValueError(f"need at least 3 points for a quality readout; got {n}")
-    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
-        raise ValueError("X and Y must be finite (drop rows with missing values)")
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
     if max_points is not None and (
         isinstance(max_points, bool) or int(max_points) != max_points or max_points < 1
     ):
         raise ValueError(f"max_points must be a positive integer; got {max_points!r}")
-    k = min(int(k), n - 1)
     q = _queries(n, None if max_points is None else int(max_points), random_state)
     per_point = preservation_per_point(X, Y, k, metric=metric, queries=q)
     report = {

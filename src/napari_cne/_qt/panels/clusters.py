@@ -170,6 +170,8 @@ class ClustersPanel(QWidget):
         lay.addLayout(grid)
         self.heat = QTableWidget(0, 0)
         self.heat.setMinimumHeight(120)
+        self.heat.setWordWrap(True)
+        self.heat.horizontalHeader().setStretchLastSection(True)
         self.heat.setToolTip(SCORE_HELP)
         self.heat.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         lay.addWidget(self.heat)
@@ -346,7 +348,11 @@ class ClustersPanel(QWidget):
                 item.setForeground(QColor(20, 20, 20))  # readable on any theme
                 heat.setItem(i, j, item)
             heat.setItem(i, len(s_cols), QTableWidgetItem(str(row["verdict"])))
-        heat.resizeColumnsToContents()
+        for j in range(len(s_cols)):
+            heat.resizeColumnToContents(j)
+        heat.resizeRowsToContents()
+        rows = sum(heat.rowHeight(i) for i in range(min(len(table), 10)))
+        heat.setMinimumHeight(rows + heat.horizontalHeader().height() + 4)
         self.status.setText(
             f"how separate each {by} group is at each s "
             f"(≥ {SEPARATE:g}: separate; the score in the tooltip)"

@@ -122,6 +122,7 @@ class FindingsPanel(QWidget):
 
     def _on_clustered(self, column: str) -> None:
         self._colour_by(column)
+        self.show_feature(column)  # the objects too, in the clusters' colours
         fit = self.session.fit
         if fit is not None and fit.input.kind == "pixels":
             labels = self.selection.points.features[column].to_numpy()
@@ -283,7 +284,7 @@ class FindingsPanel(QWidget):
         combo = self.results.color_combo
         if combo.findText(feature) >= 0:
             combo.setCurrentText(feature)
-        values = pts.features[feature].to_numpy()
+        values = pts.features[feature]  # categorical clusters: their colours
         rows = np.arange(len(values))
         target = sel.target
         if target is None or target.kind not in ("labels", "sources"):
@@ -294,7 +295,7 @@ class FindingsPanel(QWidget):
                 continue
             ids, codes = local_keys(target, i, sel.linker.keys, rows)
             try:
-                show_feature(viewer, part.layer, ids, values[codes], feature)
+                show_feature(viewer, part.layer, ids, values.iloc[codes], feature)
             except ValueError as err:  # e.g. a time-lapse: one id, many objects
                 show_info(str(err))
                 return
