@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from napari_cne._qt.panels.predict import PredictPanel
 from napari_cne.app.predict import CONFIDENCE, PREDICTED
@@ -68,6 +69,11 @@ def test_predict_select_least_confident_and_count_per_field(
     assert f["DNA_mean"][is_bright].mean() > f["DNA_mean"][~is_bright].mean()
     # coloured by the prediction, in the colours of the classes named
     assert widget.results_panel.color_combo.currentText() == PREDICTED
+    legend = widget.results_panel.legend.category_legend.text()
+    for name in ("dim", "bright"):  # its key names each class in its colour
+        assert (
+            f'color:{to_hex(sel.classes.colors[name])}">■</span>&nbsp;{name}' in legend
+        )
     row = int(np.flatnonzero(is_bright.to_numpy())[0])
     np.testing.assert_allclose(
         widget.points_layer.face_color[row][:3],

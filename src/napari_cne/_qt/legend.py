@@ -67,11 +67,14 @@ class Legend(QWidget):
             "(1st to 99th percentile; beyond: end colours)"
         )
 
-    def show_categories(self, values) -> None:
-        """Name the colours of a categorical column (``source``, ...) in a line."""
+    def show_categories(self, values, mapping=None) -> None:
+        """Name the colours of a categorical column (``source``, ...) in a line.
+
+        ``mapping``: fixed colours of categories (the classes' own).
+        """
         show = values is not None and is_categorical(values)
         if show:
-            legend = category_colors(values)[1]
+            legend = category_colors(values, mapping)[1]
             show = len(legend) <= MAX_LEGEND
         self.category_legend.setVisible(show)
         if not show:

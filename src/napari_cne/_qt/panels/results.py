@@ -428,7 +428,9 @@ class ResultsPanel(QWidget):
                 values = pd.Series(np.tile(panel.classes.column(keys), reps))
             if layer is self.layer:
                 self.legend.show_range(values)
-                self.legend.show_categories(None if is_class else values)
+                # the class list names the classes' colours; predicted
+                # classes get a line, in the same colours
+                self.legend.show_categories(None if is_class else values, mapping)
             try:
                 if column == POSITION:
                     rgba = _position_rgba(layer)
