@@ -16,6 +16,10 @@ too) and prints their events (:mod:`.progress`):
   rows or every pixel of an image);
 - :mod:`.describe`: ``napari-cne describe`` (the features that make a
   group of rows different, :mod:`napari_cne.app.describe`);
+- :mod:`.gallery`: ``napari-cne gallery`` (a group's objects cut from
+  their own fields, :mod:`napari_cne.app.gallery`); ``--clusters``,
+  ``--predict`` and ``--counts-by`` of ``embed`` in :mod:`.clusters` and
+  :mod:`.findings`;
 - :mod:`.demo`: ``napari-cne demo`` (napari, in a child process) and
   ``napari-cne demo-engine`` (the engine alone on the bundled sample);
 - :mod:`.errors`: the exit codes and the one-line errors and warnings.

@@ -24,7 +24,14 @@ from .embed import Loaded, run_embed
 from .errors import UsageError
 from .files import image_header
 
-__all__ = ["channel_patterns", "check_shapes", "images_command", "measure_folder"]
+__all__ = [
+    "channel_patterns",
+    "check_shapes",
+    "folder_input",
+    "folder_patterns",
+    "images_command",
+    "measure_folder",
+]
 
 
 def channel_patterns(values: list[str] | None) -> dict[str, str]:
@@ -59,12 +66,12 @@ def check_shapes(sources) -> None:
                 )
 
 
-def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
-    """Find the fields of ``folder``, check them, and measure every object.
+def folder_input(folder, patterns: dict):
+    """Return the fields of ``folder`` as an objects input (nothing measured).
 
     ``patterns``: ``labels``, ``images``, ``channels`` (name -> pattern) and
     ``time_axis``, as ``embed-images`` takes them (and a saved model keeps
-    them).
+    them). Each field is named as in ``embed-images``' ``source`` column.
     """
     from ..app.inputs import LabelsSource, ObjectsInput
     from ..features.images import find_sources
@@ -84,12 +91,21 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
         channels=patterns.get("channels") or {},
     )
     check_shapes(sources)
-    inp = ObjectsInput(
+    return ObjectsInput(
         [LabelsSource(s.name, s.labels, dict(s.images)) for s in sources],
         time_axis=patterns.get("time_axis"),
         source_column=True,
         positions=True,
     )
+
+
+def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
+    """Find the fields of ``folder``, check them, and measure every object.
+
+    ``patterns``: as :func:`folder_input`.
+    """
+    inp = folder_input(folder, patterns)
+    sources = inp.sources
     with Scheduler(scheduler) as cluster:
         table = inp.measure(cluster.get())
         where = cluster.describe()
@@ -117,19 +133,23 @@ def measure_folder(folder, patterns: dict, scheduler: str | None) -> Loaded:
         "objects",
         {"patterns": patterns},
         "label",
-        ObjectsInput.feature_columns,
+        type(inp).feature_columns,
     )
 
 
-def _load(args: argparse.Namespace) -> Loaded:
-    """Measure the folder of the command line (:func:`measure_folder`)."""
-    patterns = {
+def folder_patterns(args: argparse.Namespace) -> dict:
+    """Return the file-name patterns of ``--labels``, ``--images``, ``--channel``."""
+    return {
         "labels": args.labels_pattern,
         "images": args.images,
         "channels": channel_patterns(args.channel),
         "time_axis": args.time_axis,
     }
-    return measure_folder(args.input, patterns, args.scheduler)
+
+
+def _load(args: argparse.Namespace) -> Loaded:
+    """Measure the folder of the command line (:func:`measure_folder`)."""
+    return measure_folder(args.input, folder_patterns(args), args.scheduler)
 
 
 def images_command(args: argparse.Namespace) -> int:

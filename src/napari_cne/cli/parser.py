@@ -29,7 +29,7 @@ __all__ = [
 
 _DESCRIPTION = (
     "Command line: napari-cne embed, embed-images, embed-pixels, transform, "
-    "describe, demo, demo-engine."
+    "describe, gallery, demo, demo-engine."
 )
 
 _EXAMPLES = """\
@@ -337,6 +337,12 @@ def _add_describe_parser(sub) -> None:
     add_describe_parser(sub, COMMANDS["describe"])
 
 
+def _add_gallery_parser(sub) -> None:
+    from .gallery import add_gallery_parser
+
+    add_gallery_parser(sub, COMMANDS["gallery"])
+
+
 # -------------------------------------------------------------------- demos
 def _add_demo_parser(sub) -> None:
     from .demo import run_demo
@@ -368,6 +374,7 @@ COMMANDS = {
     "embed-pixels": "embed the pixels of a multichannel image, and place every pixel",
     "transform": "place new rows or every pixel of an image with a saved model",
     "describe": "rank the features that make a group of rows different",
+    "gallery": "save a gallery of one group's objects from a folder of images",
     "demo": "napari with the bundled cells and a live embedding",
     "demo-engine": "the engine alone on the bundled sample",
 }
@@ -377,6 +384,7 @@ _ADD = {
     "embed-pixels": _add_pixels_parser,
     "transform": _add_transform_parser,
     "describe": _add_describe_parser,
+    "gallery": _add_gallery_parser,
     "demo": _add_demo_parser,
     "demo-engine": _add_demo_engine_parser,
 }
@@ -391,8 +399,8 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     """Return the ``napari-cne`` parser and its subcommands.
 
     ``embed``, ``embed-images``, ``embed-pixels``, ``transform``,
-    ``describe``, ``demo``, ``demo-engine``; each sets ``func``, the function
-    that runs it.
+    ``describe``, ``gallery``, ``demo``, ``demo-engine``; each sets ``func``,
+    the function that runs it.
     ``command``: ``"*"`` all of them with their options; a subcommand's name
     only that one (the others are named with their help), and only its
     modules are imported; None none (``napari-cne --help``, ``--version``).
