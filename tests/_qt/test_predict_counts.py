@@ -184,6 +184,14 @@ def test_predicted_classes_reach_every_pixel(qtbot, make_napari_viewer):
     assert layer.metadata["napari_cne"]["classes"] == ["dark", "bright"]
     rgba = layer.colormap.map(np.array([2]))[0]
     np.testing.assert_allclose(rgba[:3], _rgb(sel.classes.colors["bright"]), atol=0.01)
+    # clusters of a pixel fit reach every pixel too: an unsupervised classifier
+    worker = widget.cluster("kmeans", n_clusters=2)
+    assert worker is not None, widget.last_error
+    qtbot.waitUntil(lambda: "cells clusters" in viewer.layers, timeout=30_000)
+    clusters = viewer.layers["cells clusters"]
+    assert clusters.data.shape == (64, 64) and set(np.unique(clusters.data)) == {1, 2}
+    bright = clusters.data[layer.data == 2]  # the bright class: mostly one cluster
+    assert np.bincount(bright).max() > 0.8 * bright.size
 
 
 def _rgb(hex_color):

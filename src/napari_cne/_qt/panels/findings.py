@@ -125,10 +125,11 @@ class FindingsPanel(QWidget):
         self.show_feature(column)  # the objects too, in the clusters' colours
         fit = self.session.fit
         if fit is not None and fit.input.kind == "pixels":
-            labels = self.selection.points.features[column].to_numpy()
-            n = int(np.max(labels, initial=-1)) + 1
-            names = [f"cluster {i}" for i in range(n)]
-            self._pixel_layer(labels, names, palette(n), "clusters")
+            # cluster v (0: noise) is code v - 1, and value v in the image
+            codes = self.selection.points.features[column].to_numpy(int) - 1
+            n = int(codes.max(initial=-1)) + 1
+            names = [f"cluster {i + 1}" for i in range(n)]
+            self._pixel_layer(codes, names, palette(n), "clusters")
 
     def _colour_by(self, column: str) -> None:
         pts = self.selection.points
