@@ -25,6 +25,11 @@ SLOW = {
         "test_renaming_or_deleting_a_class_reaches_the_sources_not_shown",
         "test_selection_survives_a_rerun",
     },
+    "_qt/test_findings.py": {
+        "test_robustness_runs_a_quick_sweep_then_uses_the_sweep",
+        "test_describe_colours_by_the_feature_and_shows_a_gallery",
+        "test_trust_per_object_is_written_and_offered",
+    },
     "_qt/test_gallery.py": {
         "test_a_tile_click_selects_its_object_in_the_embedding_and_image",
         "test_a_time_lapse_tile_goes_to_its_frame",
