@@ -29,6 +29,7 @@ SLOW = {
         "test_robustness_runs_a_quick_sweep_then_uses_the_sweep",
         "test_describe_colours_by_the_feature_and_shows_a_gallery",
         "test_trust_per_object_is_written_and_offered",
+        "test_a_new_fit_drops_the_old_fits_findings",
     },
     "_qt/test_gallery.py": {
         "test_a_tile_click_selects_its_object_in_the_embedding_and_image",

@@ -170,3 +170,16 @@ def test_trust_per_object_is_written_and_offered(qtbot, fitted):
     from napari_cne.features import default_columns
 
     assert "cne_trust" not in default_columns(widget.points_layer.features)
+
+
+def test_a_new_fit_drops_the_old_fits_findings(qtbot, fitted):
+    viewer, widget = fitted
+    cluster_and_wait(qtbot, widget, "kmeans", n_clusters=2)
+    assert CLUSTER_COLUMN in viewer.layers["objects"].features.columns
+    widget.set_params(n_epochs=20)
+    run_and_wait(qtbot, widget)
+    # clusters of the old map are not shown as the new one's
+    assert CLUSTER_COLUMN not in viewer.layers["objects"].features.columns
+    assert CLUSTER_COLUMN not in widget.points_layer.features.columns
+    assert widget.robustness() is None
+    assert "cluster the embedding or name classes first" in widget.last_error
