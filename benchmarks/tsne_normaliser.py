@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,11 +38,12 @@ def layout_z(Y: np.ndarray, pairs: int = 4_000_000, seed: int = 0) -> float:
 
 
 def data(n: int):
-    from sklearn.decomposition import PCA
+    """MNIST's first ``n`` rows in PCA-50 (bench_mnist's cached data)."""
+    from bench_mnist import RESULTS_DIR, prepare_data
 
-    d = np.load("../shared/data/mnist.npz")
-    X = d["X"][:n].astype(np.float32)
-    return PCA(50, random_state=0).fit_transform(X).astype(np.float32), d["y"][:n]
+    mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+    x_path, y_path = prepare_data(mnist, n, RESULTS_DIR / "cache")
+    return np.load(x_path), np.load(y_path)
 
 
 def row(name, X, y, Y, seconds, zbar=None) -> str:

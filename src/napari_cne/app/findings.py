@@ -29,7 +29,7 @@ from ..analysis.robustness import robustness_table
 from ..analysis.trust import TRUST_COLUMN, object_trust
 from ..engine.spectrum import SPECTRUM_LOSSES
 from ..engine.sweep import iter_spectrum_sweep
-from ..features.interop import CLUSTER_NAMES, cluster_numbers
+from ..features.interop import CLUSTER_COLUMN, CLUSTER_NAMES, cluster_numbers
 from .events import Progress, Request
 from .sweep import SWEEP_EPOCHS, Sweep
 
@@ -39,6 +39,7 @@ __all__ = [
     "Robustness",
     "RobustnessRequest",
     "cluster_column",
+    "cluster_counts",
     "cluster_groups",
     "column_name",
     "cluster_fit",
@@ -53,8 +54,6 @@ __all__ = [
     "trust",
 ]
 
-#: the column the clusters are written to (in the embedding and the sources)
-CLUSTER_COLUMN = "cne_cluster"
 #: the spectrum positions of the quick sweep
 ROBUSTNESS_S = (0.0, 0.5, 1.0)
 
@@ -129,6 +128,12 @@ def trust(X, layout, metric: str = "euclidean") -> np.ndarray:
     (:data:`TRUST_COLUMN`) of the widget and of ``napari-cne embed``.
     """
     return object_trust(X, layout, metric=metric)
+
+
+def cluster_counts(labels) -> tuple[int, int]:
+    """Return how many clusters ``labels`` (``-1`` noise) hold, and the noise."""
+    labels = np.asarray(labels)
+    return int(labels.max(initial=-1)) + 1, int((labels < 0).sum())
 
 
 def column_name(base: str, existing) -> str:

@@ -23,6 +23,7 @@ from ..analysis.clusters import parse_spec
 from ..analysis.robustness import SEPARATE
 from ..app.findings import (
     cluster_column,
+    cluster_counts,
     cluster_groups,
     cluster_model,
     sweep_robustness,
@@ -121,9 +122,7 @@ def summary_lines(run) -> list[str]:
     if getattr(run, "clusters", None) is None:
         return []
     method, options = run.cluster_method
-    labels = run.clusters
-    count = int(labels.max()) + 1 if (labels >= 0).any() else 0
-    noise = int((labels < 0).sum())
+    count, noise = cluster_counts(run.clusters)
     opts = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in options.items())
     lines = [
         f"clusters  {count} ({method}{', ' + opts if opts else ''}; "

@@ -13,7 +13,6 @@ beside it saying which object each tile shows.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 from pathlib import Path
 
@@ -84,18 +83,15 @@ def _layout(table: pd.DataFrame) -> np.ndarray:
 
 
 def _group(table: pd.DataFrame, by: str, value: str) -> np.ndarray:
+    """Return the rows of the group (``describe``'s rule for a value)."""
+    from ..app.describe import group_mask
+
     if by not in table.columns:
         raise UsageError(f"--by: there is no column {by!r}")
-    col = table[by]
-    inside = (col.astype(str) == value).to_numpy()
-    numbers = pd.to_numeric(col, errors="coerce")
-    if not inside.any() and numbers.notna().any():
-        with contextlib.suppress(ValueError):  # not a number: no row has it
-            inside = (numbers == float(value)).to_numpy()
-    if not inside.any():
-        shown = ", ".join(map(str, pd.unique(col.dropna())[:10]))
-        raise UsageError(f"--group {value!r}: no row has it in {by!r} ({shown})")
-    return inside
+    try:
+        return group_mask(table, by, value)
+    except ValueError as err:
+        raise UsageError(f"--group {value!r}: no row has it ({err})") from None
 
 
 def _run(args, say) -> int:

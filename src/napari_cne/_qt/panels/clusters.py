@@ -249,8 +249,7 @@ class ClustersPanel(QWidget):
         if fit is not self.session.fit or not self.viewers.alive(sel.points):
             return  # a new fit came in meanwhile: these clusters are stale
         write_object_columns(sel, {CLUSTER_COLUMN: cluster_numbers(labels)})
-        labels = np.asarray(labels)
-        n, noise = int(labels.max(initial=-1)) + 1, int((labels < 0).sum())
+        n, noise = findings.cluster_counts(labels)
         self.status.setText(
             f"{n} clusters in {CLUSTER_COLUMN} (1 = the largest)"
             + (f"; {noise} objects in none (0)" if noise else "")
