@@ -56,6 +56,19 @@ class FittedModel:
         """Whether :meth:`fit` has run (or the model was loaded)."""
         return hasattr(self, "_backend")
 
+    def live_layout(self) -> np.ndarray | None:
+        """Return a copy of the layout as the optimisation holds it now.
+
+        For a live view of a long fit: another thread may call it while
+        :meth:`iter_fit` or :meth:`iter_optimize` runs (the CPU kernels
+        release the GIL). Between epochs it is the last epoch's layout;
+        during one, some points have made this epoch's move and the rest
+        have not. ``embedding_`` stays the result. None before a fit has
+        built its layout.
+        """
+        backend = getattr(self, "_backend", None)
+        return None if backend is None else backend.layout()
+
     @property
     def training_data_(self) -> np.ndarray | None:
         """The rows the model was fitted on, as it uses them (None: a graph alone).

@@ -23,7 +23,7 @@ def _axis_cell(v, lo, g, n_side):
     return min(max(np.int64(np.floor((v - lo) / g)), 0), n_side - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cell_of(Y, i, lo, side, g):
     c = 0
     for a in range(Y.shape[1]):
@@ -31,7 +31,7 @@ def _cell_of(Y, i, lo, side, g):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def build_grid(Y, h, lo, side):
     """Bucket the points into cubic cells of side ``h`` (a counting sort).
 
@@ -71,7 +71,7 @@ def build_grid(Y, h, lo, side):
     return starts, members
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _refresh(Y, Ys, members, lo, hi):
     # the positions of the members lo..hi - 1, in cell order
     d = Y.shape[1]
@@ -81,7 +81,7 @@ def _refresh(Y, Ys, members, lo, hi):
             Ys[p, a] = Y[i, a]
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
 def near_field(
     Y, Ys, Ds, Es, starts, members, lo, side, g, h, plo, phi, cw, wneg, nu, eps, lr,
     clip, fade, b=1.0, blend=1.0, table=NO_TABLE,

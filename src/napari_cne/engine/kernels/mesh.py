@@ -21,7 +21,7 @@ def _mesh_cell(v, lo, dx, n_side):
     return c, min(max(u - c, 0.0), 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mesh_spread(Y, weights, lo, dx, out):
     """Add each point's weights to the mesh nodes around it (cloud-in-cell).
 
@@ -53,7 +53,7 @@ def mesh_spread(Y, weights, lo, dx, out):
                 out[c, c0 + 1, c1 + 1] += w * t0 * t1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def mesh_gather(Y, fields, lo, dx):
     """Interpolate mesh fields at the points (cloud-in-cell).
 

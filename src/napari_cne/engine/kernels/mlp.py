@@ -30,7 +30,7 @@ def _layer(h, wt, bias, out, relu):
             out[j] = max(out[j], np.float32(0.0))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def mlp_forward(X, mean, std, w0, b0, w1, b1, w2, b2, w3, b3):
     """Return ``net((X - mean) / std)`` for the 4-layer ReLU MLP of parametric mode.
 

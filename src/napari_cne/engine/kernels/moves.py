@@ -37,7 +37,7 @@ def _block(i, scale, blocks):
     return min(np.int64(i * scale), blocks - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sort_moves(H, T, start, lo, hi, active, scale, blocks, moves, sources, bounds, c):
     """List the moves of edges ``lo..hi`` by block.
 
@@ -67,7 +67,7 @@ def sort_moves(H, T, start, lo, hi, active, scale, blocks, moves, sources, bound
                 count[b] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks):
     """Make the sorted moves, block by block (a block on one thread).
 
@@ -82,7 +82,7 @@ def apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks):
                     Y[i, a] += steps[r, s, a]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def apply_in_order(Y, H, T, start, stop, steps, active):
     """Make the window's moves in edge order, on this thread."""
     d = Y.shape[1]

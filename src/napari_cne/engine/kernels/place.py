@@ -21,7 +21,7 @@ from .common import FASTMATH, GOLDEN, below, kernel_term, mix
 __all__ = ["place_rows", "row_keys"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def row_keys(X, seed):
     """Return a 64-bit key per row of the float32 ``X``: a hash of its values.
 
@@ -41,7 +41,7 @@ def row_keys(X, seed):
     return out
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _pull(code, d2, nu, eps, b, blend, exag):
     """Pull of the partner at d2 (NEG/NCE/UMAP): the factor of ``2 g (y_j - x)``."""
     one = np.float32(1.0)
@@ -52,7 +52,7 @@ def _pull(code, d2, nu, eps, b, blend, exag):
     return exag * q if (q >= LO and q <= HI) else q - q
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _push(code, d2, nu, eps, b, blend, wneg):
     """Push of one negative at d2 (NEG/NCE/UMAP): the factor of ``2 g (y_q - x)``."""
     one = np.float32(1.0)
@@ -68,7 +68,7 @@ def _push(code, d2, nu, eps, b, blend, wneg):
     return -q * q / om if (om >= LO and om <= HI) else q - q
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
 def place_rows(
     Y, neighbours, pool, keys, code, nu, rho, eps, b, blend, exag, wneg, m, lr,
     n_epochs, clip,

@@ -51,7 +51,7 @@ __all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def shuffle_windows(H, T, W, P, H2, T2, W2, P2, width, seed, epoch, shift):
     """Rotate the edge arrays by ``shift`` into the second set, shuffled per window.
 
@@ -104,7 +104,7 @@ def _draw(H, T, wlo, width, own, key, k, span):
     return H[wlo + s] if s < width else T[wlo + s - width]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _d2(Y, q, x0, x1, x2):
     d = Y.shape[1]
     a = x0 - Y[q, 0]
@@ -118,7 +118,7 @@ def _d2(Y, q, x0, x1, x2):
     return r
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _pull(Y, q, g, x0, x1, x2, clip):
     """Return the clipped force ``g (y_q - x)`` on the head at ``x``."""
     d = Y.shape[1]
@@ -140,7 +140,7 @@ def _store(steps, r, s, h0, h1, h2, clip, lr):
         steps[r, s, 2] = lr * min(max(h2, -clip), clip)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _edges(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
     want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
@@ -259,7 +259,7 @@ def _edges(
             dths[r] = dth
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _edges_infonce(
     Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
     dk, nk, steps, active, losses,
@@ -322,7 +322,7 @@ NO_SUMS = np.zeros((2, 0))
 NO_ORDER = np.zeros((3, 0), np.int32)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _window_steps(
     Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
@@ -358,7 +358,7 @@ def _window_steps(
             )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sgd_window(
     Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0, table=NO_TABLE,
