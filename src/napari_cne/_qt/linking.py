@@ -52,6 +52,8 @@ DIMMED_RGBA = (0.0, 0.0, 0.0, 0.85)
 
 #: magenta: stands out from viridis and the class palette alike
 RING_RGBA = (1.0, 0.1, 0.85, 1.0)
+#: on a density picture, rings are at least this many bins wide
+RING_BINS = 3
 #: psygnal priority of our handlers: before other plugins' (default 0)
 FIRST = 100
 #: above this many points, the embedding layer's selection is set without
@@ -89,8 +91,10 @@ class Linker:
         self.classes_keys = np.zeros(0, np.int64)
         self.classes_codes = np.zeros(0, np.int64)
         self.class_colors: list[str] = []
+        #: the embedding drawn as a density picture (None: as points)
+        self.density = None
         self._applying = False
-        self._row_of: dict[int, int] = {}
+        self._order = self._sorted = np.zeros(0, np.int64)
         self._connected: list[tuple[Any, Any]] = []
 
     # ------------------------------------------------------------ wiring
@@ -99,7 +103,8 @@ class Linker:
         self.detach()
         self.points = points
         self.keys = np.asarray(keys, np.int64)
-        self._row_of = {int(k): i for i, k in enumerate(self.keys.tolist())}
+        self._order = np.argsort(self.keys, kind="stable")
+        self._sorted = self.keys[self._order]
         if self.target is not None and self.target.identity != target.identity:
             # other objects: the old selection means nothing for them
             self.selected = np.zeros(0, np.int64)
@@ -156,11 +161,25 @@ class Linker:
             layer.mouse_drag_callbacks.append(self._on_click)
 
     # ------------------------------------------------------------ apply
+    def layout(self) -> np.ndarray:
+        """World coordinates of the embedding's points as shown now.
+
+        The density picture's layout while it is drawn (its Points layer is
+        hidden and moved only at the end of a run), else the points'.
+        """
+        density = self.density
+        coords = None if density is None or not density.shown else density.coords
+        if coords is not None and len(coords) == len(self.keys):
+            return coords
+        return np.asarray(self.points.data)
+
     def rows_of(self, keys) -> np.ndarray:
         """Rows of the embedding layer holding these keys (unknown: dropped)."""
-        get = self._row_of.get
-        rows = [get(int(k)) for k in np.asarray(keys).ravel().tolist()]
-        return np.array(sorted(r for r in rows if r is not None), np.int64)
+        keys = np.asarray(keys, np.int64).ravel()
+        at = np.searchsorted(self._sorted, keys)
+        found = at < len(self._sorted)
+        found[found] = self._sorted[at[found]] == keys[found]
+        return np.sort(self._order[at[found]])
 
     def select(self, keys, origin: str = "api") -> None:
         """Make ``keys`` the selection and show it on both sides.
@@ -201,6 +220,10 @@ class Linker:
             finally:
                 self._applying = False
 
+    def show_selection(self) -> None:
+        """Draw the selection on the embedding again (rings or the density's)."""
+        self._show_rings()
+
     def _show_rings(self, event=None) -> None:
         """Draw rings around the selected points (a small layer of its own).
 
@@ -211,6 +234,9 @@ class Linker:
         if not self._alive(pts) or len(pts.data) != len(self.keys):
             return
         rows = self.rows_of(self.selected)
+        density = self.density
+        if density is not None and density.shown and density.select(rows):
+            rows = rows[:0]  # a big selection: the density's own picture
         ring = self.rings
         if self._alive(ring) and (
             self.viewer_of(ring) is not self.viewer_of(pts) or ring.ndim != pts.ndim
@@ -223,8 +249,10 @@ class Linker:
             viewer = self.viewer_of(pts)
             active = viewer.layers.selection.active
             size = float(np.mean(pts.size)) if len(pts.size) else 1.0
+            if density is not None and density.shown:
+                size = max(size, RING_BINS * density.bin_size)
             ring = viewer.add_points(
-                np.asarray(pts.data)[rows],
+                self.layout()[rows],
                 name=f"{pts.name} selection",
                 size=1.45 * size,
                 face_color="transparent",
@@ -237,7 +265,7 @@ class Linker:
             if active is not None:
                 viewer.layers.selection.active = active
             return
-        ring.data = np.asarray(pts.data)[rows]
+        ring.data = self.layout()[rows]
 
     def _show_in_source(self, origin: str) -> None:
         t = self.target

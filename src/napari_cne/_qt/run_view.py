@@ -57,7 +57,7 @@ class RunView:
         if not self.results.show_snapshot(run, snap):
             return
         self.session.progress(snap.epoch)
-        self.loss_plot.show_losses(self.results.model_of(run))
+        self.loss_plot.show_losses(run.model)
         self.session.say(
             f"epoch {snap.epoch}/{snap.n_epochs} · loss {snap.loss:.4g} · "
             f"s = {snap.s:+.2f}"
@@ -80,9 +80,9 @@ class RunView:
         if self.results.finish(run):
             self.quality.refresh_choices(self.results.layer)
             self.quality.update(self.results.layer)
-        fit = self.results.fit_of(run)
+        fit = run.fit
         if run.kind == "fit" and fit is not None and fit.origin.every_pixel:
             self.pixels.finish(run, fit)
-        model = self.results.model_of(run)
+        model = run.model
         if run.error is None and model is not None:
             self.loss_plot.show_losses(model)

@@ -121,6 +121,38 @@ class Run:
         """Ask it to stop."""
         self.request.stop()
 
+    @property
+    def fit(self):
+        """The fit a fit or re-optimisation works on (None: not there yet)."""
+        if self.kind == "fit":
+            return self.result
+        return getattr(self.request, "fit", None)
+
+    @property
+    def matrix(self):
+        """The matrix of its input (a running fit's: once made)."""
+        if self.kind == "fit":
+            return getattr(self.request, "matrix", None)
+        return self.fit.matrix
+
+    @property
+    def origin(self):
+        """Where the input of a fit or re-optimisation lives in the viewer."""
+        if self.kind == "fit":
+            return self.request.origin
+        fit = getattr(self.request, "fit", None)
+        return None if fit is None else fit.origin
+
+    @property
+    def model(self):
+        """The model a run moves (a fit's, or a sweep's anchor)."""
+        if self.kind == "fit":
+            return self.request.model
+        fit = getattr(self.request, "fit", None)
+        if fit is not None:
+            return fit.model
+        return self.request.engine_model
+
 
 class Runner(QObject):
     """Starts requests, relays their events, ends them.

@@ -491,12 +491,12 @@ class EmbeddingWidget(QWidget):
     def shutdown(self) -> None:
         """Stop everything (called when the viewer closes)."""
         self.params_panel.cancel_pending_move()
+        step = self.viewer.dims.events.current_step
         with contextlib.suppress(Exception):
-            self.viewer.dims.events.current_step.disconnect(
-                self.results_panel.on_dims_step
-            )
+            step.disconnect(self.results_panel.on_dims_step)
         with contextlib.suppress(Exception):
             self.selection.detach()
+        self.results_panel.density.close()
         self.findings.shutdown()
         self.session.cancel_all()
 

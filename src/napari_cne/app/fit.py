@@ -18,6 +18,7 @@ from typing import Any
 
 from ..engine.estimator import ContrastiveEmbedding
 from ..engine.params import auto_n_epochs
+from .drawing import POINTS_DRAW_COST, draw_cost
 from .events import Layout, Note, Partial, Progress, Request
 from .every_pixel import EveryPixelRequest
 from .inputs import Input, Matrix, PixelsInput, prepare_matrix
@@ -27,17 +28,20 @@ from .scheduler import Scheduler
 __all__ = ["Fit", "FitRequest", "OptimizeRequest", "live_interval"]
 
 
-def live_interval(interval: float, n: int) -> float:
+def live_interval(
+    interval: float, n: int, per_point: float = POINTS_DRAW_COST
+) -> float:
     """Return the seconds between live layouts: the setting, stretched for big n.
 
     Drawing a new layout costs the GUI thread time in proportion to the
-    number of points (napari's Points update and the canvas). Updates at
-    least ``3e-5 * n`` seconds apart leave the GUI thread idle most of the
-    time, so the viewer stays responsive during large fits; the measurements
-    behind the factor (``benchmarks/gui_stall.py``) are in
-    docs/performance.md, "GUI responsiveness".
+    number of points (``per_point`` seconds each: napari's Points update
+    and the canvas, or a density picture; :mod:`.drawing`). Updates at
+    least ``per_point * n`` seconds apart leave the GUI thread idle most of
+    the time, so the viewer stays responsive during large fits; the
+    measurements behind the factors (``benchmarks/gui_stall.py``,
+    ``benchmarks/million.py``) are in docs/performance.md.
     """
-    return max(float(interval), 3e-5 * int(n))
+    return max(float(interval), float(per_point) * int(n))
 
 
 @dataclass(eq=False)
@@ -108,6 +112,9 @@ class FitRequest(Request):
     interval : float
         Seconds between live layouts (0: every epoch); stretched for big
         inputs (:func:`live_interval`).
+    draw : {"points", "auto", "density"}
+        How the front end draws the live layouts (:mod:`.drawing`): what
+        stretches ``interval``.
     every_pixel : dict, optional
         Pixels: after the fit, place every pixel (the keywords of
         :class:`~.every_pixel.EveryPixelRequest` beyond the map and image).
@@ -123,6 +130,7 @@ class FitRequest(Request):
     standardize: bool = True
     log: Sequence[str] = ()
     interval: float = 0.0
+    draw: str = "points"
     every_pixel: dict | None = None
     scheduler: Any = ""
     origin: Any = None
@@ -233,7 +241,8 @@ class FitRequest(Request):
         )
         yield Progress("fit", 0, n_epochs, "epoch", text)
         self.engine_model = self.model
-        interval = live_interval(self.interval, n)
+        dims = int(self.params.get("n_components", 2))
+        interval = live_interval(self.interval, n, draw_cost(self.draw, n, dims))
         for snap in self.model.iter_fit(matrix.X, min_interval=interval):
             yield Layout(snap)
             if self.stopped:  # also a stop asked before the engine started
@@ -275,6 +284,8 @@ class OptimizeRequest(Request):
         ... or this factor times the fitted one.
     interval : float
         Seconds between live layouts.
+    draw : {"points", "auto", "density"}
+        How the front end draws them (stretches ``interval``; :mod:`.drawing`).
     """
 
     fit: Fit
@@ -283,6 +294,7 @@ class OptimizeRequest(Request):
     learning_rate: float | None = None
     lr_factor: float | None = None
     interval: float = 0.0
+    draw: str = "points"
     kind = "optimize"
 
     def _check(self) -> None:
@@ -300,7 +312,8 @@ class OptimizeRequest(Request):
         if self.stopped:
             yield self._end(self.fit)
             return
-        interval = live_interval(self.interval, model.n_samples_)
+        n, dims = model.n_samples_, int(getattr(model, "n_components", 2))
+        interval = live_interval(self.interval, n, draw_cost(self.draw, n, dims))
         for snap in model.iter_optimize(
             self.epochs,
             s=self.s,

@@ -249,6 +249,7 @@ class Session:
             standardize=p["standardize"],
             log=self.log_patterns(),
             interval=p["update_interval"],
+            draw=p["draw"],
             every_pixel=every_pixel,
             scheduler=p["scheduler"],
             origin=origin,
@@ -272,6 +273,7 @@ class Session:
             s=p["s"],
             lr_factor=GLIDE_LR_FACTOR,
             interval=interval,
+            draw=p["draw"],
         )
 
     def continue_request(self, n_epochs: int | None = None) -> OptimizeRequest:
@@ -282,6 +284,7 @@ class Session:
             n_epochs or p["n_epochs"],
             s=p["s"],
             interval=p["update_interval"],
+            draw=p["draw"],
         )
 
     def sweep_problem(self) -> str | None:

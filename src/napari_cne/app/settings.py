@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.schema import PARAMETER, PARAMETERS
+from .drawing import DENSITY_AUTO_N, DRAW_CHOICES
 
 __all__ = [
     "ALIASES",
@@ -394,6 +395,18 @@ _LISTED: tuple[Setting, ...] = (
         "window, in the engine's own coordinates, instead of beside the image",
         tip="Takes effect at the next Run or sweep.",
         engine=False,
+    ),
+    Setting(
+        "draw",
+        "Draw as",
+        "choice",
+        "auto",
+        "draw the embedding as points, or as a density picture (a log-scaled "
+        "2-D histogram) that stays fast with hundreds of thousands of points",
+        tip=f"auto: a density from {DENSITY_AUTO_N:,} points on (2-D only); "
+        "selection, lasso, classes and Colour by work on both.",
+        engine=False,
+        choices=DRAW_CHOICES,
     ),
 )
 

@@ -22,6 +22,7 @@ import pandas as pd
 from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...app.drawing import draws_density
 from ...app.metadata import META_KEY, source_of, tag
 from ...app.predict import PREDICTED
 from ...app.session import Session
@@ -32,10 +33,11 @@ from ...render.colors import (
 )
 from ...render.layout import layout_span, point_size
 from ...render.position_colors import position_colors
+from ..density_view import DensityView
 from ..foreign_colors import ColorKeeper
 from ..layer_inputs import Origin
 from ..legend import Legend
-from ..linking import current_index
+from ..linking import RING_RGBA, current_index
 from ..outputs import (
     ALL_COORDS,
     class_column,
@@ -107,6 +109,9 @@ class ResultsPanel(QWidget):
         self.layer = None
         self.sweep_layer = None
         self._frame_span: float | None = None  # separate viewer: size basis
+        #: the live layer drawn as a density picture (big layouts)
+        self.density = DensityView(viewers.of, RING_RGBA)
+        session.param_changed.connect(self._on_param)
         self.keeper = ColorKeeper(
             lambda: (self.layer, self.sweep_layer),
             restore=self.apply_colors,
@@ -133,31 +138,6 @@ class ResultsPanel(QWidget):
         self.color_combo.activated.connect(self.keeper.take_back)
 
     # --------------------------------------------------------- live layer
-    @staticmethod
-    def fit_of(run: Run):
-        """Return the fit a fit or re-optimisation works on (None: not there yet)."""
-        if run.kind == "fit":
-            return run.result
-        return getattr(run.request, "fit", None)
-
-    @staticmethod
-    def origin_of(run: Run) -> Origin | None:
-        """Where the input of a fit or re-optimisation lives in the viewer."""
-        if run.kind == "fit":
-            return run.request.origin
-        fit = getattr(run.request, "fit", None)
-        return None if fit is None else fit.origin
-
-    @staticmethod
-    def model_of(run: Run):
-        """Return the model a run moves (a fit's, or a sweep's anchor)."""
-        if run.kind == "fit":
-            return run.request.model
-        fit = getattr(run.request, "fit", None)
-        if fit is not None:
-            return fit.model
-        return run.request.engine_model
-
     def prepare(self, run: Run) -> None:
         """Decide where a starting run's results go; get the viewers ready.
 
@@ -170,19 +150,23 @@ class ResultsPanel(QWidget):
             run.separate = live is not self.viewers.main
         else:
             # a 3-D embedding is a point cloud of its own: the separate viewer
-            model = self.model_of(run)
+            model = run.model
             run.separate = self.session.params["separate_viewer"] or (
                 getattr(model, "n_components", 2) == 3
             )
         if run.kind == "fit":
             self.viewers.separate.autoframe = True
         if run.kind == "optimize" and self.layer is not None:
-            self.layer.visible = True
+            self.layer.visible = not self.dense()
 
     def show_snapshot(self, run: Run, snap) -> bool:
         """Move the live layer to a snapshot's layout (False: not shown)."""
-        origin = self.origin_of(run)
-        coords = world(run.separate, origin.box, snap.embedding)
+        if run.layer_seen and self.dense():
+            # a picture made beside the GUI thread; the hidden points move
+            # at the end
+            self._follow(run)
+            return True
+        coords = world(run.separate, run.origin.box, snap.embedding)
         layer = self._live_layer(run, coords)
         if layer is None:
             return False
@@ -192,15 +176,49 @@ class ResultsPanel(QWidget):
                 self._reframe(layer, coords)
         return True
 
-    def _matrix_of(self, run: Run):
-        """Return the matrix of a run's input (a running fit's: once made)."""
-        if run.kind == "fit":
-            return getattr(run.request, "matrix", None)
-        return self.fit_of(run).matrix
+    # ------------------------------------------------------------ density
+    def dense(self) -> bool:
+        """Whether the live layer is drawn as a density picture."""
+        layer = self.layer
+        if not self.viewers.alive(layer):
+            return False
+        n, dims = np.shape(layer.data)
+        return draws_density(self.session.params["draw"], n, dims)
+
+    def _follow(self, run: Run) -> None:
+        """Draw the running model's layout now and then (between epochs too)."""
+        model, box = run.model, run.origin.box
+
+        def layout():
+            Y = None if run.end is not None else model.live_layout()
+            return None if Y is None else world(run.separate, box, Y)
+
+        self.density.submit(layout)
+        self.density.follow(layout, self.session.params["update_interval"])
+
+    def _on_param(self, name: str, _value) -> None:
+        if name == "draw":
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the live layer as the "Draw as" setting says (points or density)."""
+        layer, linker = self.layer, self.selection.linker
+        if not self.viewers.alive(layer):
+            return
+        if self.dense():
+            linker.density = self.density
+            layer.visible = False
+        else:
+            layer.data = linker.layout()  # where the picture showed it last
+            self.density.hide()
+            linker.density = None
+            layer.visible = True
+        self.apply_colors()
+        linker.show_selection()
 
     def _live_layer(self, run: Run, coords: np.ndarray):
         """Return the Points layer for this run, created on the first snapshot."""
-        origin, layer = self.origin_of(run), self.layer
+        origin, layer = run.origin, self.layer
         where = self.viewers.of(layer)
         if run.layer_seen and where is None:
             # the user deleted the layer (or closed its viewer) mid-run: stop
@@ -210,7 +228,7 @@ class ResultsPanel(QWidget):
         target = self.viewers.for_run(run, closed=self.session.closed)
         if target is None:
             return None
-        name, matrix = origin.name, self._matrix_of(run)
+        name, matrix = origin.name, run.matrix
         id_name, dims = origin.input.id_name, coords.shape[1]
         if (
             where is target
@@ -240,6 +258,10 @@ class ResultsPanel(QWidget):
         )
         self.layer = layer
         run.layer_seen = True
+        self.density.hide()  # the last layer's picture
+        if self.dense():
+            layer.visible = False
+        self.selection.linker.density = self.density if self.dense() else None
         self._link(origin, matrix, layer)
         self.refresh_color_choices(layer)
         if run.separate:  # a 3-D embedding: a point cloud to rotate
@@ -323,7 +345,8 @@ class ResultsPanel(QWidget):
         provenance; the source layer the coordinates. Returns whether the
         live layer was updated.
         """
-        fit = self.fit_of(run)
+        self.density.unfollow()
+        fit = run.fit
         if run.error is not None or fit is None:
             if run.error is None:
                 self.session.say("Stopped before the embedding started.")
@@ -377,6 +400,8 @@ class ResultsPanel(QWidget):
         layer.data = coords
         if run.separate:
             self._reframe(layer, coords)
+        if self.dense():
+            self.density.hide()  # drawn again from the final layout below
         df = layer.features.copy()
         for j, name in enumerate(coord_names(Y.shape[1])):
             df[name] = Y[:, j].astype(float)
@@ -443,7 +468,19 @@ class ResultsPanel(QWidget):
                 reps = len(rgba) // len(frames)
                 other = np.tile(frames, reps) != now
                 rgba[other, 3] *= OTHER_FRAME_ALPHA
-            self.keeper.paint(layer, rgba)
+            if layer is self.layer and self.dense():
+                self._paint_density(layer, rgba)
+            else:
+                self.keeper.paint(layer, rgba)
+
+    def _paint_density(self, layer, rgba: np.ndarray) -> None:
+        """Colour the density picture (drawn first from the points' layout)."""
+        if self.density.shown:
+            self.density.paint(rgba)
+            return
+        self.density.show(layer, np.asarray(layer.data, float), rgba)
+        self.selection.linker.density = self.density
+        self.selection.linker.show_selection()
 
     def _frames(self) -> tuple[np.ndarray | None, int | None]:
         """Frame of every embedded object and the frame shown (time-lapse)."""

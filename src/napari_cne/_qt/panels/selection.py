@@ -289,7 +289,7 @@ class SelectionPanel(SelectionFindings, QWidget):
         # our embedding layers have the identity transform: data = world
         if np.shape(pts.data)[1] != 2:
             raise ValueError("select_polygon needs a 2-D embedding")
-        xy = np.asarray(pts.data, float)[:, -2:]
+        xy = np.asarray(self.linker.layout(), float)[:, -2:]
         inside = MplPath(np.asarray(polygon, float)).contains_points(xy)
         keys = self.linker.keys[np.flatnonzero(inside)]
         self.select(keys)

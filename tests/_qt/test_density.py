@@ -1,0 +1,169 @@
+"""The embedding drawn as a density picture (pytest-qt under Xvfb).
+
+The same objects, lasso, classes and colours as with points, on the
+picture that big embeddings are drawn as (``draw="density"`` here, so the
+bundled sample's objects are enough).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_cne._qt import density_view
+from napari_cne.app.targets import SELECTED
+from napari_cne.render.colors import column_colors
+from tests._qt.test_widget import FAST, run_and_wait
+from tests.conftest import dock
+
+
+@pytest.fixture
+def dense(qtbot, cells_viewer, objects):
+    viewer = cells_viewer
+    widget = dock(viewer, draw="density", **FAST)
+    run_and_wait(qtbot, widget)
+    assert widget.last_error is None
+    return viewer, widget, objects[0]
+
+
+def bins_of(layer, world_yx) -> np.ndarray:
+    """The picture's pixel (row, column) under world positions (n, 2)."""
+    yx = np.asarray(world_yx) - np.asarray(layer.translate)
+    return np.floor(yx / np.asarray(layer.scale) + 0.5).astype(int)
+
+
+def picture_at(layer, world_yx):
+    """The picture's RGBA at world positions (n, 2)."""
+    ij = bins_of(layer, world_yx)
+    return layer.data[ij[:, 0], ij[:, 1]]
+
+
+def test_a_dense_embedding_is_a_picture_of_its_points(dense):
+    viewer, widget, _ = dense
+    pts = widget.points_layer
+    pic = widget.results_panel.density.layer
+    assert pic is not None and pic.name == "objects embedding density"
+    assert pic.rgb and pic in viewer.layers and not pts.visible
+    # every point lies on a drawn bin, and there are no more drawn bins
+    # than bins holding points
+    alpha = picture_at(pic, pts.data)[:, 3]
+    assert (alpha > 0).all()
+    occupied = len(np.unique(bins_of(pic, pts.data), axis=0))
+    assert (pic.data[..., 3] > 0).sum() == occupied
+    # the table, metadata and coordinates are the points layer's, as ever
+    assert {"cne_0", "cne_1", "label"} <= set(pts.features.columns)
+
+
+def test_lasso_and_click_on_the_picture_light_up_the_objects(qtbot, dense):
+    viewer, widget, labels = dense
+    pts, panel = widget.points_layer, widget.selection
+    panel.set_lasso(True)
+    xy = panel.linker.layout()
+    centre = xy[np.argmin(xy[:, 0])]
+    half = 0.3 * np.ptp(xy, axis=0)
+    lo, hi = centre - half, centre + half
+    poly = np.array([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], hi[1]], [hi[0], lo[1]]])
+    panel.lasso_layer.add(poly, shape_type="polygon")
+    inside = np.flatnonzero(((xy > lo) & (xy < hi)).all(axis=1))
+    assert 0 < len(inside) < len(xy)
+    assert set(pts.selected_data) == set(inside.tolist())
+    chosen = pts.features["label"].to_numpy()[inside]
+    overlay = panel.linker.overlay
+    assert np.array_equal(overlay.data == SELECTED, np.isin(labels, chosen))
+    # a few selected points get rings, big enough to see over the bins
+    rings = panel.linker.rings
+    np.testing.assert_allclose(rings.data, xy[np.sort(inside)])
+    assert np.mean(rings.size) >= 3 * widget.results_panel.density.bin_size
+    panel.set_lasso(False)
+
+
+def test_a_big_selection_is_a_picture_of_its_bins(dense, monkeypatch):
+    viewer, widget, _ = dense
+    monkeypatch.setattr(density_view, "RINGS_MAX", 3)
+    pts, linker = widget.points_layer, widget.selection.linker
+    rows = np.arange(0, len(pts.data), 2)
+    widget.selection.select(linker.keys[rows])
+    sel = widget.results_panel.density.selection_layer
+    assert sel is not None and sel.visible
+    assert linker.rings is None or len(linker.rings.data) == 0
+    xy = linker.layout()
+    assert (picture_at(sel, xy[rows])[:, 3] > 0).all()
+    lit = sel.data[..., 3] > 0
+    unselected = np.setdiff1d(np.arange(len(xy)), rows)
+    # bins holding only unselected points stay dark
+    sel_bins = {
+        tuple(v) for v in np.floor((xy[rows] - sel.translate) / sel.scale + 0.5)
+    }
+    for r in unselected:
+        b = tuple(np.floor((xy[r] - sel.translate) / sel.scale + 0.5))
+        if b not in sel_bins:
+            assert not lit[int(b[0]), int(b[1])]
+    widget.selection.select([])
+    assert not sel.visible
+
+
+def test_classes_and_colour_by_colour_the_bins(dense):
+    viewer, widget, _ = dense
+    pts, panel = widget.points_layer, widget.selection
+    xy = panel.linker.layout()
+    rows = np.flatnonzero(xy[:, 1] < np.median(xy[:, 1]))
+    panel.add_class("left", color="#ff0000")
+    panel.select(panel.linker.keys[rows])
+    panel.assign_selection("left")
+    results = widget.results_panel
+    results.color_combo.setCurrentText(panel.class_column)
+    pic = results.density.layer
+    rgb = picture_at(pic, xy[rows])[:, :3].astype(int)
+    # a bin of class "left" only is red
+    others = np.setdiff1d(np.arange(len(xy)), rows)
+    taken = set(map(tuple, bins_of(pic, xy[others])))
+    pure = [
+        i for i, b in enumerate(map(tuple, bins_of(pic, xy[rows]))) if b not in taken
+    ]
+    assert len(pure) > 0
+    assert (rgb[pure] == [255, 0, 0]).all()
+    # a feature: the bins take the points' colours of that column
+    col = next(c for c in pts.features.columns if str(c).endswith("_mean"))
+    results.color_combo.setCurrentText(col)
+    want = column_colors(pts.features[col], len(xy))
+    got = picture_at(pic, xy)[:, :3].astype(int)
+    bins = list(map(tuple, bins_of(pic, xy)))
+    values, counts = np.unique(bins, axis=0, return_counts=True)
+    alone = {tuple(b) for b, c in zip(values, counts, strict=True) if c == 1}
+    lone = [r for r, b in enumerate(bins) if b in alone]
+    assert len(lone) > 10
+    np.testing.assert_allclose(got[lone], np.round(want[lone, :3] * 255), atol=1)
+
+
+def test_draw_as_points_and_back(qtbot, dense):
+    viewer, widget, _ = dense
+    pts, results = widget.points_layer, widget.results_panel
+    drawn = results.density.layer
+    last = widget.selection.linker.layout().copy()
+    widget.set_params(draw="points")
+    assert pts.visible and drawn not in viewer.layers
+    assert results.density.layer is None
+    np.testing.assert_allclose(pts.data, last)
+    # ... and the points have their colours again
+    assert len(np.unique(np.asarray(pts.face_color), axis=0)) > 1
+    widget.set_params(draw="density")
+    assert not pts.visible and results.density.layer in viewer.layers
+
+
+def test_live_pictures_while_fitting(qtbot, cells_viewer):
+    widget = dock(cells_viewer, draw="density", n_epochs=2000, n_neighbors=10)
+    widget.set_params(update_interval=0.0)
+    run_and_wait(qtbot, widget)
+    density = widget.results_panel.density
+    # the first picture, then pictures of the running layout
+    assert density.drawn >= 3
+    # the picture ends on the final layout
+    pts = widget.points_layer
+    np.testing.assert_allclose(widget.selection.linker.layout(), pts.data)
+
+
+def test_auto_draws_points_for_small_embeddings(qtbot, cells_viewer):
+    widget = dock(cells_viewer, **FAST)
+    run_and_wait(qtbot, widget)
+    assert widget.points_layer.visible
+    assert widget.results_panel.density.layer is None
