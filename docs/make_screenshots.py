@@ -296,11 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument(
         "--only",
-        choices=("all", "tutorial", "scale", "findings"),
+        choices=("all", "tutorial", "scale", "findings", "density"),
         default="all",
         help="the tutorial's steps 1-8, the pictures at scale "
         "(make_screenshots_scale.py), the findings of section 11 "
-        "(make_screenshots_findings.py), or all",
+        "(make_screenshots_findings.py), 200 000 objects as a density "
+        "picture, or all",
     )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
@@ -323,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
 
         args.out.mkdir(parents=True, exist_ok=True)
         written += findings.shoot_findings(args.out)
+    if args.only in ("all", "density"):
+        import make_screenshots_scale as scale
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        written += scale.shoot_density(args.out)
     print(f"{len(written)} screenshots in {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
 

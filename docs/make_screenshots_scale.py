@@ -17,6 +17,10 @@ seed:
                           of a lassoed (brown, DAB-stained) region lit up,
                           beside the "position colours" layer and the
                           embedding coloured by position
+``tut_12_density.png``    200 000 objects of a table (30 clusters in 20-D,
+                          one 3x3 object each) drawn as a density picture
+                          coloured by cluster; a lasso around one cluster
+                          lights its objects up in the image
 ========================  ==================================================
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from make_screenshots import SIZE, cluster_of, polygon_around, settle, wait_until
 
-__all__ = ["shoot_every_pixel", "shoot_many_fields"]
+__all__ = ["shoot_density", "shoot_every_pixel", "shoot_many_fields"]
 
 FIELDS = 3
 GAP = 12  # pixels between the fields as laid out in the viewer
@@ -189,3 +193,52 @@ def shoot_every_pixel(out) -> list:
         return [path]
     finally:
         viewer.close()
+
+
+def _blobs_table(n: int):
+    """``n`` rows of 30 Gaussian clusters in 20-D, and one 3x3 object per row."""
+    import pandas as pd
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(
+        n, n_features=20, centers=30, center_box=(-10, 10), random_state=0
+    )
+    df = pd.DataFrame(X.astype(np.float32), columns=[f"f{i}" for i in range(20)])
+    df.insert(0, "label", np.arange(1, n + 1))
+    df["cluster"] = pd.Categorical([f"c{v:02d}" for v in y])
+    side = int(np.ceil(np.sqrt(n)))
+    ids = np.zeros(side * side, np.int32)
+    ids[:n] = np.arange(1, n + 1)
+    labels = np.zeros((4 * side, 4 * side), np.int32)
+    for dy in range(3):
+        for dx in range(3):
+            labels[dy::4, dx::4] = ids.reshape(side, side)
+    return df, labels
+
+
+def shoot_density(out, n: int = 200_000) -> list:
+    """A big table drawn as a density picture, a lasso lighting up its objects."""
+    df, labels = _blobs_table(n)
+    viewer = _viewer("napari-cne: 200 000 objects")
+    viewer.add_labels(labels, name="cells", features=df, opacity=0.4)
+    widget = _dock(viewer)
+    widget.set_input(table_layer="cells", columns=[f"f{i}" for i in range(20)])
+    _run(widget, "the 200 000-object fit", timeout=900)
+    widget.results_panel.color_combo.setCurrentText("cluster")
+    xy = widget.selection.linker.layout()
+    # the cluster furthest to the right (its own points, not a radius search)
+    codes = widget.points_layer.features["cluster"].cat.codes.to_numpy()
+    right = codes[np.argmax(xy[:, 1])]
+    rows = np.flatnonzero(codes == right)
+    widget.selection.set_lasso(True)
+    widget.selection.lasso_layer.add(
+        polygon_around(xy[rows], 0.01 * float(np.ptp(xy[:, 0]))), shape_type="polygon"
+    )
+    settle()
+    _hide_docks(viewer)
+    viewer.reset_view(margin=0.03)
+    settle()
+    path = out / "tut_12_density.png"
+    _shot(viewer, path)
+    viewer.close()
+    return [path]
