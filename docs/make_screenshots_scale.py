@@ -17,7 +17,7 @@ seed:
                           of a lassoed (brown, DAB-stained) region lit up,
                           beside the "position colours" layer and the
                           embedding coloured by position
-``tut_12_density.png``    200 000 objects of a table (30 clusters in 20-D,
+``tut_15_density.png``    200 000 objects of a table (30 clusters in 20-D,
                           one 3x3 object each) drawn as a density picture
                           coloured by cluster; a lasso around one cluster
                           lights its objects up in the image
@@ -238,7 +238,10 @@ def shoot_density(out, n: int = 200_000) -> list:
     _hide_docks(viewer)
     viewer.reset_view(margin=0.03)
     settle()
-    path = out / "tut_12_density.png"
+    path = out / "tut_15_density.png"
     _shot(viewer, path)
+    # the quality readout (and each object's trust) runs in a worker: let it
+    # end before the window closes
+    wait_until(lambda: widget.quality is not None, "the quality readout", 600)
     viewer.close()
     return [path]
