@@ -167,3 +167,56 @@ def test_auto_draws_points_for_small_embeddings(qtbot, cells_viewer):
     run_and_wait(qtbot, widget)
     assert widget.points_layer.visible
     assert widget.results_panel.density.layer is None
+
+
+def click(layer, yx, modifiers=()):
+    from napari.utils._proxies import ReadOnlyWrapper
+    from napari.utils.interactions import (
+        mouse_press_callbacks,
+        mouse_release_callbacks,
+    )
+
+    for kind, fn in (
+        ("mouse_press", mouse_press_callbacks),
+        ("mouse_release", mouse_release_callbacks),
+    ):
+        fields = {"type": kind, "position": tuple(map(float, yx))}
+        fields.update(modifiers=list(modifiers), is_dragging=False)
+        fn(layer, ReadOnlyWrapper(type("E", (), fields)()))
+
+
+def test_a_click_on_a_bin_selects_its_points(dense):
+    viewer, widget, _ = dense
+    density, panel = widget.results_panel.density, widget.selection
+    xy = panel.linker.layout()
+    row = int(np.argmax(xy[:, 1]))
+    rows = density.rows_at(xy[row])
+    pic = density.layer
+    here = bins_of(pic, xy)
+    want = np.flatnonzero((here == here[row]).all(axis=1))
+    assert row in rows and np.array_equal(np.sort(rows), want)
+    # a click on the picture (its layer active), as napari delivers it
+    viewer.layers.selection.active = pic
+    click(pic, xy[row])
+    assert set(panel.selected) == set(panel.linker.keys[rows].tolist())
+    other = int(np.argmin(xy[:, 1]))
+    click(pic, xy[other], ["Shift"])
+    assert panel.linker.keys[other] in panel.selected
+    panel.pick_rows(rows, toggle=True)  # Shift-click again: off
+    assert not set(panel.linker.keys[rows].tolist()) & set(panel.selected.tolist())
+    # outside the picture: nothing
+    assert len(density.rows_at(xy.min(axis=0) - 10 * density.bin_size)) == 0
+
+
+def test_the_slider_glides_the_picture(qtbot, dense):
+    viewer, widget, _ = dense
+    before = widget.selection.linker.layout().copy()
+    worker = widget.reoptimize(s=0.0, n_epochs=40)
+    assert worker is not None, widget.last_error
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    pts = widget.points_layer
+    assert not pts.visible and widget.results_panel.density.layer in viewer.layers
+    after = widget.selection.linker.layout()
+    np.testing.assert_allclose(after, pts.data)
+    assert not np.allclose(after, before)

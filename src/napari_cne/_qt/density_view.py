@@ -57,6 +57,10 @@ class DensityView:
         ``viewer_of(layer)``: the viewer holding a layer (None: gone).
     selection_color : RGBA
         The colour of a large selection's bins.
+    on_pick : callable, optional
+        ``on_pick(rows, toggle)`` after a click on the picture (with the
+        picture the active layer): the rows of the clicked bin's points;
+        ``toggle`` with Shift held.
 
     Attributes
     ----------
@@ -68,8 +72,9 @@ class DensityView:
         Pictures put into the layer so far (live updates, for benchmarks).
     """
 
-    def __init__(self, viewer_of, selection_color) -> None:
+    def __init__(self, viewer_of, selection_color, on_pick=None) -> None:
         self.viewer_of = viewer_of
+        self.on_pick = on_pick
         self.selection_color = tuple(selection_color)
         self.layer = None
         self.selection_layer = None
@@ -218,6 +223,7 @@ class DensityView:
                 translate=grid.translate,
                 metadata=tag("density", source=points.name),
             )
+            self.layer.mouse_drag_callbacks.append(self._on_click)
             _below(viewer, self.layer, points)
             if active is not None:
                 viewer.layers.selection.active = active
@@ -230,6 +236,27 @@ class DensityView:
                 layer.scale, layer.translate = grid.scale, grid.translate
         self.drawn += 1
         self._draw_selection()
+
+    def rows_at(self, world_yx) -> np.ndarray:
+        """Return the rows of the points in the bin under a world position."""
+        grid, index = self._grid, self._index
+        if grid is None or index is None:
+            return np.zeros(0, np.int64)
+        ij = np.floor((np.asarray(world_yx, float)[-2:] - grid.lo) / grid.step)
+        if (ij < 0).any() or (ij >= np.asarray(grid.shape)).any():
+            return np.zeros(0, np.int64)
+        b = int(ij[0]) * grid.shape[1] + int(ij[1])
+        return np.flatnonzero(index == b)
+
+    def _on_click(self, layer, event):
+        """Select the points of a clicked bin (no drag); Shift toggles them."""
+        if layer.mode != "pan_zoom" or self.on_pick is None:
+            return
+        yield
+        while event.type == "mouse_move":
+            return  # a drag pans the view
+        rows = self.rows_at(event.position)
+        self.on_pick(rows, "Shift" in event.modifiers)
 
     def paint(self, rgba: np.ndarray) -> None:
         """Colour the picture with the points' colours (n, 4)."""

@@ -110,7 +110,7 @@ class ResultsPanel(QWidget):
         self.sweep_layer = None
         self._frame_span: float | None = None  # separate viewer: size basis
         #: the live layer drawn as a density picture (big layouts)
-        self.density = DensityView(viewers.of, RING_RGBA)
+        self.density = DensityView(viewers.of, RING_RGBA, on_pick=selection.pick_rows)
         session.param_changed.connect(self._on_param)
         self.keeper = ColorKeeper(
             lambda: (self.layer, self.sweep_layer),

@@ -216,6 +216,13 @@ class SelectionPanel(SelectionFindings, QWidget):
         """Select objects by key (label id, pixel index, row; see :mod:`.targets`)."""
         self.linker.select(keys)
 
+    def pick_rows(self, rows, toggle: bool = False) -> None:
+        """Select the embedding's rows ``rows``; ``toggle``: add or remove them."""
+        keys = self.linker.keys[np.asarray(rows, np.int64)]
+        if toggle:
+            keys = np.setxor1d(self.selected, keys)
+        self.select(keys)
+
     def _on_selection(self, keys: np.ndarray) -> None:
         self._update()
         self.selection_changed.emit(keys)
