@@ -96,30 +96,24 @@ def _index(Y, lo0, lo1, step, h, w, out):
 
 
 @njit(cache=True, nogil=True)
-def _votes(index, codes, weights, k, counts, votes):
-    """Sum every point's weight into its bin and its colour's vote there."""
+def _accumulate(index, weights, codes, k, rgb, counts, votes, sums):
+    """Sum every point's weight into its bin, and its vote or colour there.
+
+    With ``codes``: into its colour's vote; else its weighted ``rgb``.
+    """
     use_w = weights.shape[0] > 0
+    by_vote = codes.shape[0] > 0
     for r in range(index.shape[0]):
         b = index[r]
         if b < 0:
             continue
         wt = weights[r] if use_w else 1.0
         counts[b] += wt
-        votes[b * k + codes[r]] += wt
-
-
-@njit(cache=True, nogil=True)
-def _sums(index, rgb, weights, counts, sums):
-    """Sum every point's weight into its bin and its weighted colour there."""
-    use_w = weights.shape[0] > 0
-    for r in range(index.shape[0]):
-        b = index[r]
-        if b < 0:
-            continue
-        wt = weights[r] if use_w else 1.0
-        counts[b] += wt
-        for c in range(3):
-            sums[b, c] += wt * rgb[r, c]
+        if by_vote:
+            votes[b * k + codes[r]] += wt
+        else:
+            for c in range(3):
+                sums[b, c] += wt * rgb[r, c]
 
 
 def grid_of(Y: np.ndarray, bins: int = DEFAULT_BINS) -> Grid:
@@ -147,7 +141,11 @@ def grid_of(Y: np.ndarray, bins: int = DEFAULT_BINS) -> Grid:
     return Grid(lo, step, (min(shape[0], int(bins)), min(shape[1], int(bins))))
 
 
+# empty arrays for the kernels' unused arguments
 _NO_WEIGHTS = np.zeros(0, np.float32)
+_NO_CODES = np.zeros(0, np.int64)
+_NO_RGB = np.zeros((0, 3), np.float32)
+_NO_SUMS = np.zeros((0, 3), np.float32)
 
 
 @dataclass(frozen=True)
@@ -222,11 +220,11 @@ def density_rgba(grid: Grid, index: np.ndarray, colors: BinColors) -> np.ndarray
     if colors.codes is not None:
         k = len(colors.palette)
         votes = np.zeros(n_bins * k, np.float32)
-        _votes(index, colors.codes, w, k, counts, votes)
+        _accumulate(index, w, colors.codes, k, _NO_RGB, counts, votes, _NO_SUMS)
         rgb = colors.palette[np.argmax(votes.reshape(n_bins, k), axis=1)]
     else:
         sums = np.zeros((n_bins, 3), np.float32)
-        _sums(index, colors.rgba, w, counts, sums)
+        _accumulate(index, w, _NO_CODES, 1, colors.rgba, counts, _NO_WEIGHTS, sums)
         rgb = sums / np.maximum(counts, 1e-12)[:, None]
     return _to_uint8(rgb, _opacity(counts), grid.shape)
 
