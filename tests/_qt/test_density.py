@@ -220,3 +220,11 @@ def test_the_slider_glides_the_picture(qtbot, dense):
     after = widget.selection.linker.layout()
     np.testing.assert_allclose(after, pts.data)
     assert not np.allclose(after, before)
+
+
+def test_deleting_the_embedding_takes_its_picture_along(dense):
+    viewer, widget, _ = dense
+    pic = widget.results_panel.density.layer
+    viewer.layers.remove(widget.points_layer)
+    assert pic not in viewer.layers
+    assert widget.results_panel.density.layer is None

@@ -299,7 +299,9 @@ class ResultsPanel(QWidget):
             self.viewers.separate.reset_view()
 
     def check_layer(self, run: Run | None) -> None:
-        """Stop a running fit or re-optimisation whose layer was deleted."""
+        """Stop a fit or re-optimisation whose layer was deleted; drop its picture."""
+        if self.density.shown and not self.viewers.alive(self.layer):
+            self.density.hide()
         if (
             run is not None
             and run.layer_seen
