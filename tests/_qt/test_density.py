@@ -228,3 +228,33 @@ def test_deleting_the_embedding_takes_its_picture_along(dense):
     viewer.layers.remove(widget.points_layer)
     assert pic not in viewer.layers
     assert widget.results_panel.density.layer is None
+
+
+def test_a_picture_made_in_the_old_colours_is_dropped(qtbot, dense):
+    """Colour by during a live run: a picture still being made keeps out."""
+    import threading
+
+    viewer, widget, _ = dense
+    # the quality readout's trust column recolours the map when it lands
+    qtbot.waitUntil(lambda: widget.quality is not None, timeout=30_000)
+    density = widget.results_panel.density
+    xy = widget.selection.linker.layout().copy()
+    release = threading.Event()
+
+    def slow_layout():
+        release.wait(10)
+        return xy
+
+    density.submit(slow_layout)  # made in the colours of now
+    red = np.tile([1.0, 0.0, 0.0, 1.0], (len(xy), 1))
+    density.paint(red)
+    drawn = density.drawn
+    release.set()
+    qtbot.wait(500)
+    assert density.drawn == drawn  # the old-coloured picture was not put
+    rgb = picture_at(density.layer, xy)[:, :3]
+    assert (rgb == [255, 0, 0]).all()
+    # the next picture is made in the new colours
+    density.submit(lambda: xy)
+    qtbot.waitUntil(lambda: density.drawn > drawn, timeout=5000)
+    assert (picture_at(density.layer, xy)[:, :3] == [255, 0, 0]).all()

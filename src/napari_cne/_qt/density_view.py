@@ -259,8 +259,14 @@ class DensityView:
         self.on_pick(rows, "Shift" in event.modifiers)
 
     def paint(self, rgba: np.ndarray) -> None:
-        """Colour the picture with the points' colours (n, 4)."""
-        self._colors = bin_colors(rgba)
+        """Colour the picture with the points' colours (n, 4).
+
+        Pictures still being made in the old colours are dropped.
+        """
+        colors = bin_colors(rgba)
+        with self._lock:
+            self._colors = colors
+            self._generation += 1
         index = self._index
         if self._alive(self.layer) and index is not None and len(index) == len(rgba):
             self.layer.data = density_rgba(self._grid, self._index, self._colors)
