@@ -211,6 +211,8 @@ def test_a_click_on_a_bin_selects_its_points(dense):
 def test_the_slider_glides_the_picture(qtbot, dense):
     viewer, widget, _ = dense
     before = widget.selection.linker.layout().copy()
+    pic = widget.results_panel.density.layer
+    pic.opacity = 0.5  # the user's setting
     worker = widget.reoptimize(s=0.0, n_epochs=40)
     assert worker is not None, widget.last_error
     with qtbot.waitSignal(worker.finished, timeout=30_000):
@@ -220,6 +222,8 @@ def test_the_slider_glides_the_picture(qtbot, dense):
     after = widget.selection.linker.layout()
     np.testing.assert_allclose(after, pts.data)
     assert not np.allclose(after, before)
+    # the same picture layer, redrawn in place: the user's setting stays
+    assert widget.results_panel.density.layer is pic and pic.opacity == 0.5
 
 
 def test_deleting_the_embedding_takes_its_picture_along(dense):

@@ -130,6 +130,14 @@ class DensityView:
                 viewer.layers.remove(layer)
         self.layer = self.selection_layer = None
         self._points = None
+        self.forget_layout()
+
+    def forget_layout(self) -> None:
+        """Forget the layout drawn (the next :meth:`show` draws another).
+
+        The picture's layers stay (with whatever the user set on them);
+        pictures still being made are dropped.
+        """
         self.coords = self._grid = self._index = None
         with self._lock:
             self._generation += 1

@@ -111,6 +111,8 @@ class ResultsPanel(QWidget):
         self._frame_span: float | None = None  # separate viewer: size basis
         #: the live layer drawn as a density picture (big layouts)
         self.density = DensityView(viewers.of, RING_RGBA, on_pick=selection.pick_rows)
+        # the selection is drawn over the picture whenever the picture is shown
+        selection.linker.density = self.density
         session.param_changed.connect(self._on_param)
         self.keeper = ColorKeeper(
             lambda: (self.layer, self.sweep_layer),
@@ -206,12 +208,10 @@ class ResultsPanel(QWidget):
         if not self.viewers.alive(layer):
             return
         if self.dense():
-            linker.density = self.density
             layer.visible = False
         else:
             layer.data = linker.layout()  # where the picture showed it last
             self.density.hide()
-            linker.density = None
             layer.visible = True
         self.apply_colors()
         linker.show_selection()
@@ -261,7 +261,6 @@ class ResultsPanel(QWidget):
         self.density.hide()  # the last layer's picture
         if self.dense():
             layer.visible = False
-        self.selection.linker.density = self.density if self.dense() else None
         self._link(origin, matrix, layer)
         self.refresh_color_choices(layer)
         if run.separate:  # a 3-D embedding: a point cloud to rotate
@@ -403,7 +402,7 @@ class ResultsPanel(QWidget):
         if run.separate:
             self._reframe(layer, coords)
         if self.dense():
-            self.density.hide()  # drawn again from the final layout below
+            self.density.forget_layout()  # drawn again from the final layout below
         df = layer.features.copy()
         for j, name in enumerate(coord_names(Y.shape[1])):
             df[name] = Y[:, j].astype(float)
@@ -476,12 +475,11 @@ class ResultsPanel(QWidget):
                 self.keeper.paint(layer, rgba)
 
     def _paint_density(self, layer, rgba: np.ndarray) -> None:
-        """Colour the density picture (drawn first from the points' layout)."""
-        if self.density.shown:
+        """Colour the density picture (drawn anew from the points' layout)."""
+        if self.density.shown and self.density.coords is not None:
             self.density.paint(rgba)
             return
         self.density.show(layer, np.asarray(layer.data, float), rgba)
-        self.selection.linker.density = self.density
         self.selection.linker.show_selection()
 
     def _frames(self) -> tuple[np.ndarray | None, int | None]:
