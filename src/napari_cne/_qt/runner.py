@@ -140,18 +140,14 @@ class Run:
         """Where the input of a fit or re-optimisation lives in the viewer."""
         if self.kind == "fit":
             return self.request.origin
-        fit = getattr(self.request, "fit", None)
-        return None if fit is None else fit.origin
+        return None if self.fit is None else self.fit.origin
 
     @property
     def model(self):
         """The model a run moves (a fit's, or a sweep's anchor)."""
         if self.kind == "fit":
             return self.request.model
-        fit = getattr(self.request, "fit", None)
-        if fit is not None:
-            return fit.model
-        return self.request.engine_model
+        return self.request.engine_model if self.fit is None else self.fit.model
 
 
 class Runner(QObject):
