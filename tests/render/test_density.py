@@ -100,3 +100,12 @@ def test_the_selection_picture_lights_its_bins_only():
     assert sorted(lit) == sorted(idx[[0, 2]])
     assert (pic[..., 3].ravel()[lit] >= 127).all()
     assert list(pic.reshape(-1, 4)[lit[0], :3]) == [255, 26, 217]
+
+
+def test_the_bin_under_a_position_is_the_one_its_point_falls_in():
+    rng = np.random.default_rng(2)
+    Y = rng.normal(size=(300, 2))
+    g = grid_of(Y, bins=16)
+    assert [g.bin_at(y) for y in Y] == list(g.index(Y))
+    assert g.bin_at(Y.min(axis=0) - 2 * g.step) == -1
+    assert g.bin_at(Y.max(axis=0) + 2 * g.step) == -1

@@ -248,13 +248,8 @@ class DensityView:
     def rows_at(self, world_yx) -> np.ndarray:
         """Return the rows of the points in the bin under a world position."""
         grid, index = self._grid, self._index
-        if grid is None or index is None:
-            return np.zeros(0, np.int64)
-        ij = np.floor((np.asarray(world_yx, float)[-2:] - grid.lo) / grid.step)
-        if (ij < 0).any() or (ij >= np.asarray(grid.shape)).any():
-            return np.zeros(0, np.int64)
-        b = int(ij[0]) * grid.shape[1] + int(ij[1])
-        return np.flatnonzero(index == b)
+        b = -1 if grid is None or index is None else grid.bin_at(world_yx)
+        return np.zeros(0, np.int64) if b < 0 else np.flatnonzero(index == b)
 
     def _on_click(self, layer, event):
         """Select the points of a clicked bin (no drag); Shift toggles them."""

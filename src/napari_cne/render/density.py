@@ -74,6 +74,13 @@ class Grid:
         """Where the first bin's centre lies in the world."""
         return tuple(float(v) + self.step / 2 for v in self.lo)
 
+    def bin_at(self, yx) -> int:
+        """Return the flat bin under one world position (-1: outside the grid)."""
+        ij = np.floor((np.asarray(yx, float)[-2:] - self.lo) / self.step)
+        if (ij < 0).any() or (ij >= np.asarray(self.shape)).any():
+            return -1
+        return int(ij[0]) * self.shape[1] + int(ij[1])
+
     def index(self, Y: np.ndarray) -> np.ndarray:
         """Return the flat bin of every row (-1 for a row that is not finite)."""
         Y = np.ascontiguousarray(np.asarray(Y)[:, :2], dtype=np.float64)
