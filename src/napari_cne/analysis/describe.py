@@ -65,30 +65,29 @@ def describe_features(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[
     ]
 
 
-def _masks(n: int, inside, outside) -> tuple[np.ndarray, np.ndarray]:
-    """Check the group masks; the outside defaults to every other row."""
-    a = np.asarray(inside)
+def _mask(n: int, values, what: str) -> np.ndarray:
+    """Check one group's boolean mask over ``n`` rows (``what`` names it)."""
+    a = np.asarray(values)
     if a.dtype != bool or a.shape != (n,):
         raise ValueError(
-            f"the group must be a boolean mask over the {n} rows; "
+            f"{what} must be a boolean mask over the {n} rows; "
             f"got {a.dtype} of shape {a.shape}"
         )
     if not a.any():
-        raise ValueError("the group is empty: no object is in it")
+        raise ValueError(f"{what} is empty: no object is in it")
+    return a
+
+
+def _masks(n: int, inside, outside) -> tuple[np.ndarray, np.ndarray]:
+    """Check the group masks; the outside defaults to every other row."""
+    a = _mask(n, inside, "the group")
     if outside is None:
         if a.all():
             raise ValueError(
                 "the group holds every object: there is nothing to compare it with"
             )
         return a, ~a
-    b = np.asarray(outside)
-    if b.dtype != bool or b.shape != (n,):
-        raise ValueError(
-            f"the group to compare with must be a boolean mask over the {n} rows; "
-            f"got {b.dtype} of shape {b.shape}"
-        )
-    if not b.any():
-        raise ValueError("the group to compare with is empty: no object is in it")
+    b = _mask(n, outside, "the group to compare with")
     both = int((a & b).sum())
     if both:
         raise ValueError(f"the two groups share {both} objects; they must not overlap")
