@@ -97,7 +97,8 @@ def test_mesh_is_the_far_field_summed_over_all_pairs():
     model = ContrastiveEmbedding(s=0.0, n_epochs=40, random_state=0).fit(X)
     Y = model.embedding_.astype(np.float32)
     spec = model._spectrum.at(0.0)
-    deg, eff = model._backend.near.degrees(None, None, 0, spec.edge_power)
+    n_edges = model.graph_.nnz
+    deg, eff = model._backend.near.degrees(len(Y), n_edges, n_edges)
     h, nu, eps = model.near_radius_, spec.nu, spec.eps
     rows = np.random.default_rng(0).choice(len(Y), 300, replace=False)
     # the Cauchy kernel, the UMAP end's and a blend (s = 0.5)

@@ -327,7 +327,12 @@ _LISTED: tuple[Setting, ...] = (
         flag="--log-columns",
     ),
     _engine_row("early_exaggeration"),
-    _engine_row("exaggeration", range=(0.1, 100.0), step=0.5),
+    _engine_row(
+        "exaggeration",
+        range=(0.0, 100.0),
+        step=0.5,
+        tip="'auto' (the lowest value) lets the engine choose",
+    ),
     _engine_row(
         "n_components",
         label="Embedding dimensions",

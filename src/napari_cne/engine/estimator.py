@@ -84,8 +84,10 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         ``"auto"``: 1.0 (SGD) for a free layout, 1e-3 (Adam) for a network.
     early_exaggeration : bool, default True
         Run the first third of :meth:`fit` at ``max(s, 1)`` (NEG, InfoNCE).
-    exaggeration : float, default 1.0
-        Factor on the attractive force, on top of ``s``.
+    exaggeration : float or "auto", default "auto"
+        Factor on the attractive force, on top of ``s``, in every epoch of
+        a run; ``"auto"``: 2 at the t-SNE end, 1 at UMAP's, log-linear
+        between (NEG on a free layout; 1 otherwise).
     init : {"pca", "spectral", "random"} or array of shape (n, n_components)
         Initial layout, rescaled to first-coordinate std 1e-4.
     parametric : bool, default False
@@ -163,6 +165,9 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         How this model turns a spectrum position into an epoch's constants.
     graph_ : scipy.sparse.csr_matrix
         The kNN graph the layout was trained on (fuzzy weights or binary).
+    tsne_weights_ : ndarray of float32
+        t-SNE's weights of ``graph_``'s edges, in ``graph_.data``'s order
+        (:func:`.graph.tsne_weights`).
     losses_ : list of float
         Loss per epoch (see :class:`~.optimizer.Snapshot`), over all runs.
     s_, n_epochs_ : float, int
@@ -207,7 +212,7 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         batch_size: int | str = "auto",
         learning_rate: float | str = "auto",
         early_exaggeration: bool = True,
-        exaggeration: float = 1.0,
+        exaggeration: float | str = "auto",
         init: str | np.ndarray = "pca",
         parametric: bool = False,
         device: str | torch.device = "auto",
@@ -280,6 +285,7 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         self._X, self.feature_columns_ = st.X, st.feature_columns
         self._kept_columns = st.kept_columns
         self.graph_, self.n_samples_ = st.graph, st.n_samples
+        self.tsne_weights_ = st.tsne_weights
         self.n_neighbors_, self.knn_method_ = st.n_neighbors, st.knn_method
         self.batch_size_ = st.batch_size
         self._backend, self._network, self._nce = st.backend, st.network, st.nce
@@ -307,8 +313,20 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
             self.z_ = self._nce.z
 
     # -------------------------------------------------------------------- runs
-    def _run(self, run: Run) -> Iterator[Snapshot]:
-        """Run the epochs of ``run``; keep the fitted attributes up to date."""
+    def _run(
+        self, n_epochs, s, early, exaggeration=None, schedule=None, every=1, wait=0.0
+    ) -> Iterator[Snapshot]:
+        """Run epochs towards ``s`` (:class:`~.optimizer.Run`; None: the model's)."""
+        run = Run(
+            n_epochs,
+            s,
+            self.learning_rate_,
+            params.early_epochs(early, self.loss, n_epochs),
+            self._spectrum.exaggeration_at(s, exaggeration),
+            self.lr_schedule if schedule is None else schedule,
+            max(1, int(every)),
+            float(wait),
+        )
         self.stopped_early_ = False
         t_start = time.perf_counter()
         self._log(
@@ -378,18 +396,8 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         self.learning_rate_ = params.resolve_learning_rate(
             self.learning_rate, bool(self.parametric)
         )
-        yield from self._run(
-            Run(
-                n_epochs,
-                self.s_,
-                self.learning_rate_,
-                params.early_epochs(self.early_exaggeration, self.loss, n_epochs),
-                float(self.exaggeration),
-                self.lr_schedule,
-                max(1, int(every)),
-                float(min_interval),
-            )
-        )
+        early, s = self.early_exaggeration, self.s_
+        yield from self._run(n_epochs, s, early, every=every, wait=min_interval)
 
     def fit(self, X=None, y=None, *, graph=None) -> ContrastiveEmbedding:
         """Compute the embedding of ``X`` (and/or a kNN ``graph``).
@@ -429,8 +437,8 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
             New spectrum position (default: keep the current one).
         learning_rate : float, optional
             Initial learning rate of this run (default: the fitted one).
-        exaggeration : float, optional
-            Attraction factor for this run.
+        exaggeration : float or "auto", optional
+            Attraction factor for this run (default: the model's, at ``s``).
         early_exaggeration : bool
             Run the first third at ``max(s, 1)``.
         lr_schedule : str, optional
@@ -450,20 +458,10 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         s = self.s_ if s is None else params.check_s(s)
         schedule = self.lr_schedule if lr_schedule is None else lr_schedule
         params.check_lr_schedule(schedule)
-        exag = float(self.exaggeration if exaggeration is None else exaggeration)
         lr = self.learning_rate if learning_rate is None else learning_rate
         self.learning_rate_ = params.resolve_learning_rate(lr, bool(self.parametric))
         yield from self._run(
-            Run(
-                n_epochs,
-                s,
-                self.learning_rate_,
-                params.early_epochs(early_exaggeration, self.loss, n_epochs),
-                exag,
-                schedule,
-                max(1, int(every)),
-                float(min_interval),
-            )
+            n_epochs, s, early_exaggeration, exaggeration, schedule, every, min_interval
         )
 
     def optimize(self, n_epochs: int = 50, **kwargs) -> ContrastiveEmbedding:

@@ -15,6 +15,11 @@ the gradient clip cuts down. So for the share ``near_share`` (``1 - s`` on
 
 The drawn negatives keep the remaining share. Both fields belong to the
 numba CPU backend (:mod:`.backends.numba_cpu`).
+
+The fields repel every pair alike, as t-SNE does: each point gets the mean
+degree (:meth:`NearField.degrees`), where the drawn negatives, from the
+slots of a window, meet points in proportion to their degree (measured on
+MNIST-70k at ``s = 0``: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -80,22 +85,22 @@ class NearField:
         self.pairs = float(pairs)
         self.radius: float | None = None
         self._rng = rng
-        self._degrees: tuple | None = None  # (edge_power, deg, eff)
+        self._degrees: tuple | None = None  # (key, deg, eff)
 
-    def degrees(self, heads, weights, n: int, edge_power: float):
-        """Return each point's degree over all edges and over those taking part.
+    def degrees(self, n: int, n_edges: int, taking_part: float):
+        """Return the points' degrees in the fields: every point the mean.
 
-        An edge of weight ``w`` takes part with probability ``w **
-        edge_power``; cached while ``edge_power`` stays the same.
+        ``deg``: directed edges per point (``n_edges / n``); ``eff``: those
+        taking part in an epoch, in expectation (``taking_part / n``). The
+        kernels weight a pair by its points' degrees (the drawn negatives'
+        expectation); equal degrees make the repulsion t-SNE's, the same for
+        every pair. Cached while the numbers stay the same.
         """
-        if self._degrees is None or self._degrees[0] != edge_power:
-            deg = np.bincount(heads, minlength=n).astype(np.float32)
-            eff = deg
-            if edge_power > 0:
-                eff = np.bincount(
-                    heads, weights=weights**edge_power, minlength=n
-                ).astype(np.float32)
-            self._degrees = (edge_power, deg, eff)
+        key = (n, n_edges, float(taking_part))
+        if self._degrees is None or self._degrees[0] != key:
+            deg = np.full(n, n_edges / n, np.float32)
+            eff = np.full(n, float(taking_part) / n, np.float32)
+            self._degrees = (key, deg, eff)
         return self._degrees[1], self._degrees[2]
 
     def passes(self, m: int, n_edges: int, n: int) -> int:
@@ -229,7 +234,7 @@ class FarField:
         far = mesh_repulsion(
             Y,
             deg,
-            eff if spec.edge_power > 0 else None,
+            eff if spec.edge_power > 0 or spec.tsne_power > 0 else None,
             radius,
             float(spec.nu),
             float(spec.eps),

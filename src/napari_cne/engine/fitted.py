@@ -179,6 +179,7 @@ class FittedModel:
             "X": np.ascontiguousarray(self._X),
             "embedding": np.ascontiguousarray(self.embedding_),
             "graph": self.graph_.tocsr(),
+            "tsne_weights": np.asarray(self.tsne_weights_, np.float32),
             "network": network,
         }
 
@@ -210,11 +211,19 @@ class FittedModel:
         model._X = np.asarray(state["X"], np.float32)
         model._kept_columns = np.asarray(fitted["kept_columns"], np.int64)
         model.graph_ = sp.csr_matrix(state["graph"])
+        # files from before t-SNE's weights were kept: every edge counts fully
+        weights = state.get("tsne_weights")
+        model.tsne_weights_ = (
+            np.ones(model.graph_.nnz, np.float32)
+            if weights is None
+            else np.asarray(weights, np.float32)
+        )
         log_z = fitted.get("log_z")
         model._nce = None if log_z is None else NceNormaliser(log_z)
         model._backend, model._network = make_backend(
             p,
             model.graph_,
+            model.tsne_weights_,
             np.array(state["embedding"], np.float32),
             model._X,
             model.seed_,

@@ -4,6 +4,10 @@ The binary kNN relation symmetrised by union (``A_ij = 1`` if ``j`` is among
 the ``k`` nearest neighbours of ``i`` or vice versa), without self-loops, as
 in Damrich et al. (2023), or the same pattern with UMAP's fuzzy membership
 weights. Each undirected edge becomes two directed training edges.
+
+Beside the training graph, :func:`tsne_weights` gives its edges the weights
+of t-SNE's symmetrisation of the same kNN relation: a pair counts twice
+when each point is among the other's nearest, once when one is.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ __all__ = [
     "graph_from_knn",
     "graph_from_user",
     "symmetric_graph",
+    "tsne_weights",
 ]
+
+
+#: The bisection for UMAP's ``sigma`` stops when every row's sum is this
+#: close to its target (umap-learn's tolerance).
+FUZZY_TOLERANCE = 1e-5
 
 
 def symmetric_graph(ind: np.ndarray, n: int | None = None) -> sp.csr_matrix:
@@ -68,6 +78,8 @@ def fuzzy_graph(
     sigma = np.ones(len(d))
     for _ in range(64):
         total = np.exp(-excess / sigma[:, None]).sum(axis=1)
+        if np.abs(total - target).max() < FUZZY_TOLERANCE:
+            break
         big = total > target  # too wide: shrink sigma
         hi = np.where(big, sigma, hi)
         lo = np.where(big, lo, sigma)
@@ -101,6 +113,41 @@ def binarize_symmetric(A: sp.spmatrix) -> sp.csr_matrix:
     A.data[:] = 1.0
     A.sort_indices()
     return A
+
+
+def tsne_weights(A: sp.csr_matrix, ind: np.ndarray | None = None) -> np.ndarray:
+    """Return t-SNE's weights of the edges of ``A``, in ``A.data``'s order.
+
+    t-SNE symmetrises a kNN relation as ``(P + P^T) / 2``: on the edges of
+    the union graph ``A`` that is 1 where ``i`` and ``j`` are among each
+    other's nearest neighbours (``ind``: the neighbour lists the graph was
+    built from) and 1/2 where only one is. Without neighbour lists (a
+    user's symmetric graph) every edge has weight 1.
+
+    Returns
+    -------
+    float32 array (A.nnz,)
+    """
+    if ind is None:
+        return np.ones(A.nnz, np.float32)
+    ind = np.asarray(ind)
+    n = A.shape[0]
+    rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
+    cols = ind.ravel()
+    ok = (cols >= 0) & (cols != rows)
+    D = sp.csr_matrix(
+        (np.full(int(ok.sum()), 0.5, np.float32), (rows[ok], cols[ok])), shape=(n, n)
+    )
+    D.sum_duplicates()
+    D.data[:] = 0.5
+    pattern = sp.csr_matrix(A, dtype=np.float32, copy=True)
+    pattern.data[:] = 1.0
+    # on A's edges only (a fuzzy weight that underflowed to 0 is no edge)
+    S = pattern.multiply(D + D.T).tocsr()
+    S.sort_indices()
+    if S.nnz != A.nnz:
+        raise ValueError("the neighbour lists do not match the graph's edges")
+    return S.data.astype(np.float32)
 
 
 def graph_from_knn(ind, dist, n: int, edge_weights: str) -> sp.csr_matrix:

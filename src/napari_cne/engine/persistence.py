@@ -62,6 +62,7 @@ def save_model(model, path: str | Path, extra: dict | None = None) -> Path:
         "graph_indptr": torch.as_tensor(A.indptr.astype(np.int64)),
         "graph_indices": torch.as_tensor(A.indices.astype(np.int64)),
         "graph_data": torch.as_tensor(A.data.astype(np.float32)),
+        "tsne_weights": torch.as_tensor(st["tsne_weights"]),
     }
     net = st["network"]
     if net is not None:
@@ -138,6 +139,9 @@ def load_model(path: str | Path, device: str = "cpu"):
             "X": state["X"].numpy(),
             "embedding": Y,
             "graph": graph,
+            "tsne_weights": (
+                state["tsne_weights"].numpy() if "tsne_weights" in state else None
+            ),
             "network": network,
         },
         device=device,

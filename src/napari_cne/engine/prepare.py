@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from . import params, threads, validation
 from .backends import Backend, choose_backend
 from .devices import deterministic
-from .graph import graph_from_knn, graph_from_user
+from .graph import graph_from_knn, graph_from_user, tsne_weights
 from .initialization import initial_layout
 from .losses import NceNormaliser
 from .neighbors import knn, resolve_metric
@@ -40,6 +40,7 @@ class Setup:
     feature_columns: list | None
     kept_columns: np.ndarray | None
     graph: sp.csr_matrix
+    tsne_weights: np.ndarray
     n_neighbors: int | None
     knn_method: str
     batch_size: int
@@ -85,7 +86,7 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     t0 = time.perf_counter()
     seeded = p["random_state"] is not None
     with threads.limited(n_jobs), deterministic(device, seeded):
-        A, k, method = _graph(p, data[0], graph, seed, device, n_jobs)
+        A, S, k, method = _graph(p, data[0], graph, seed, device, n_jobs)
     timings = {"knn": time.perf_counter() - t0, "init": 0.0, "optimize": 0.0}
     if A.nnz == 0:
         raise ValueError("the kNN graph has no edges; nothing to embed")
@@ -100,11 +101,11 @@ def prepare(p: dict, X, graph, log: Callable[[str], None]) -> Setup:
     Y0 = initial_layout(p["init"], data[0], A, p["n_components"], rng)
     timings["init"] = time.perf_counter() - t0
     nce = NceNormaliser() if p["loss"] == "nce" else None
-    backend, network = make_backend(p, A, Y0, data[0], seed, device, batch, nce)
+    backend, network = make_backend(p, A, S, Y0, data[0], seed, device, batch, nce)
     spectrum = SpectrumMap.of(p, n)
     metric, callbacks = resolve_metric(p["metric"]), params.as_callbacks(p["callbacks"])
     return Setup(
-        seed, n_jobs, device, metric, callbacks, *data, A, k, method, batch,
+        seed, n_jobs, device, metric, callbacks, *data, A, S, k, method, batch,
         spectrum, backend, network, nce, timings,
     )  # fmt: skip
 
@@ -124,10 +125,12 @@ def _data(p: dict, X, graph) -> tuple:
 
 
 def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
-    """Return the training graph, the neighbours used and the kNN method."""
+    """Return the graph, its t-SNE weights, the neighbours used and the kNN method."""
     n = None if X is None else X.shape[0]
     if graph is not None:
-        return graph_from_user(graph, n, p["edge_weights"]), None, "precomputed"
+        A = graph_from_user(graph, n, p["edge_weights"])
+        ind = graph[0] if isinstance(graph, tuple) else None
+        return A, tsne_weights(A, ind), None, "precomputed"
     if n < 3:
         raise ValueError(f"need at least 3 samples to embed; got n_samples = {n}")
     k = int(p["n_neighbors"])
@@ -149,11 +152,16 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
         device=device,
         n_jobs=n_jobs,
     )
-    return graph_from_knn(ind, dist, n, p["edge_weights"]), k, method
+    A = graph_from_knn(ind, dist, n, p["edge_weights"])
+    return A, tsne_weights(A, ind), k, method
 
 
-def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
-    """Return the backend that runs the epochs (and the network, if any)."""
+def make_backend(p: dict, A, S, Y0, X, seed: int, device, batch: int, nce):
+    """Return the backend that runs the epochs (and the network, if any).
+
+    ``A``: the training graph; ``S``: its edges' t-SNE weights
+    (:func:`.graph.tsne_weights`, in ``A.data``'s order).
+    """
     from .backends.numba_cpu import NumbaBackend
     from .fields import NEAR_FIELD_PAIRS
 
@@ -162,6 +170,7 @@ def make_backend(p: dict, A, Y0, X, seed: int, device, batch: int, nce):
         coo.row.astype(np.int64),
         coo.col.astype(np.int64),
         coo.data.astype(np.float32),
+        np.asarray(S, np.float32),
     )
     network = None
     if p["parametric"]:

@@ -149,10 +149,14 @@ def _check_learning_rate(lr) -> None:
 
 
 def _check_exaggeration(value) -> None:
+    if value == "auto":
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"exaggeration must be a positive number; got {value!r}")
+        raise ValueError(
+            f"exaggeration must be 'auto' or a positive number; got {value!r}"
+        )
     if not (float(value) > 0 and math.isfinite(float(value))):
-        raise ValueError("exaggeration must be positive")
+        raise ValueError("exaggeration must be 'auto' or a positive number")
 
 
 def _check_seed(seed) -> None:
@@ -342,15 +346,12 @@ PARAMETERS: tuple[Parameter, ...] = (
         _check_bool("early_exaggeration"),
         offered=True,
     ),
-    Parameter(
+    _auto_number(
         "exaggeration",
-        1.0,
-        "float",
-        "factor on the attractive force "
-        "after the early phase: above 1 pulls neighbours closer",
+        "auto",
+        "factor on the attractive force in every epoch: above 1 pulls "
+        "neighbours closer; auto: 2 at the t-SNE end, 1 at the UMAP end",
         _check_exaggeration,
-        low=0.0,
-        open_low=True,
         offered=True,
     ),
     _choice(

@@ -38,6 +38,18 @@ which predicts 47 n for digits and 97 n for MNIST, tends to the paper's
 the right way round from a handful of points to millions.  The reference
 heuristic is available as ``tsne_z="reference"``; a number sets
 ``Z_tsne`` directly.
+
+What the t-SNE end optimises
+----------------------------
+With the defaults ("auto") on a free layout, the t-SNE end is t-SNE's loss
+on a kNN graph in three respects besides the normaliser: the edges carry
+t-SNE's symmetrisation weights (a pair counts twice where each point is
+among the other's nearest, once where one is: :func:`tsne_weight_power`),
+the repulsion of the fields is the same for every pair, and the attraction
+is exaggerated 2 x (:func:`exaggeration_factor`) against a normaliser of a quarter
+of the modelled partition function (:data:`TSNE_Z_SHARE`). Each moves
+linearly in ``s`` to UMAP's settings at ``s = 1``. Together they reach
+openTSNE's neighbour preservation on MNIST-70k (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -47,13 +59,17 @@ from dataclasses import dataclass
 
 __all__ = [
     "SPECTRUM_LOSSES",
+    "TSNE_EXAGGERATION",
     "TSNE_NOISE_FACTOR",
+    "TSNE_Z_SHARE",
     "Z_TSNE_SATURATION",
     "EpochSpec",
     "SpectrumMap",
     "describe_s",
     "early_s",
     "edge_weight_power",
+    "exaggeration_factor",
+    "tsne_weight_power",
     "infonce_rho",
     "kernel_mix",
     "kernel_eps",
@@ -218,6 +234,44 @@ def edge_weight_power(s: float) -> float:
     return _towards_umap(s)
 
 
+def tsne_weight_power(s: float) -> float:
+    """Return the power of an edge's t-SNE weight in its participation.
+
+    ``edge_weights="auto"``: 1 at ``s <= 0`` (an edge takes part with its
+    t-SNE weight, 1 or 1/2: :func:`.graph.tsne_weights`), 0 at ``s >= 1``,
+    linear between (the complement of :func:`edge_weight_power`).
+    """
+    return 1.0 - _towards_umap(s)
+
+
+#: Attraction factor at the t-SNE end (``exaggeration="auto"``).
+TSNE_EXAGGERATION = 2.0
+#: ``tsne_z="auto"`` with ``exaggeration="auto"`` on a free NEG layout: the
+#: normaliser of the t-SNE end as a share of :func:`z_tsne` (the pair of
+#: :data:`TSNE_EXAGGERATION`; either set by hand leaves both out);
+#: the share moves log-linearly to 1 at ``s = 1``, and ``s < 0`` keeps it
+#: (beyond the ends the normaliser moves as before, from the new t-SNE end).
+TSNE_Z_SHARE = 0.25
+
+
+def exaggeration_factor(s: float, setting: str | float = "auto") -> float:
+    """Return the factor on the attraction of a run towards ``s``.
+
+    ``"auto"``: :data:`TSNE_EXAGGERATION` at ``s <= 0``, 1 at ``s >= 1``,
+    log-linear between; a number is used at every ``s``.
+    """
+    if isinstance(setting, str):
+        if setting != "auto":
+            raise ValueError(
+                f"exaggeration must be 'auto' or a positive number; got {setting!r}"
+            )
+        return TSNE_EXAGGERATION ** (1.0 - _towards_umap(s))
+    value = float(setting)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"exaggeration must be a positive number; got {setting!r}")
+    return value
+
+
 def near_field_share(s: float) -> float:
     """Return the share of NEG's close-pair repulsion computed exactly.
 
@@ -273,9 +327,10 @@ class EpochSpec:
         Spectrum position.
     eps, b, blend : float
         Kernel offset, exponent and the exponent's weight.
-    edge_power : float
-        An edge of fuzzy weight ``w`` takes part in the epoch with
-        probability ``w ** edge_power`` (0: every edge).
+    edge_power, tsne_power : float
+        An edge of fuzzy weight ``w`` and t-SNE weight ``w_t`` takes part
+        in the epoch with probability ``w ** edge_power * w_t **
+        tsne_power`` (both 0: every edge).
     nu : float or None
         NEG's fixed noise ratio ``nu = noise_ratio * Zbar / n^2``; None for
         NCE, whose ``nu`` is learned (:class:`~.losses.NceNormaliser`); 1
@@ -298,6 +353,7 @@ class EpochSpec:
     b: float = 1.0
     blend: float = 1.0
     edge_power: float = 0.0
+    tsne_power: float = 0.0
     nu: float | None = 1.0
     neg_weight: float = 1.0
     near_share: float = 0.0
@@ -324,7 +380,7 @@ class SpectrumMap:
         Negatives drawn per edge (``m``).
     parametric : bool
         Whether a network makes the layout.
-    noise_ratio, tsne_z, eps, b : "auto" or float
+    noise_ratio, tsne_z, eps, b, exaggeration : "auto" or float
         The estimator's parameters of the same names.
     edge_weights : {"auto", "fuzzy", "binary"}
         The estimator's parameter.
@@ -339,6 +395,7 @@ class SpectrumMap:
     eps: str | float = "auto"
     b: str | float = "auto"
     edge_weights: str = "auto"
+    exaggeration: str | float = "auto"
 
     @classmethod
     def of(cls, params: dict, n: int) -> SpectrumMap:
@@ -353,36 +410,68 @@ class SpectrumMap:
             eps=params["eps"],
             b=params["b"],
             edge_weights=params["edge_weights"],
+            exaggeration=params["exaggeration"],
         )
+
+    @property
+    def _sharp(self) -> bool:
+        # the "auto" settings follow s (see the class docstring)
+        return self.loss == "neg" and not self.parametric
+
+    @property
+    def _tsne_pair(self) -> bool:
+        # the t-SNE end's exaggeration and normaliser share: a pair, both "auto"
+        auto = self.tsne_z == "auto" and self.exaggeration == "auto"
+        return self._sharp and auto
+
+    def exaggeration_at(self, s: float, setting: str | float | None = None) -> float:
+        """Return the attraction factor of a run towards ``s`` (all its epochs).
+
+        ``setting``: "auto" or a number, for this run (None: the model's).
+
+        ``"auto"`` follows ``s`` (:func:`exaggeration_factor`) where the other
+        "auto" settings do and ``tsne_z`` is "auto" too (the exaggeration and
+        :data:`TSNE_Z_SHARE` are a pair), and is 1 elsewhere.
+        """
+        setting = self.exaggeration if setting is None else setting
+        if setting == "auto" and not self._tsne_pair:
+            return 1.0
+        return exaggeration_factor(s, setting)
 
     def at(self, s: float) -> EpochSpec:
         """Return the epoch specification at spectrum position ``s``."""
         m = int(self.negative_samples)
-        sharp = self.loss == "neg" and not self.parametric
+        sharp = self._sharp
         eps = self.eps
         if isinstance(eps, str):  # "auto"
             eps = kernel_eps(s) if sharp else 1.0
         b, blend = self.b, 1.0
         if isinstance(b, str):  # "auto": as eps
             b, blend = (UMAP_B, kernel_mix(s)) if sharp else (1.0, 1.0)
+        tsne_power = 0.0
         if self.edge_weights == "fuzzy":
             edge_power = 1.0
-        elif self.loss != "neg" or self.parametric:
+        elif not sharp:
             # the other losses ignore s or were not measured with weights, and
             # thinning the edges costs the network Adam steps
             edge_power = 0.0
-        else:
+        else:  # binary: every edge every epoch (the graph's weights are all 1)
             edge_power = edge_weight_power(s)
+            if self.edge_weights == "auto":
+                tsne_power = tsne_weight_power(s)
         common = {"s": s, "eps": float(eps), "b": float(b), "blend": float(blend)}
-        common["edge_power"] = edge_power
+        common["edge_power"], common["tsne_power"] = edge_power, tsne_power
         if self.loss == "neg":
             ratio = noise_ratio(s, m, self.noise_ratio)
+            zb = z_bar(s, self.n, self.tsne_z)
+            if self._tsne_pair:  # the t-SNE end's share (with its exaggeration)
+                zb *= TSNE_Z_SHARE ** (1.0 - _towards_umap(s))
             return EpochSpec(
                 **common,
-                nu=neg_nu(s, self.n, ratio, self.tsne_z),
+                nu=ratio * zb / (float(self.n) * float(self.n)),
                 neg_weight=ratio / m,
                 near_share=near_field_share(s),
-                z_bar=z_bar(s, self.n, self.tsne_z),
+                z_bar=zb,
                 noise_ratio=ratio,
             )
         if self.loss == "infonce":

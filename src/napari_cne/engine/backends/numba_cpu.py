@@ -31,8 +31,8 @@ class NumbaBackend(Backend):
     ----------
     Y0 : float32 array (n, d)
         Initial layout.
-    heads, tails, weights : arrays (E,)
-        The directed edges and their weights.
+    heads, tails, weights, tsne_weights : arrays (E,)
+        The directed edges, their weights and their t-SNE weights.
     loss : str
         Loss mode.
     batch_size : int
@@ -57,6 +57,7 @@ class NumbaBackend(Backend):
         heads,
         tails,
         weights,
+        tsne_weights,
         *,
         loss: str,
         batch_size: int,
@@ -82,17 +83,20 @@ class NumbaBackend(Backend):
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
         self.W = np.asarray(weights)[order].astype(np.float32)
-        # W ** p for the edge power p in use, when 0 < p < 1 (a pow per edge
-        # and epoch costs more than the edge's update)
+        # the t-SNE weights stay in the graph's (row-major) order, looked up
+        # when the participation is computed: one array fewer to shuffle
+        heads = np.asarray(heads)
+        self._tsne = (
+            np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
+            np.asarray(tails, np.int32),
+            np.asarray(tsne_weights, np.float32),
+        )
+        # W ** p * S ** p_tsne for the powers in use, when that is not W
+        # itself (a pow per edge and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
         self._p_power = None
         # the edge arrays' second set: each epoch shuffles into it, then swaps
-        self._spare = (
-            np.empty_like(self.H),
-            np.empty_like(self.T),
-            np.empty_like(self.W),
-            np.empty_like(self.P),
-        )
+        self._spare = tuple(np.empty_like(a) for a in (self.H, self.T, self.W, self.P))
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = min(self.batch_size, max(len(heads), 1))
@@ -147,22 +151,30 @@ class NumbaBackend(Backend):
         (self.H, self.T, self.W, self.P), self._spare = self._spare, old
         self.epochs += 1
 
-    def _participation(self, power: float) -> tuple[np.ndarray, float]:
+    def _participation(self, spec: EpochSpec) -> tuple[np.ndarray, float]:
         """Return the array the kernels thin the edges by, and its power.
 
-        For ``0 < power < 1`` the probabilities ``W ** power`` are computed
-        once (and shuffled with the edges from then on): the kernel then
-        compares with them directly.
+        An edge takes part with probability ``W ** edge_power * S **
+        tsne_power``. Unless that is ``W ** 0`` or ``W ** 1``, the
+        probabilities are computed once (and shuffled with the edges from
+        then on): the kernel then compares with them directly.
         """
-        if power in (0.0, 1.0):
+        power, tsne = spec.edge_power, spec.tsne_power
+        if tsne == 0.0 and power in (0.0, 1.0):
             self.P, self._p_power = np.empty(0, np.float32), None
             return self.W, power
-        if self._p_power != power:
-            self.P = (self.W**power).astype(np.float32)
-            self._p_power = power
+        if self._p_power != (power, tsne):
+            from ..kernels.sgd import pair_values
+
+            S = np.empty_like(self.W)  # the t-SNE weights in today's edge order
+            pair_values(*self._tsne, self.H, self.T, S)
+            self.P = (self.W**power * S**tsne).astype(np.float32)
+            self._p_power = (power, tsne)
         return self.P, 1.0
 
-    def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
+    def _fields(
+        self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int, thin, power
+    ):
         """Set up this epoch's near and far field.
 
         Returns ``(grid, far, near_args, r2, m_draw, visits)``: the near
@@ -183,7 +195,9 @@ class NumbaBackend(Backend):
         n = Y.shape[0]
         degrees = None
         if spec.near_share > 0.0 and self.near.pairs:
-            degrees = self.near.degrees(self.H, self.W, n, spec.edge_power)
+            # the edges taking part in an epoch, in expectation (thin ** power)
+            taking_part = n_edges if power == 0.0 else float(thin.sum(dtype=np.float64))
+            degrees = self.near.degrees(n, n_edges, taking_part)
         grid = self.near.grid(Y, spec.near_share, degrees)
         if grid is None:
             self.far.forget()
@@ -236,16 +250,16 @@ class NumbaBackend(Backend):
 
         clock = time.perf_counter
         t0 = clock()
-        self._participation(spec.edge_power)
+        self._participation(spec)
         self._reorder()
-        thin, power = self._participation(spec.edge_power)
+        thin, power = self._participation(spec)
         H, T, Y = self.H, self.T, self.Y
         n_edges, width = H.shape[0], self.batch_size
         n_windows = (n_edges + width - 1) // width
         m = self.negative_samples
         t1 = clock()
         grid, far, near_args, r2, (m_draw, keep_draw), visits = self._fields(
-            spec, lr, n_edges, n_windows
+            spec, lr, n_edges, n_windows, thin, power
         )
         found, first = 0, None
         table = self._table(spec)

@@ -41,8 +41,8 @@ class TorchBackend(Backend):
     ----------
     Y0 : float32 array (n, d)
         Initial layout (kept for a network too, as its warm-start anchor).
-    heads, tails, weights : arrays (E,)
-        The directed edges and their weights.
+    heads, tails, weights, tsne_weights : arrays (E,)
+        The directed edges, their weights and their t-SNE weights.
     loss : str
         Loss mode.
     batch_size : int
@@ -66,6 +66,7 @@ class TorchBackend(Backend):
         heads,
         tails,
         weights,
+        tsne_weights,
         *,
         loss: str,
         batch_size: int,
@@ -80,6 +81,9 @@ class TorchBackend(Backend):
         self.heads = torch.as_tensor(np.asarray(heads, np.int64), device=device)
         self.tails = torch.as_tensor(np.asarray(tails, np.int64), device=device)
         self.weights = torch.as_tensor(np.asarray(weights, np.float32), device=device)
+        self.tsne_weights = torch.as_tensor(
+            np.asarray(tsne_weights, np.float32), device=device
+        )
         self.loss = loss
         self.batch_size = int(batch_size)
         self.negative_samples = int(negative_samples)
@@ -108,8 +112,10 @@ class TorchBackend(Backend):
         grad_mode = torch.no_grad() if self.network is None else torch.enable_grad()
         with grad_mode:
             perm = torch.randperm(n_edges, generator=self.gen, device=dev)
-            if spec.edge_power > 0:  # each edge with probability w ** p
+            if spec.edge_power > 0 or spec.tsne_power > 0:
+                # each edge with probability w ** p * w_tsne ** p_tsne
                 w = self.weights[perm].pow(spec.edge_power)
+                w = w * self.tsne_weights[perm].pow(spec.tsne_power)
                 r = torch.rand(n_edges, generator=self.gen, device=dev)
                 perm = perm[r < w]
             heads, tails = self.heads[perm], self.tails[perm]

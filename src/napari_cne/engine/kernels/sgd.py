@@ -45,7 +45,7 @@ from .common import (
 )
 from .moves import apply_in_order, apply_sorted, n_blocks, sort_moves
 
-__all__ = ["LOSS_CODES", "sgd_window", "shuffle_windows"]
+__all__ = ["LOSS_CODES", "pair_values", "sgd_window", "shuffle_windows"]
 
 #: Loss mode -> the kernels' integer code.
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
@@ -84,6 +84,19 @@ def shuffle_windows(H, T, W, P, H2, T2, W2, P2, width, seed, epoch, shift):
             W2[a], W2[r] = W2[r], W2[a]
             if with_p:
                 P2[a], P2[r] = P2[r], P2[a]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def pair_values(indptr, indices, data, H, T, out):
+    """Write the value of the pair ``(H[e], T[e])`` in a CSR matrix to ``out[e]``.
+
+    ``indptr, indices, data``: the matrix, its column indices sorted in each
+    row; a pair it does not hold gets 0.
+    """
+    for e in prange(H.shape[0]):
+        lo, hi = indptr[H[e]], indptr[H[e] + 1]
+        k = lo + np.searchsorted(indices[lo:hi], T[e])
+        out[e] = data[k] if k < hi and indices[k] == T[e] else 0.0
 
 
 @njit(cache=True, inline="always")
