@@ -162,8 +162,8 @@ def test_at_the_tsne_end_an_edge_takes_part_with_its_tsne_weight():
     and another one when some are not."""
     rng = np.random.default_rng(0)
     groups = rng.normal(size=(30, 1, 5)) * 50 + rng.normal(size=(30, 4, 5))
-    X = groups.reshape(-1, 5)  # groups of 4 far apart: 3 neighbours, all mutual
-    for X, k, mutual in ((X, 3, True), (rng.normal(size=(120, 5)), 5, False)):
+    pairs = groups.reshape(-1, 5)  # groups of 4 far apart: 3 neighbours, all mutual
+    for X, k, mutual in ((pairs, 3, True), (rng.normal(size=(120, 5)), 5, False)):
         d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
         ind = np.argsort(d2, 1)[:, 1 : k + 1]
         lists = _fit_s0((ind, np.sqrt(np.take_along_axis(d2, ind, 1))), len(X))

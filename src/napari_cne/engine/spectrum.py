@@ -41,15 +41,15 @@ heuristic is available as ``tsne_z="reference"``; a number sets
 
 What the t-SNE end optimises
 ----------------------------
-With the defaults ("auto") on a free layout, the t-SNE end is t-SNE's loss
-on a kNN graph in three respects besides the normaliser: the edges carry
+With the defaults ("auto") on a free layout, three more settings bring the
+t-SNE end to t-SNE's loss on the kNN graph: the edges take part with
 t-SNE's symmetrisation weights (a pair counts twice where each point is
 among the other's nearest, once where one is: :func:`tsne_weight_power`),
-the repulsion of the fields is the same for every pair, and the attraction
-is exaggerated 2 x (:func:`exaggeration_factor`) against a normaliser of a quarter
-of the modelled partition function (:data:`TSNE_Z_SHARE`). Each moves
-linearly in ``s`` to UMAP's settings at ``s = 1``. Together they reach
-openTSNE's neighbour preservation on MNIST-70k (docs/performance.md).
+the near and far fields repel every pair alike (:mod:`.fields`), and the
+attraction is exaggerated 2 x (:func:`exaggeration_factor`) against a
+fifth of the modelled normaliser (:data:`TSNE_Z_SHARE`). Each moves
+linearly in ``s`` to UMAP's settings at ``s = 1``. Measured against
+openTSNE in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ TSNE_EXAGGERATION = 2.0
 #: :data:`TSNE_EXAGGERATION`; either set by hand leaves both out);
 #: the share moves log-linearly to 1 at ``s = 1``, and ``s < 0`` keeps it
 #: (beyond the ends the normaliser moves as before, from the new t-SNE end).
-TSNE_Z_SHARE = 0.25
+TSNE_Z_SHARE = 0.2
 
 
 def exaggeration_factor(s: float, setting: str | float = "auto") -> float:
