@@ -108,6 +108,14 @@ def test_the_tsne_end_and_its_way_to_umap():
     assert sm.exaggeration_at(-1.0) == TSNE_EXAGGERATION
     assert sm.exaggeration_at(1.0) == sm.exaggeration_at(2.0) == 1.0
     assert sm.exaggeration_at(0.5) == pytest.approx(np.sqrt(TSNE_EXAGGERATION))
+    # no jump when the slider leaves 0 (or reaches 1)
+    for a, b in ((0.0, 0.01), (0.99, 1.0)):
+        x, y = sm.at(a), sm.at(b)
+        assert y.z_bar / x.z_bar == pytest.approx(1, abs=0.15)
+        assert abs(y.tsne_power - x.tsne_power) == pytest.approx(0.01)
+        assert sm.exaggeration_at(b) / sm.exaggeration_at(a) == pytest.approx(
+            1, abs=0.01
+        )
     # beyond UMAP nothing changed; beyond t-SNE the share stays
     assert sm.at(2.0).z_bar == pytest.approx(z_bar(2.0, n))
     assert sm.at(-1.0).z_bar == pytest.approx(TSNE_Z_SHARE * z_bar(-1.0, n))
