@@ -148,17 +148,6 @@ def _check_learning_rate(lr) -> None:
             raise ValueError("learning_rate must be 'auto' or a positive number")
 
 
-def _check_exaggeration(value) -> None:
-    if value == "auto":
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(
-            f"exaggeration must be 'auto' or a positive number; got {value!r}"
-        )
-    if not (float(value) > 0 and math.isfinite(float(value))):
-        raise ValueError("exaggeration must be 'auto' or a positive number")
-
-
 def _check_seed(seed) -> None:
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
@@ -351,7 +340,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "auto",
         "factor on the attractive force in every epoch: above 1 pulls "
         "neighbours closer; auto: 2 at the t-SNE end, 1 at the UMAP end",
-        _check_exaggeration,
+        lambda v: spectrum.exaggeration_factor(0.0, v),
         offered=True,
     ),
     _choice(

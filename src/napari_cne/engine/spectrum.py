@@ -55,6 +55,7 @@ openTSNE in docs/performance.md.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 __all__ = [
@@ -266,10 +267,12 @@ def exaggeration_factor(s: float, setting: str | float = "auto") -> float:
                 f"exaggeration must be 'auto' or a positive number; got {setting!r}"
             )
         return TSNE_EXAGGERATION ** (1.0 - _towards_umap(s))
-    value = float(setting)
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"exaggeration must be a positive number; got {setting!r}")
-    return value
+    number = isinstance(setting, numbers.Real) and not isinstance(setting, bool)
+    if not (number and setting > 0 and math.isfinite(setting)):
+        raise ValueError(
+            f"exaggeration must be 'auto' or a positive number; got {setting!r}"
+        )
+    return float(setting)
 
 
 def near_field_share(s: float) -> float:
