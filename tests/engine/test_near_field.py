@@ -8,7 +8,7 @@ from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.fields import mesh_repulsion
 from napari_cne.engine.graph import symmetric_graph
 from napari_cne.engine.kernels.grid import build_grid, near_field
-from napari_cne.engine.kernels.sgd import sgd_window, shuffle_windows
+from napari_cne.engine.kernels.sgd import sgd_window
 from napari_cne.engine.losses import pair_gradients
 from napari_cne.engine.metrics import neighbor_preservation
 from napari_cne.engine.neighbors import exact_knn
@@ -55,12 +55,7 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
     def sampled(r2, keep, reps=300):
         total = np.zeros(Y0.shape)
         for r in range(reps):
-            Y, H, T, W = Y0.copy(), H0.copy(), T0.copy(), np.ones(E, np.float32)
-            H, T, W = H.copy(), T.copy(), W.copy()
-            none = np.empty(0, np.float32)
-            shuffle_windows(
-                H0, T0, np.ones(E, np.float32), none, H, T, W, none, E, 0, r, 0
-            )
+            Y, H, T, W = Y0.copy(), H0, T0, np.ones(E, np.float32)
             sgd_window(
                 Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
                 1e9, False, 1, r2, keep, b, bt,

@@ -1,8 +1,10 @@
 """The CPU backend: the fused numba kernel over windows of edges, plus the fields.
 
-Each epoch the edge arrays are rotated by a random offset and shuffled
-within windows of ``batch_size`` edges (:func:`~..kernels.sgd.shuffle_windows`),
-then every window runs through :func:`~..kernels.sgd.sgd_window`. Towards
+The edge arrays are put in a random order once; each epoch cuts them into
+windows of ``batch_size`` edges at a random offset (no copy: the arrays
+carry their first window again at the end, so the window that wraps
+around is contiguous too), and every window runs through
+:func:`~..kernels.sgd.sgd_window`. Towards
 the t-SNE end the near field's exact repulsion is interleaved with the
 windows and the far field's move is added after each
 (:mod:`..fields`).
@@ -77,14 +79,17 @@ class NumbaBackend(Backend):
         self.seed = int(seed)
         self.nce = nce
         self.rng = np.random.default_rng(self.seed)
-        # int32 edge arrays in a random order, reshuffled window by window
-        # every epoch
+        # int32 edge arrays in a random order, fixed from here on, each with
+        # its first window repeated at its end (see _windows)
         order = self.rng.permutation(len(heads))
+        self.n_edges = len(heads)
+        self.width = max(min(self.batch_size, self.n_edges), 1)
+        order = np.concatenate([order, order[: self.width]])
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
         self.W = np.asarray(weights)[order].astype(np.float32)
         # the t-SNE weights stay in the graph's (row-major) order, looked up
-        # when the participation is computed: one array fewer to shuffle
+        # when the participation is computed
         heads = np.asarray(heads)
         self._tsne = (
             np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
@@ -95,11 +100,9 @@ class NumbaBackend(Backend):
         # itself (a pow per edge and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
         self._p_power = None
-        # the edge arrays' second set: each epoch shuffles into it, then swaps
-        self._spare = tuple(np.empty_like(a) for a in (self.H, self.T, self.W, self.P))
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
-        width = min(self.batch_size, max(len(heads), 1))
+        width = self.width
         self._steps = np.empty((width, 2, self.Y.shape[1]), np.float32)
         self._sums = np.empty((2, width))
         self._order = np.empty((3, 2 * width), np.int32)
@@ -137,27 +140,25 @@ class NumbaBackend(Backend):
     def _nu(self, spec: EpochSpec) -> float:
         return self.nce.nu(self.negative_samples) if self.nce is not None else spec.nu
 
-    def _reorder(self) -> None:
-        # cut the windows somewhere else each epoch, then shuffle inside them
-        from ..kernels.sgd import shuffle_windows
+    def _windows(self) -> range:
+        """Return this epoch's window starts: every ``width`` from a random offset.
 
-        if self._spare[3].shape != self.P.shape:
-            self._spare = (*self._spare[:3], np.empty_like(self.P))
-        shift = int(self.rng.integers(self.H.shape[0]))
-        old = (self.H, self.T, self.W, self.P)
-        shuffle_windows(
-            *old, *self._spare, self.batch_size, self.seed, self.epochs, shift
-        )
-        (self.H, self.T, self.W, self.P), self._spare = self._spare, old
+        Cutting the fixed order somewhere else each epoch gives every batch
+        a different set of edges (and pool of negatives); the windows cover
+        the virtual positions ``offset .. offset + E - 1``, those past ``E``
+        being the repeated first window, so each edge runs once.
+        """
+        offset = int(self.rng.integers(self.width))
         self.epochs += 1
+        return range(offset, offset + self.n_edges, self.width)
 
     def _participation(self, spec: EpochSpec) -> tuple[np.ndarray, float]:
         """Return the array the kernels thin the edges by, and its power.
 
         An edge takes part with probability ``W ** edge_power * S **
         tsne_power``. Unless that is ``W ** 0`` or ``W ** 1``, the
-        probabilities are computed once (and shuffled with the edges from
-        then on): the kernel then compares with them directly.
+        probabilities are computed once, in the edges' (fixed) order: the
+        kernel then compares with them directly.
         """
         power, tsne = spec.edge_power, spec.tsne_power
         if tsne == 0.0 and power in (0.0, 1.0):
@@ -166,7 +167,7 @@ class NumbaBackend(Backend):
         if self._p_power != (power, tsne):
             from ..kernels.sgd import pair_values
 
-            S = np.empty_like(self.W)  # the t-SNE weights in today's edge order
+            S = np.empty_like(self.W)  # the t-SNE weights in the edges' order
             pair_values(*self._tsne, self.H, self.T, S)
             self.P = (self.W**power * S**tsne).astype(np.float32)
             self._p_power = (power, tsne)
@@ -196,7 +197,9 @@ class NumbaBackend(Backend):
         degrees = None
         if spec.near_share > 0.0 and self.near.pairs:
             # the edges taking part in an epoch, in expectation (thin ** power)
-            taking_part = n_edges if power == 0.0 else float(thin.sum(dtype=np.float64))
+            taking_part = (
+                n_edges if power == 0.0 else float(thin[:n_edges].sum(dtype=np.float64))
+            )
             degrees = self.near.degrees(n, n_edges, taking_part)
         grid = self.near.grid(Y, spec.near_share, degrees)
         if grid is None:
@@ -238,8 +241,7 @@ class NumbaBackend(Backend):
 
         from ..kernels.sgd import CHUNK
 
-        n_edges = self.H.shape[0]
-        useful = -(-min(self.batch_size, n_edges) // CHUNK)
+        useful = -(-self.width // CHUNK)
         with threads.numba_threads(min(numba.get_num_threads(), useful)):
             return self._epoch(lr, spec, exaggeration)
 
@@ -250,12 +252,12 @@ class NumbaBackend(Backend):
 
         clock = time.perf_counter
         t0 = clock()
-        self._participation(spec)
-        self._reorder()
+        windows = self._windows()
         thin, power = self._participation(spec)
         H, T, Y = self.H, self.T, self.Y
-        n_edges, width = H.shape[0], self.batch_size
-        n_windows = (n_edges + width - 1) // width
+        n_edges, width = self.n_edges, self.width
+        n_windows = len(windows)
+        end = windows.stop
         m = self.negative_samples
         t1 = clock()
         grid, far, near_args, r2, (m_draw, keep_draw), visits = self._fields(
@@ -265,14 +267,14 @@ class NumbaBackend(Backend):
         table = self._table(spec)
         t2 = clock()
         t_near = 0.0
-        for win, start in enumerate(range(0, n_edges, width)):
+        for win, start in enumerate(windows):
             if grid is not None:  # this window's share of the passes
                 lo_v = win * visits // n_windows
                 hi_v = (win + 1) * visits // n_windows
                 t_a = clock()
                 found += self.near.apply(Y, grid, lo_v, hi_v, near_args)
                 t_near += clock() - t_a
-            want_loss = start == 0
+            want_loss = win == 0
             loss, d_theta = sgd_window(
                 Y,
                 H,
@@ -280,7 +282,7 @@ class NumbaBackend(Backend):
                 thin,
                 power,
                 start,
-                min(start + width, n_edges),
+                min(start + width, end),
                 m if want_loss else m_draw,
                 self.seed,
                 self.steps,
@@ -319,4 +321,4 @@ class NumbaBackend(Backend):
             strict=True,
         ):
             self.phases[key] += dt
-        return float(first) / min(width, n_edges)
+        return float(first) / width

@@ -45,45 +45,10 @@ from .common import (
 )
 from .moves import apply_in_order, apply_sorted, n_blocks, sort_moves
 
-__all__ = ["LOSS_CODES", "pair_values", "sgd_window", "shuffle_windows"]
+__all__ = ["LOSS_CODES", "pair_values", "sgd_window"]
 
 #: Loss mode -> the kernels' integer code.
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def shuffle_windows(H, T, W, P, H2, T2, W2, P2, width, seed, epoch, shift):
-    """Rotate the edge arrays by ``shift`` into the second set, shuffled per window.
-
-    ``H2[k]`` gets ``H[(k - shift) % E]`` (``numpy.roll``), and so do ``T``,
-    ``W`` and ``P`` (the edges' participation probabilities, or an empty
-    array); then each window of ``width`` edges of the second set is
-    shuffled. The rotation by a random offset cuts the windows somewhere
-    else every epoch, so edges keep mixing across them; with one full
-    permutation before the first epoch this gives every batch a fresh
-    random set of edges, at the cost of one copy and cache-local swaps.
-    """
-    with_p = P.shape[0] > 0
-    E = H.shape[0]
-    n_win = (E + width - 1) // width
-    for w in prange(n_win):
-        lo = w * width
-        size = min(width, E - lo)
-        for k in range(lo, lo + size):
-            src = k - shift
-            src = src + E if src < 0 else src
-            H2[k], T2[k], W2[k] = H[src], T[src], W[src]
-            if with_p:
-                P2[k] = P[src]
-        key = mix(uint64(seed) ^ mix(uint64(epoch) * uint64(GOLDEN) + uint64(w)))
-        for t in range(size - 1, 0, -1):
-            r = lo + below(mix(key + uint64(t)), uint64(t + 1))
-            a = lo + t
-            H2[a], H2[r] = H2[r], H2[a]
-            T2[a], T2[r] = T2[r], T2[a]
-            W2[a], W2[r] = W2[r], W2[a]
-            if with_p:
-                P2[a], P2[r] = P2[r], P2[a]
 
 
 @njit(cache=True, nogil=True, parallel=True)
