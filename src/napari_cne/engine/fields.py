@@ -70,6 +70,17 @@ class Grid(NamedTuple):
     degrees_eff: np.ndarray
 
 
+def _box(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the layout's lowest and highest coordinate per axis (float64).
+
+    Column by column: numpy's ``Y.min(axis=0)`` over a narrow array is 30
+    times slower, and the fields need the box three times an epoch.
+    """
+    lo = np.array([Y[:, a].min() for a in range(Y.shape[1])], np.float64)
+    hi = np.array([Y[:, a].max() for a in range(Y.shape[1])], np.float64)
+    return lo, hi
+
+
 class NearField:
     """The exact repulsion between points closer than a steered radius ``h``.
 
@@ -137,8 +148,8 @@ class NearField:
         from .kernels.grid import build_grid
 
         n, d = Y.shape
-        lo = Y.min(axis=0).astype(np.float64)
-        extent = np.maximum(Y.max(axis=0) - lo, 1e-6).astype(np.float64)
+        lo, hi = _box(Y)
+        extent = np.maximum(hi - lo, 1e-6)
         if self.radius is None:
             self.radius = self._first_radius(Y)
         h = float(self.radius)
@@ -192,7 +203,8 @@ class NearField:
         per_point = max(found, 1) / visits
         target = min(self.pairs, 0.5 * (n - 1))
         ratio = min(max(target / per_point, 0.25), 4.0)
-        reach = float(np.ptp(Y, axis=0).max()) + 1e-6
+        lo, hi = _box(Y)
+        reach = float((hi - lo).max()) + 1e-6
         self.radius = min(self.radius * ratio ** (1.0 / d), reach)
 
 
@@ -250,6 +262,10 @@ class FarField:
         return (far * (lr / n_windows)).astype(np.float32)
 
 
+def _uniform(a: np.ndarray) -> bool:
+    return a.size > 0 and bool(a.min() == a.max())
+
+
 def mesh_repulsion(
     Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0
 ) -> np.ndarray:
@@ -298,9 +314,13 @@ def mesh_repulsion(
     from .kernels.mesh import mesh_gather, mesh_spread
 
     n, d = Y.shape
-    span = np.ptp(Y, axis=0).astype(np.float64)
+    if eff is not None and _uniform(deg) and _uniform(eff) and deg[0] > 0:
+        # every point the same degrees: both mass channels are one density
+        scale, eff = scale * float(eff[0]) / float(deg[0]), None
+    lo, hi = _box(Y)
+    span = hi - lo
     dx = max(h / FAR_FIELD_NODES_PER_H, float(span.max()) / (FAR_FIELD_MAX_NODES - 3))
-    lo = Y.min(axis=0).astype(np.float64) - dx
+    lo = lo - dx
     nodes = [int(math.ceil(e / dx)) + 3 for e in span] + [1] * (2 - d)
     weights = np.stack([deg] if eff is None else [deg, eff]).astype(np.float32)
     rho = np.zeros((weights.shape[0], *nodes), dtype=np.float32)
