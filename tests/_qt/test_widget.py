@@ -379,8 +379,12 @@ def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
     assert widget.embedding_viewer is None  # created on demand
     shown = []
     widget.layout_updated.connect(shown.append)
+    # long enough for live layouts however fast the machine (30 epochs of
+    # the few hundred objects gave 1-7 of them)
+    widget.set_params(n_epochs=150)
     run_and_wait(qtbot, widget)
     assert widget.last_error is None and len(shown) > 1
+    widget.set_params(n_epochs=FAST["n_epochs"])
     second = widget.embedding_viewer
     assert second is not None and second is not viewer
     pts = widget.points_layer
