@@ -107,7 +107,6 @@ class NumbaBackend(Backend):
         self._sums = np.empty((2, width))
         self._order = np.empty((3, 2 * width), np.int32)
         self.steps = 0
-        self.epochs = 0
         self.near = NearField(near_pairs, self.rng)
         self.far = FarField(bool(far_field) and near_pairs > 0)
         #: seconds spent per phase of the epochs (for benchmarks/profile_epochs.py)
@@ -149,7 +148,6 @@ class NumbaBackend(Backend):
         being the repeated first window, so each edge runs once.
         """
         offset = int(self.rng.integers(self.width))
-        self.epochs += 1
         return range(offset, offset + self.n_edges, self.width)
 
     def _participation(self, spec: EpochSpec) -> tuple[np.ndarray, float]:
