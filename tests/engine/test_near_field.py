@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from napari_cne import ContrastiveEmbedding
-from napari_cne.engine.fields import mesh_repulsion
+from napari_cne.engine.fields import NearField, mesh_repulsion
 from napari_cne.engine.graph import symmetric_graph
 from napari_cne.engine.kernels.grid import build_grid, near_field
 from napari_cne.engine.kernels.sgd import sgd_window
@@ -130,6 +130,22 @@ def test_radius_follows_the_target_and_only_below_s_1():
     assert off.near_radius_ is None
     torch_run = ContrastiveEmbedding(s=0.0, n_epochs=5, backend="torch").fit(X)
     assert torch_run.near_radius_ is None
+
+
+def test_auto_partners_halve_between_the_ends():
+    near = NearField("auto", np.random.default_rng(0))
+    shares = (1.0, 0.875, 0.75, 0.5, 0.1)
+    assert [near.target(sh) for sh in shares] == [50, 37.5, 25, 25, 25]
+    assert NearField(40, np.random.default_rng(0)).target(0.5) == 40
+    X, _ = digits()
+    partners = {}
+    for s in (0.0, 0.5):
+        m = ContrastiveEmbedding(s=s, n_epochs=60, random_state=0)
+        Y = m.fit_transform(X)
+        d2 = ((Y[:, None] - Y[None]) ** 2).sum(-1)
+        partners[s] = ((d2 < m.near_radius_**2).sum() - len(Y)) / len(Y)
+    assert partners[0.0] > 1.4 * partners[0.5]  # steered towards 50 and 25
+    assert 30 < partners[0.0] < 80 and 12 < partners[0.5] < 40
 
 
 @pytest.mark.parametrize("bad", [-1, "many", True, float("nan")])

@@ -133,7 +133,8 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
     near_field : "auto" or float
         NEG on the numba backend for ``s < 1``: the repulsion between
         points closer than a radius steered to give each point this many
-        partners (``"auto"``: 50; 0: off) is computed exactly, for the share
+        partners (``"auto"``: 50 at ``s <= 0``, 25 from ``s = 0.25``, the
+        mesh taking the rest; 0: off) is computed exactly, for the share
         ``1 - s`` on [0, 1] (:class:`.fields.NearField`).
     far_field : "auto", True or False
         With the near field, in 1-D and 2-D: the rest of that share, from

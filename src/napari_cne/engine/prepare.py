@@ -163,7 +163,6 @@ def make_backend(p: dict, A, S, Y0, X, seed: int, device, batch: int, nce):
     (:func:`.graph.tsne_weights`, in ``A.data``'s order).
     """
     from .backends.numba_cpu import NumbaBackend
-    from .fields import NEAR_FIELD_PAIRS
 
     coo = A.tocoo()
     edges = (
@@ -193,7 +192,7 @@ def make_backend(p: dict, A, S, Y0, X, seed: int, device, batch: int, nce):
             Y0,
             *edges,
             seed=seed,
-            near_pairs=NEAR_FIELD_PAIRS if nf == "auto" else float(nf),
+            near_pairs=nf if nf == "auto" else float(nf),
             far_field=p["far_field"],
             **common,
         )

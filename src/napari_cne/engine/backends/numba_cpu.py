@@ -43,8 +43,8 @@ class NumbaBackend(Backend):
         Negatives drawn per edge.
     seed : int
         Seeds the edge order and the kernels' counter-based random numbers.
-    near_pairs : float
-        Target partners of the near field (0: off).
+    near_pairs : float or "auto"
+        Target partners of the near field (0: off; :class:`~..fields.NearField`).
     far_field : bool
         Whether the far field takes over beyond the near field.
     nce : NceNormaliser, optional
@@ -65,7 +65,7 @@ class NumbaBackend(Backend):
         batch_size: int,
         negative_samples: int,
         seed: int,
-        near_pairs: float,
+        near_pairs: float | str,
         far_field: bool,
         nce: NceNormaliser | None = None,
     ) -> None:
@@ -108,7 +108,7 @@ class NumbaBackend(Backend):
         self._order = np.empty((3, 2 * width), np.int32)
         self.steps = 0
         self.near = NearField(near_pairs, self.rng)
-        self.far = FarField(bool(far_field) and near_pairs > 0)
+        self.far = FarField(bool(far_field) and self.near.pairs > 0)
         #: seconds spent per phase of the epochs (for benchmarks/profile_epochs.py)
         self.phases = dict.fromkeys(("order", "fields", "near", "edges"), 0.0)
 
