@@ -15,6 +15,10 @@ from ..conftest import dock, jobs_finish
 
 N_OBJ = 64
 FAST = {"n_epochs": 30, "n_neighbors": 10, "update_interval": 0.0}
+#: Epochs of a fit whose live layouts a test counts: long enough for some
+#: however fast the machine (30 epochs of the few hundred objects take a
+#: few milliseconds, and gave 1-7 layouts)
+LIVE_EPOCHS = 150
 
 
 @pytest.fixture
@@ -51,10 +55,11 @@ def test_run_writes_points_and_features_with_live_updates(qtbot, viewer_widget):
     viewer, widget = viewer_widget
     shown = []
     widget.layout_updated.connect(shown.append)
+    widget.set_params(n_epochs=LIVE_EPOCHS)
     run_and_wait(qtbot, widget)
     assert widget.last_error is None
     assert len(shown) > 1  # live updates arrived before the end
-    assert shown[-1].epoch == 30
+    assert shown[-1].epoch == LIVE_EPOCHS
 
     pts = widget.points_layer
     assert pts.name == "objects embedding"
@@ -64,7 +69,8 @@ def test_run_writes_points_and_features_with_live_updates(qtbot, viewer_widget):
     meta = pts.metadata["napari_cne"]
     assert meta["input_layers"] == ["objects", "cells"]
     assert meta["s"] == 1.0 and meta["loss"] == "neg"
-    assert meta["params"]["n_epochs"] == 30 and "cells_mean" in meta["columns"]
+    assert meta["params"]["n_epochs"] == LIVE_EPOCHS
+    assert "cells_mean" in meta["columns"]
 
     feats = viewer.layers["objects"].features
     assert len(feats) == N_OBJ
@@ -379,9 +385,7 @@ def test_separate_viewer_shows_raw_layout_live(qtbot, separate):
     assert widget.embedding_viewer is None  # created on demand
     shown = []
     widget.layout_updated.connect(shown.append)
-    # long enough for live layouts however fast the machine (30 epochs of
-    # the few hundred objects gave 1-7 of them)
-    widget.set_params(n_epochs=150)
+    widget.set_params(n_epochs=LIVE_EPOCHS)
     run_and_wait(qtbot, widget)
     assert widget.last_error is None and len(shown) > 1
     widget.set_params(n_epochs=FAST["n_epochs"])
