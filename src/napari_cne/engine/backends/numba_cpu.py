@@ -100,6 +100,7 @@ class NumbaBackend(Backend):
         # itself (a pow per edge and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
         self._p_power = None
+        self._taking: tuple | None = None  # ((powers), edges taking part)
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = self.width
@@ -171,9 +172,22 @@ class NumbaBackend(Backend):
             self._p_power = (power, tsne)
         return self.P, 1.0
 
-    def _fields(
-        self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int, thin, power
-    ):
+    def _taking_part(self, spec: EpochSpec) -> float:
+        """Return how many edges take part in an epoch, in expectation.
+
+        The participation probabilities summed (every edge where both
+        powers are 0), once per pair of powers: they change only with them.
+        """
+        key = (spec.edge_power, spec.tsne_power)
+        if self._taking is None or self._taking[0] != key:
+            thin, power = self._participation(spec)
+            total = float(self.n_edges)
+            if power != 0.0:
+                total = float(thin[: self.n_edges].sum(dtype=np.float64))
+            self._taking = (key, total)
+        return self._taking[1]
+
+    def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
         """Set up this epoch's near and far field.
 
         Returns ``(grid, far, near_args, r2, m_draw, visits)``: the near
@@ -194,11 +208,7 @@ class NumbaBackend(Backend):
         n = Y.shape[0]
         degrees = None
         if spec.near_share > 0.0 and self.near.pairs:
-            # the edges taking part in an epoch, in expectation (thin ** power)
-            taking_part = (
-                n_edges if power == 0.0 else float(thin[:n_edges].sum(dtype=np.float64))
-            )
-            degrees = self.near.degrees(n, n_edges, taking_part)
+            degrees = self.near.degrees(n, n_edges, self._taking_part(spec))
         grid = self.near.grid(Y, spec.near_share, degrees)
         if grid is None:
             self.far.forget()
@@ -259,7 +269,7 @@ class NumbaBackend(Backend):
         m = self.negative_samples
         t1 = clock()
         grid, far, near_args, r2, (m_draw, keep_draw), visits = self._fields(
-            spec, lr, n_edges, n_windows, thin, power
+            spec, lr, n_edges, n_windows
         )
         found, first = 0, None
         table = self._table(spec)
