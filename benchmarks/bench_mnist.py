@@ -131,6 +131,17 @@ def prepare_data(data_path: Path, n: int, cache_dir: Path) -> tuple[Path, Path]:
     return x_path, y_path
 
 
+def load_data(n: int, data_path: Path = DEFAULT_DATA, cache_dir: Path = RESULTS_DIR):
+    """Return the PCA-50 features and labels of the first ``n`` MNIST rows (arrays).
+
+    :func:`prepare_data`'s cached files, loaded.
+    """
+    import numpy as np
+
+    x_path, y_path = prepare_data(data_path, n, cache_dir)
+    return np.load(x_path), np.load(y_path)
+
+
 # ---------------------------------------------------------------------------
 # child process: one embedding per process
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from bench_mnist import load_data
 from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.metrics import knn_accuracy, neighbor_preservation
 
@@ -34,14 +35,6 @@ OURS = {
         "edge_weights": "binary",
     },
 }
-
-
-def data(n: int):
-    """MNIST's first ``n`` rows in PCA-50 (bench_mnist's cached data)."""
-    from bench_mnist import DEFAULT_DATA, RESULTS_DIR, prepare_data
-
-    x_path, y_path = prepare_data(DEFAULT_DATA, n, RESULTS_DIR)
-    return np.load(x_path), np.load(y_path)
 
 
 def quality(X, y, Y) -> tuple[float, float]:
@@ -85,7 +78,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--peer-seeds", type=int, default=1, help="openTSNE runs per case")
     args = p.parse_args(argv)
-    X, y = data(args.n)
+    X, y = load_data(args.n)
     runs = {name: (ours, params) for name, params in OURS.items()}
     runs["openTSNE, perplexity 30 (defaults)"] = (opentsne, False)
     runs["openTSNE, uniform k = 15"] = (opentsne, True)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
+from bench_mnist import RESULTS_DIR, load_data
 from napari_cne import ContrastiveEmbedding
 from napari_cne.engine.metrics import quality_report
 from napari_cne.engine.spectrum import z_tsne
@@ -35,15 +35,6 @@ def layout_z(Y: np.ndarray, pairs: int = 4_000_000, seed: int = 0) -> float:
     keep = i != j
     d2 = ((Y[i[keep]] - Y[j[keep]]) ** 2).sum(axis=1)
     return float((1.0 / (1.0 + d2)).mean() * len(Y) * (len(Y) - 1))
-
-
-def data(n: int):
-    """MNIST's first ``n`` rows in PCA-50 (bench_mnist's cached data)."""
-    from bench_mnist import RESULTS_DIR, prepare_data
-
-    mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-    x_path, y_path = prepare_data(mnist, n, RESULTS_DIR / "cache")
-    return np.load(x_path), np.load(y_path)
 
 
 def row(name, X, y, Y, seconds, zbar=None) -> str:
@@ -64,7 +55,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--peer", action="store_true", help="openTSNE beside it")
     args = p.parse_args()
-    X, y = data(args.n)
+    X, y = load_data(args.n, cache_dir=RESULTS_DIR / "cache")
     auto = z_tsne(args.n)
     print(f"# MNIST-{args.n} (PCA-50), s = 0, {args.threads} threads, seed 0")
     print(f"z_tsne(n) = {auto:.4g} (tsne_z='auto')\n")
