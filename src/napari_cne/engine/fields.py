@@ -62,7 +62,8 @@ class Grid(NamedTuple):
     """One epoch's grid of the near field (:func:`.kernels.grid.build_grid`).
 
     ``positions`` and ``degrees`` / ``degrees_eff`` hold the points in cell
-    (``members``) order.
+    (``members``) order; ``pairs``: the partners the radius is steered
+    towards this epoch (:meth:`NearField.target`).
     """
 
     starts: np.ndarray
@@ -74,6 +75,7 @@ class Grid(NamedTuple):
     positions: np.ndarray
     degrees: np.ndarray
     degrees_eff: np.ndarray
+    pairs: float
 
 
 def _box(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +107,6 @@ class NearField:
         self.radius: float | None = None
         self._rng = rng
         self._degrees: tuple | None = None  # (key, deg, eff)
-        self._target = self.pairs  # this epoch's
 
     def target(self, near_share: float) -> float:
         """Return the partners to steer towards while the near field has this share.
@@ -135,7 +136,8 @@ class NearField:
             self._degrees = (key, deg, eff)
         return self._degrees[1], self._degrees[2]
 
-    def passes(self, m: int, n_edges: int, n: int) -> int:
+    @staticmethod
+    def passes(grid: Grid, m: int, n_edges: int) -> int:
         """Return how many times per epoch the exact force is applied.
 
         A point meets ``~2 m E K / n^2`` close negatives per epoch (``K``
@@ -143,13 +145,14 @@ class NearField:
         step is larger than the sampled ones it replaces (every point at
         least once per epoch).
         """
-        return math.ceil(2.0 * m * n_edges * self._target / n**2)
+        n = grid.members.shape[0]
+        return math.ceil(2.0 * m * n_edges * grid.pairs / n**2)
 
-    def _first_radius(self, Y: np.ndarray) -> float:
+    def _first_radius(self, Y: np.ndarray, pairs: float) -> float:
         # the median distance of a sample of points to their K-th nearest in
         # the layout (a uniform-density guess overshoots after the early phase)
         n = Y.shape[0]
-        k = int(min(max(self._target, 1), n - 1))
+        k = int(min(max(pairs, 1), n - 1))
         rows = self._rng.choice(n, min(n, 256), replace=False)
         kth = np.concatenate(
             [  # 8 rows at a time: 8 x n distances (64 MB at 1M points)
@@ -168,13 +171,12 @@ class NearField:
             return None
         from .kernels.grid import build_grid
 
-        self._target = self.target(near_share)
-
+        pairs = self.target(near_share)
         n, d = Y.shape
         lo, hi = _box(Y)
         extent = np.maximum(hi - lo, 1e-6)
         if self.radius is None:
-            self.radius = self._first_radius(Y)
+            self.radius = self._first_radius(Y, pairs)
         h = float(self.radius)
         # cells of side g >= h, about 2 per point at most (also for a flat
         # layout in 3-D, where the volume says little about the cell count)
@@ -186,7 +188,16 @@ class NearField:
         starts, members = build_grid(Y, g, lo, side)
         deg, eff = degrees
         return Grid(
-            starts, members, lo, side, g, h, Y[members], deg[members], eff[members]
+            starts,
+            members,
+            lo,
+            side,
+            g,
+            h,
+            Y[members],
+            deg[members],
+            eff[members],
+            pairs,
         )
 
     @staticmethod
@@ -220,11 +231,11 @@ class NearField:
             lo_visit = stop
         return found
 
-    def steer(self, Y: np.ndarray, found: int, visits: int) -> None:
+    def steer(self, Y: np.ndarray, grid: Grid, found: int, visits: int) -> None:
         """Move the radius towards the target pair count (at most 4x per epoch)."""
         n, d = Y.shape
         per_point = max(found, 1) / visits
-        target = min(self._target, 0.5 * (n - 1))
+        target = min(grid.pairs, 0.5 * (n - 1))
         ratio = min(max(target / per_point, 0.25), 4.0)
         lo, hi = _box(Y)
         reach = float((hi - lo).max()) + 1e-6

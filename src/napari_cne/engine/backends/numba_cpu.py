@@ -213,7 +213,7 @@ class NumbaBackend(Backend):
         if grid is None:
             self.far.forget()
             return None, None, (), 0.0, (m, keep), 0
-        passes = self.near.passes(m, n_edges, n)
+        passes = self.near.passes(grid, m, n_edges)
         # the mesh has the rest of the exact share, applied in equal parts
         # after each window; the drawn negatives keep the share s
         far = self.far.step(Y, spec, degrees, grid.radius, n_edges, m, lr, n_windows)
@@ -321,7 +321,7 @@ class NumbaBackend(Backend):
             if self.nce is not None:
                 self.nce.step(d_theta)
         if grid is not None:  # steer the radius towards the target pair count
-            self.near.steer(Y, found, visits)
+            self.near.steer(Y, grid, found, visits)
         t3 = clock()
         for key, dt in zip(
             ("order", "fields", "near", "edges"),
