@@ -143,9 +143,9 @@ def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b, bt):
     nu, eps, lr = 0.7, 1e-3, 1e-3
     Y0 = np.array([[0.3, -1.2], [2.0, 0.5]], dtype=np.float32)
     Y = Y0.copy()
-    H, T, W = np.array([0], np.int32), np.array([1], np.int32), np.ones(1, np.float32)
+    H, T = np.array([0], np.int32), np.array([1], np.int32)
     loss_cpu, _ = sgd_window(
-        Y, H, T, W, 0.0, 0, 1, 5, 0, 0, code, nu, 1.0, eps, 1.0, 1.0, lr, 1e9,
+        Y, H, T, 0, 1, 5, 0, 0, code, nu, 1.0, eps, 1.0, 1.0, lr, 1e9,
         True, 1, 0.0, 1.0, b, bt,
     )  # fmt: skip
     e = (Y0[0] - Y0[1]).astype(np.float64)

@@ -55,9 +55,9 @@ def test_near_field_is_the_expected_force_of_the_close_negatives(b, bt):
     def sampled(r2, keep, reps=300):
         total = np.zeros(Y0.shape)
         for r in range(reps):
-            Y, H, T, W = Y0.copy(), H0, T0, np.ones(E, np.float32)
+            Y = Y0.copy()
             sgd_window(
-                Y, H, T, W, 0.0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
+                Y, H0, T0, 0, E, m, 1, r, 0, nu, 1.0, eps, 0.0, wneg, lr,
                 1e9, False, 1, r2, keep, b, bt,
             )  # fmt: skip
             total += (Y - Y0) / lr

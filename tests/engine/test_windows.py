@@ -1,25 +1,28 @@
 """An epoch of the CPU backend runs every edge once, however it is cut into windows.
 
-The edges keep one random order; each epoch cuts them into windows at a
+The edges keep one random order; each epoch picks those taking part (where
+the spectrum thins them by their weights) and cuts them into windows at a
 random offset, the window that wraps around reading the copy of the first
-window kept at the arrays' end. A slip there would run some edges twice
-and others not at all, which no quality band would notice at once.
+window kept at the end. A slip there would run some edges twice and others
+not at all, which no quality band would notice at once.
 """
 
 import numpy as np
 import pytest
 
 from napari_cne.engine.backends.numba_cpu import NumbaBackend
+from napari_cne.engine.kernels.sgd import pick_edges
 from napari_cne.engine.spectrum import EpochSpec
 
 
-def _one_epoch(Y0, heads, tails, batch_size, seed):
+def _one_epoch(Y0, heads, tails, batch_size, seed, weights=None):
+    ones = np.ones(heads.size, np.float32)
     backend = NumbaBackend(
         Y0.copy(),  # the backend moves its layout in place
         heads,
         tails,
-        np.ones(heads.size, np.float32),
-        np.ones(heads.size, np.float32),
+        ones if weights is None else weights,
+        ones,
         loss="neg",
         batch_size=batch_size,
         negative_samples=0,  # attraction only: no random draws
@@ -28,7 +31,9 @@ def _one_epoch(Y0, heads, tails, batch_size, seed):
         far_field=False,
     )
     lr = 1e-3
-    backend.epoch(lr, EpochSpec(s=1.0, eps=1.0), 1.0)
+    # every edge, or each with probability its weight
+    spec = EpochSpec(s=1.0, eps=1.0, edge_power=0.0 if weights is None else 1.0)
+    backend.epoch(lr, spec, 1.0)
     return (backend.layout() - Y0) / lr
 
 
@@ -48,3 +53,47 @@ def test_every_edge_pulls_once_per_epoch_whatever_the_windows(batch_size):
         # a point's move is the sum of its edges' pulls; an edge run twice
         # or skipped would change its two points' moves by a whole pull
         assert np.abs(moved - whole).max() < 0.02 * scale
+
+
+@pytest.mark.parametrize("batch_size", [96, 128, 1000])
+def test_the_edges_taking_part_pull_once_per_epoch_whatever_the_windows(batch_size):
+    """With weights below 1 an epoch picks its edges first (seeded, in the
+    fixed order), then cuts the picked ones into windows: the same edges
+    pull once, whatever the windows, and about the weights' sum of them."""
+    rng = np.random.default_rng(1)
+    n, E = 150, 1000
+    heads = rng.integers(0, n, E)
+    tails = (heads + rng.integers(1, n, E)) % n
+    weights = rng.uniform(0.05, 1.0, E).astype(np.float32)
+    Y0 = rng.standard_normal((n, 2)).astype(np.float32)
+    full = _one_epoch(Y0, heads, tails, E, seed=0)
+    for seed in range(3):
+        whole = _one_epoch(Y0, heads, tails, E, seed, weights)
+        scale = np.abs(whole).mean()
+        # fewer edges pull than in the full graph, about the weights' share
+        share = scale / np.abs(full).mean()
+        assert 0.4 < share < 0.75  # the weights' mean is 0.525
+        moved = _one_epoch(Y0, heads, tails, batch_size, seed, weights)
+        assert np.abs(moved - whole).max() < 0.02 * scale
+
+
+def test_an_edge_takes_part_with_its_probability():
+    """Over many epochs each edge is picked in the share of them its
+    probability says (0 never, 1 always), in the given order."""
+    rng = np.random.default_rng(2)
+    E, width, epochs = 400, 64, 600
+    H = np.arange(E + width, dtype=np.int32)  # an edge's head: its position
+    T = H.copy()
+    P = np.concatenate([[0.0, 1.0], rng.uniform(0, 1, E - 2)]).astype(np.float32)
+    Hc, Tc = np.empty_like(H), np.empty_like(T)
+    mask = np.empty(E, np.bool_)
+    picked = np.zeros(E)
+    for step in range(epochs):
+        count = pick_edges(H, T, P, E, 7, step, width, Hc, Tc, mask)
+        got = Hc[:count]
+        assert np.all(np.diff(got) > 0)  # in order, each once
+        np.testing.assert_array_equal(Hc[count : count + width], got[:width])
+        picked[got] += 1
+    freq = picked / epochs
+    assert freq[0] == 0 and freq[1] == 1
+    assert np.abs(freq - P).max() < 0.08  # 600 draws: sd <= 0.02

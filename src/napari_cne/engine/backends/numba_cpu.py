@@ -1,10 +1,12 @@
 """The CPU backend: the fused numba kernel over windows of edges, plus the fields.
 
-The edge arrays are put in a random order once; each epoch cuts them into
-windows of ``batch_size`` edges at a random offset (no copy: the arrays
-carry their first window again at the end, so the window that wraps
-around is contiguous too), and every window runs through
-:func:`~..kernels.sgd.sgd_window`. Towards
+The edge arrays are put in a random order once. Each epoch the edges that
+take part in it (where the spectrum thins them by their weights) are
+picked in that order, and cut into windows of ``batch_size`` edges at a
+random offset (the arrays carry their first window again at the end, so
+the window that wraps around is contiguous too); every window runs
+through :func:`~..kernels.sgd.sgd_window`, its edges' slots the pool of
+its negatives, as the torch backend's batches. Towards
 the t-SNE end the near field's exact repulsion is interleaved with the
 windows and the far field's move is added after each
 (:mod:`..fields`).
@@ -87,7 +89,7 @@ class NumbaBackend(Backend):
         order = np.concatenate([order, order[: self.width]])
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
-        self.W = np.asarray(weights)[order].astype(np.float32)
+        self.W = np.asarray(weights)[order[: self.n_edges]].astype(np.float32)
         # the t-SNE weights stay in the graph's (row-major) order, looked up
         # when the participation is computed
         heads = np.asarray(heads)
@@ -101,12 +103,18 @@ class NumbaBackend(Backend):
         self.P = np.empty(0, np.float32)
         self._p_power = None
         self._taking: tuple | None = None  # ((powers), edges taking part)
+        # room for the edges taking part in an epoch (see _picked)
+        self._picks = (
+            np.empty_like(self.H),
+            np.empty_like(self.T),
+            np.empty(self.n_edges, np.bool_),
+        )
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = self.width
         self._steps = np.empty((width, 2, self.Y.shape[1]), np.float32)
         self._sums = np.empty((2, width))
-        self._order = np.empty((3, 2 * width), np.int32)
+        self._order = np.empty((2, 2 * width), np.int32)
         self.steps = 0
         self.near = NearField(near_pairs, self.rng)
         self.far = FarField(bool(far_field) and self.near.pairs > 0)
@@ -140,37 +148,39 @@ class NumbaBackend(Backend):
     def _nu(self, spec: EpochSpec) -> float:
         return self.nce.nu(self.negative_samples) if self.nce is not None else spec.nu
 
-    def _windows(self) -> range:
+    def _windows(self, count: int) -> range:
         """Return this epoch's window starts: every ``width`` from a random offset.
 
         Cutting the fixed order somewhere else each epoch gives every batch
         a different set of edges (and pool of negatives); the windows cover
-        the virtual positions ``offset .. offset + E - 1``, those past ``E``
-        being the repeated first window, so each edge runs once.
+        the virtual positions ``offset .. offset + count - 1``, those past
+        ``count`` being the repeated first window, so each edge runs once.
         """
-        offset = int(self.rng.integers(self.width))
-        return range(offset, offset + self.n_edges, self.width)
+        offset = int(self.rng.integers(max(min(self.width, count), 1)))
+        return range(offset, offset + count, self.width)
 
-    def _participation(self, spec: EpochSpec) -> tuple[np.ndarray, float]:
-        """Return the array the kernels thin the edges by, and its power.
+    def _participation(self, spec: EpochSpec) -> np.ndarray | None:
+        """Return each edge's probability of taking part (None: every edge's is 1).
 
         An edge takes part with probability ``W ** edge_power * S **
         tsne_power``. Unless that is ``W ** 0`` or ``W ** 1``, the
-        probabilities are computed once, in the edges' (fixed) order: the
-        kernel then compares with them directly.
+        probabilities are computed once per pair of powers, in the edges'
+        (fixed) order.
         """
         power, tsne = spec.edge_power, spec.tsne_power
-        if tsne == 0.0 and power in (0.0, 1.0):
-            self.P, self._p_power = np.empty(0, np.float32), None
-            return self.W, power
+        if tsne == 0.0 and power == 0.0:
+            return None
+        if tsne == 0.0 and power == 1.0:
+            return self.W
         if self._p_power != (power, tsne):
             from ..kernels.sgd import pair_values
 
+            E = self.n_edges
             S = np.empty_like(self.W)  # the t-SNE weights in the edges' order
-            pair_values(*self._tsne, self.H, self.T, S)
+            pair_values(*self._tsne, self.H[:E], self.T[:E], S)
             self.P = (self.W**power * S**tsne).astype(np.float32)
             self._p_power = (power, tsne)
-        return self.P, 1.0
+        return self.P
 
     def _taking_part(self, spec: EpochSpec) -> float:
         """Return how many edges take part in an epoch, in expectation.
@@ -180,12 +190,32 @@ class NumbaBackend(Backend):
         """
         key = (spec.edge_power, spec.tsne_power)
         if self._taking is None or self._taking[0] != key:
-            thin, power = self._participation(spec)
+            P = self._participation(spec)
             total = float(self.n_edges)
-            if power != 0.0:
-                total = float(thin[: self.n_edges].sum(dtype=np.float64))
+            if P is not None:
+                total = float(P.sum(dtype=np.float64))
             self._taking = (key, total)
         return self._taking[1]
+
+    def _picked(self, spec: EpochSpec) -> tuple[np.ndarray, np.ndarray, int]:
+        """Return this epoch's edges: heads, tails and how many take part.
+
+        Where every edge takes part, the fixed order itself; else those
+        that take part this epoch, picked in that order
+        (:func:`~..kernels.sgd.pick_edges`), so that every window holds
+        ``width`` edges that run and its slots are the pool of negatives.
+        """
+        from ..kernels.sgd import pick_edges
+
+        P = self._participation(spec)
+        if P is None:
+            return self.H, self.T, self.n_edges
+        H, T, mask = self._picks
+        count = pick_edges(
+            self.H, self.T, P, self.n_edges, self.seed, self.steps, self.width,
+            H, T, mask,
+        )  # fmt: skip
+        return H, T, int(count)
 
     def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
         """Set up this epoch's near and far field.
@@ -260,10 +290,11 @@ class NumbaBackend(Backend):
 
         clock = time.perf_counter
         t0 = clock()
-        windows = self._windows()
-        thin, power = self._participation(spec)
-        H, T, Y = self.H, self.T, self.Y
-        n_edges, width = self.n_edges, self.width
+        H, T, count = self._picked(spec)
+        windows = self._windows(count)
+        if not windows:  # no edge took part (a tiny graph's weights)
+            return 0.0
+        Y, n_edges, width = self.Y, self.n_edges, self.width
         n_windows = len(windows)
         end = windows.stop
         m = self.negative_samples
@@ -287,8 +318,6 @@ class NumbaBackend(Backend):
                 Y,
                 H,
                 T,
-                thin,
-                power,
                 start,
                 min(start + width, end),
                 m if want_loss else m_draw,
@@ -329,4 +358,4 @@ class NumbaBackend(Backend):
             strict=True,
         ):
             self.phases[key] += dt
-        return float(first) / width
+        return float(first) / min(width, count)

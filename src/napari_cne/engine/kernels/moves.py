@@ -38,7 +38,7 @@ def _block(i, scale, blocks):
 
 
 @njit(cache=True, nogil=True)
-def sort_moves(H, T, start, lo, hi, active, scale, blocks, moves, sources, bounds, c):
+def sort_moves(H, T, start, lo, hi, scale, blocks, moves, sources, bounds, c):
     """List the moves of edges ``lo..hi`` by block.
 
     A counting sort, stable: block ``b``'s points move ``moves[p]`` by the
@@ -47,9 +47,8 @@ def sort_moves(H, T, start, lo, hi, active, scale, blocks, moves, sources, bound
     """
     count = np.zeros(blocks, np.int64)
     for e in range(lo, hi):
-        if active[e - start]:
-            count[_block(H[e], scale, blocks)] += 1
-            count[_block(T[e], scale, blocks)] += 1
+        count[_block(H[e], scale, blocks)] += 1
+        count[_block(T[e], scale, blocks)] += 1
     at = 2 * (lo - start)
     for b in range(blocks):
         bounds[c, b] = at
@@ -58,13 +57,12 @@ def sort_moves(H, T, start, lo, hi, active, scale, blocks, moves, sources, bound
     bounds[c, blocks] = at
     for e in range(lo, hi):
         r = e - start
-        if active[r]:
-            for s in range(2):
-                i = H[e] if s == 0 else T[e]
-                b = _block(i, scale, blocks)
-                moves[count[b]] = i
-                sources[count[b]] = 2 * r + s
-                count[b] += 1
+        for s in range(2):
+            i = H[e] if s == 0 else T[e]
+            b = _block(i, scale, blocks)
+            moves[count[b]] = i
+            sources[count[b]] = 2 * r + s
+            count[b] += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -83,12 +81,11 @@ def apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks):
 
 
 @njit(cache=True, nogil=True)
-def apply_in_order(Y, H, T, start, stop, steps, active):
+def apply_in_order(Y, H, T, start, stop, steps):
     """Make the window's moves in edge order, on this thread."""
     d = Y.shape[1]
     for r in range(stop - start):
-        if active[r]:
-            i, j = H[start + r], T[start + r]
-            for a in range(d):
-                Y[i, a] += steps[r, 0, a]
-                Y[j, a] += steps[r, 1, a]
+        i, j = H[start + r], T[start + r]
+        for a in range(d):
+            Y[i, a] += steps[r, 0, a]
+            Y[j, a] += steps[r, 1, a]

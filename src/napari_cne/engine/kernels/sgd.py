@@ -45,7 +45,7 @@ from .common import (
 )
 from .moves import apply_in_order, apply_sorted, n_blocks, sort_moves
 
-__all__ = ["LOSS_CODES", "pair_values", "sgd_window"]
+__all__ = ["LOSS_CODES", "pair_values", "pick_edges", "sgd_window"]
 
 #: Loss mode -> the kernels' integer code.
 LOSS_CODES = {"neg": 0, "nce": 1, "umap": 2, "infonce": 3}
@@ -64,14 +64,53 @@ def pair_values(indptr, indices, data, H, T, out):
         out[e] = data[k] if k < hi and indices[k] == T[e] else 0.0
 
 
+#: Edges per task when the edges taking part in an epoch are picked.
+PICK_CHUNK = 1 << 16
+#: Set apart the epoch's participation draws from the windows' draws.
+PICK_SALT = 0x5DEECE66D
+
+
 @njit(cache=True, inline="always")
-def _skip(key, w, p):
-    # an edge of weight w < 1 takes part in an epoch with probability w**p
-    if p == 0.0 or w >= 1.0:
-        return False
-    if p != 1.0:
-        w = np.exp(p * np.log(w))
-    return np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) >= w
+def _takes_part(key0, e, p):
+    # edge e takes part with probability p (a hash of the counter e)
+    if p >= 1.0:
+        return True
+    key = mix(key0 + uint64(e) * uint64(GOLDEN))
+    return np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) < p
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
+    """Copy the edges taking part in this epoch, in order, to ``Hc, Tc``.
+
+    Edge ``e`` takes part with probability ``P[e]`` (1 from ``P[e] >= 1``),
+    decided by a counter-based hash of (seed, step, e), so the pick is the
+    same on any number of threads. The first ``width`` picked are repeated
+    after the last (for a window that wraps around). Returns the count.
+    """
+    key0 = mix(uint64(seed) ^ mix(uint64(step) * uint64(GOLDEN)) ^ uint64(PICK_SALT))
+    n_chunks = (n_edges + PICK_CHUNK - 1) // PICK_CHUNK
+    counts = np.zeros(n_chunks + 1, np.int64)
+    for c in prange(n_chunks):
+        k = 0
+        for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
+            mask[e] = _takes_part(key0, e, P[e])
+            k += mask[e]
+        counts[c + 1] = k
+    for c in range(n_chunks):
+        counts[c + 1] += counts[c]
+    for c in prange(n_chunks):
+        at = counts[c]
+        for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
+            if mask[e]:
+                Hc[at] = H[e]
+                Tc[at] = T[e]
+                at += 1
+    count = counts[n_chunks]
+    for r in range(min(width, count)):
+        Hc[count + r] = Hc[r]
+        Tc[count + r] = Tc[r]
+    return count
 
 
 @njit(cache=True, inline="always")
@@ -120,8 +159,8 @@ def _store(steps, r, s, h0, h1, h2, clip, lr):
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _edges(
-    Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
-    want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
+    Y, H, T, wlo, whi, lo, hi, m, key0, code, nu, eps, exag, wneg, lr, clip,
+    want_loss, r2, near_keep, b, blend, table, steps, losses, dths,
 ):  # fmt: skip
     """NEG, NCE and UMAP losses: the steps of edges ``lo..hi``.
 
@@ -129,8 +168,8 @@ def _edges(
     is its head's step (its pull towards the tail and the push of its
     negatives, summed and clipped) and ``steps[r, 1]`` the tail's; the
     negatives do not move (their push counts twice on the head, clipped
-    as one force, as every point is drawn about as often as it draws);
-    ``active[r]`` says whether the edge takes part. ``losses`` and ``dths``
+    as one force, as every point is drawn about as often as it draws).
+    ``losses`` and ``dths``
     get the edge's loss and NCE's derivative in log Z.
 
     NEG and NCE use the kernel ``1 / (eps + (1 - blend) d2 + blend d2**b)``
@@ -160,9 +199,6 @@ def _edges(
     for e in range(lo, hi):
         r = e - wlo
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
-        active[r] = 0 if _skip(key, W[e], wpow) else 1
-        if active[r] == 0:
-            continue
         loss = 0.0
         dth = 0.0
         i = H[e]
@@ -239,8 +275,8 @@ def _edges(
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _edges_infonce(
-    Y, H, T, W, wpow, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
-    dk, nk, steps, active, losses,
+    Y, H, T, wlo, whi, lo, hi, m, key0, rho, eps, exag, lr, clip, want_loss,
+    dk, nk, steps, losses,
 ):  # fmt: skip
     """InfoNCE: the softmax needs every candidate's distance first."""
     f32 = np.float32
@@ -253,11 +289,6 @@ def _edges_infonce(
     for e in range(lo, hi):
         r = e - wlo
         key = mix(key0 + uint64(e) * uint64(GOLDEN))
-        if want_loss:
-            losses[r] = 0.0
-        active[r] = 0 if _skip(key, W[e], wpow) else 1
-        if active[r] == 0:
-            continue
         i = H[e]
         j = T[e]
         x0 = Y[i, 0]
@@ -297,13 +328,13 @@ SERIAL_MOVES = 4
 #: No room given: :func:`sgd_window` allocates its own.
 NO_SCRATCH = np.zeros((0, 2, 1), np.float32)
 NO_SUMS = np.zeros((2, 0))
-NO_ORDER = np.zeros((3, 0), np.int32)
+NO_ORDER = np.zeros((2, 0), np.int32)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _window_steps(
-    Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
-    clip, want_loss, r2, near_keep, b, blend, table, steps, active, losses, dths,
+    Y, H, T, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
+    clip, want_loss, r2, near_keep, b, blend, table, steps, losses, dths,
     blocks, moves, sources, bounds,
 ):  # fmt: skip
     """Every edge's steps from the layout as it is (reads ``Y`` only).
@@ -321,24 +352,22 @@ def _window_steps(
             dk = np.empty(max(m, 1), dtype=np.float32)
             nk = np.empty(max(m, 1), dtype=np.int64)
             _edges_infonce(
-                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, rho, eps, exag,
-                lr, clip, want_loss, dk, nk, steps, active, losses,
+                Y, H, T, start, stop, lo, hi, m, key0, rho, eps, exag,
+                lr, clip, want_loss, dk, nk, steps, losses,
             )  # fmt: skip
         else:
             _edges(
-                Y, H, T, W, wpow, start, stop, lo, hi, m, key0, code, nu, eps,
+                Y, H, T, start, stop, lo, hi, m, key0, code, nu, eps,
                 exag, wneg, lr, clip, want_loss, r2, near_keep, b, blend, table,
-                steps, active, losses, dths,
+                steps, losses, dths,
             )  # fmt: skip
         if blocks > 1:
-            sort_moves(
-                H, T, start, lo, hi, active, scale, blocks, moves, sources, bounds, c
-            )
+            sort_moves(H, T, start, lo, hi, scale, blocks, moves, sources, bounds, c)
 
 
 @njit(cache=True, nogil=True)
 def sgd_window(
-    Y, H, T, W, wpow, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
+    Y, H, T, start, stop, m, seed, step, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, n_parts, r2=0.0, near_keep=1.0, b=1.0, blend=1.0, table=NO_TABLE,
     scratch=NO_SCRATCH, sums=NO_SUMS, order=NO_ORDER,
 ):  # fmt: skip
@@ -358,12 +387,8 @@ def sgd_window(
     Y : float32 array (n, d), d <= 3
         Layout, updated in place.
     H, T : int32 arrays (E,)
-        Heads and tails of the directed edges, in this epoch's order.
-    W : float32 array (E,)
-        Edge weights in (0, 1] (all ones for a binary graph).
-    wpow : float
-        An edge takes part in this window with probability ``W ** wpow``
-        (0: every edge).
+        Heads and tails of the directed edges taking part in this epoch, in
+        its order (:func:`pick_edges`).
     start, stop : int
         The window: edges ``start..stop-1``.
     m : int
@@ -397,8 +422,8 @@ def sgd_window(
         Room for the window's steps (allocated when too small).
     sums : float64 array (2, >= stop - start), optional
         Room for the edges' losses and NCE's derivatives.
-    order : int32 array (3, >= 2 (stop - start)), optional
-        Room for which edges take part and the moves sorted by thread.
+    order : int32 array (2, >= 2 (stop - start)), optional
+        Room for the moves sorted by thread.
 
     Returns
     -------
@@ -417,28 +442,26 @@ def sgd_window(
     if sums.shape[1] < width:
         sums = np.empty((2, width))
     if order.shape[1] < 2 * width:
-        order = np.empty((3, 2 * width), dtype=np.int32)
-    active, moves, sources = order[0], order[1], order[2]
+        order = np.empty((2, 2 * width), dtype=np.int32)
+    moves, sources = order[0], order[1]
     n_chunks = (width + CHUNK - 1) // CHUNK
     blocks = n_blocks(Y.shape[0], n_parts) if n_parts > SERIAL_MOVES else 1
     bounds = np.empty((n_chunks, blocks + 1), dtype=np.int64)
     _window_steps(
-        Y, H, T, W, wpow, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
-        clip, want_loss, r2, near_keep, b, blend, table, steps, active, sums[0],
+        Y, H, T, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
+        clip, want_loss, r2, near_keep, b, blend, table, steps, sums[0],
         sums[1], blocks, moves, sources, bounds,
     )  # fmt: skip
     if blocks > 1:
         apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks)
     else:
-        apply_in_order(Y, H, T, start, stop, steps, active)
+        apply_in_order(Y, H, T, start, stop, steps)
     loss = 0.0  # summed in edge order, whatever the threads
     d_theta = 0.0
     if want_loss:
         for r in range(width):
-            if active[r]:
-                loss += sums[0, r]
+            loss += sums[0, r]
     if code == 1:
         for r in range(width):
-            if active[r]:
-                d_theta += sums[1, r]
+            d_theta += sums[1, r]
     return loss, d_theta
