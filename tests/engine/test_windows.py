@@ -97,3 +97,31 @@ def test_an_edge_takes_part_with_its_probability():
     freq = picked / epochs
     assert freq[0] == 0 and freq[1] == 1
     assert np.abs(freq - P).max() < 0.08  # 600 draws: sd <= 0.02
+
+
+def test_a_thinned_epoch_takes_as_many_steps():
+    """Where a share of the edges takes part, a window holds that share of
+    batch_size: an epoch takes as many SGD steps as with every edge (in
+    three times larger steps the UMAP end's attraction overshoots)."""
+    rng = np.random.default_rng(3)
+    n, E, batch = 200, 3000, 100
+    heads = rng.integers(0, n, E)
+    tails = (heads + rng.integers(1, n, E)) % n
+    Y0 = rng.standard_normal((n, 2)).astype(np.float32)
+    for weight, power in ((1.0, 0.0), (0.3, 1.0)):
+        backend = NumbaBackend(
+            Y0.copy(),
+            heads,
+            tails,
+            np.full(E, weight, np.float32),
+            np.ones(E, np.float32),
+            loss="neg",
+            batch_size=batch,
+            negative_samples=5,
+            seed=0,
+            near_pairs=0,
+            far_field=False,
+        )
+        backend.epoch(1e-3, EpochSpec(s=1.0, eps=1.0, edge_power=power), 1.0)
+        # 30 windows of 100 edges, or of 30 of the ~900 taking part
+        assert 27 <= backend.steps <= 33, (weight, backend.steps)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .losses import GRAD_CLIP, kernel_term
+from .losses import GRAD_CLIP
 
 __all__ = [
     "FAR_FIELD_CLIP",
@@ -345,7 +345,7 @@ def mesh_repulsion(
     """
     from scipy import fft
 
-    from .kernels.mesh import mesh_gather, mesh_spread
+    from .kernels.mesh import mesh_gather, mesh_kernel, mesh_spread
 
     n, d = Y.shape
     if eff is not None and _uniform(deg) and _uniform(eff) and deg[0] > 0:
@@ -361,14 +361,8 @@ def mesh_repulsion(
     mesh_spread(Y, weights, lo, dx, rho)
     # linear (not circular) convolution: offsets -(N - 1) .. N - 1 per axis
     size = [fft.next_fast_len(2 * k - 1, real=True) if k > 1 else 1 for k in nodes]
-    off = [np.where(np.arange(m) < k, np.arange(m), np.arange(m) - m) * dx
-           for m, k in zip(size, nodes)]  # fmt: skip
-    R = np.meshgrid(*off, indexing="ij")
-    r2 = R[0] ** 2 + R[1] ** 2
-    sw = np.clip(1.0 - r2 / (h * h), 0.0, None) ** 2
-    pb, slope = kernel_term(r2, b, bt)  # at the origin 1 - sw = 0
-    kern = (1.0 - sw) * slope / ((1.0 + nu * (pb + eps)) * (pb + eps))
-    comps = np.stack([kern * R[a] for a in range(d)]).astype(np.float32)
+    comps = np.empty((d, *size), np.float32)
+    mesh_kernel(np.array(nodes), np.array(size), dx, h, nu, eps, b, bt, comps)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
     rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)
     fields = fft.irfftn(rf[:, None] * kf[None], s=size, axes=(2, 3), workers=workers)

@@ -71,11 +71,12 @@ def build_grid(Y, h, lo, side):
     return starts, members
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _refresh(Y, Ys, members, lo, hi):
-    # the positions of the members lo..hi - 1, in cell order
+    # the positions of the members lo..hi - 1, in cell order: a few
+    # thousand copies a call, less than waking the threads for them
     d = Y.shape[1]
-    for p in prange(lo, hi):
+    for p in range(lo, hi):
         i = members[p]
         for a in range(d):
             Ys[p, a] = Y[i, a]
@@ -141,7 +142,9 @@ def near_field(
     reach = s1 * s2 + s2 + 1
     lo_c, hi_c = max(c_first - reach, 0), min(c_last + reach + 1, n_cells)
     _refresh(Y, Ys, members, starts[lo_c], starts[hi_c])
-    found = np.zeros(phi - plo, dtype=np.int64)
+    # a scalar reduction: an array and its sum would be two more parallel
+    # loops, each a wake-up of the threads
+    found = 0
     tabled = has_table(table)
     for p_i in prange(plo, phi):
         # scalars, not small arrays: an array per point is a heap allocation
@@ -180,10 +183,10 @@ def near_field(
                         f0 += gf * t0
                         f1 += gf * t1
                         f2 += gf * t2
-        found[p_i - plo] = cnt
+        found += cnt
         Y[i, 0] += lr * min(max(f0, -clip), clip)
         if d > 1:
             Y[i, 1] += lr * min(max(f1, -clip), clip)
         if d > 2:
             Y[i, 2] += lr * min(max(f2, -clip), clip)
-    return found.sum()
+    return found

@@ -1,8 +1,9 @@
-"""Cloud-in-cell spreading onto a mesh and interpolation back (numba).
+"""The far field's mesh (numba): spreading, the kernel, interpolation back.
 
 The far field (:func:`napari_cne.engine.fields.mesh_repulsion`) spreads the
 points' degrees onto a regular 1-D or 2-D mesh, convolves them with the
-repulsion kernel by FFT and reads the force back at the points.
+repulsion kernel (:func:`mesh_kernel`) by FFT and reads the force back at
+the points.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["mesh_gather", "mesh_spread"]
+from .common import FASTMATH, kernel_term
+
+__all__ = ["mesh_gather", "mesh_kernel", "mesh_spread"]
 
 
 @njit(cache=True, inline="always")
@@ -84,3 +87,39 @@ def mesh_gather(Y, fields, lo, dx):
                 v += fields[c, c0 + 1, c1 + 1] * t0 * t1
             out[i, c] = v
     return out
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
+def mesh_kernel(nodes, size, dx, h, nu, eps, b, bt, out):
+    """Write the far field's pair force at every mesh offset to ``out``.
+
+    A node offset ``(u, v)`` (``u < nodes[0]`` forwards, the rest of
+    ``size[0]`` backwards: a linear convolution's wrap-around, likewise on
+    the second axis) is the vector ``r = (u, v) dx``; ``out[a]`` gets
+    ``r_a`` times one negative's repulsion factor at ``r2 = |r|^2``,
+    ``D'(r2) / ((1 + nu (D + eps)) (D + eps))`` with ``D`` the kernel term
+    (:func:`.common.kernel_term`), faded in by ``1 - (1 - r2 / h^2)^2``
+    below ``h`` (the near field has the complement).
+
+    Parameters
+    ----------
+    nodes, size : int64 arrays (2,)
+        Mesh nodes and FFT size per axis (1 and 1 on the second axis in 1-D).
+    out : float32 array (d, size[0], size[1])
+    """
+    f32 = np.float32
+    one = f32(1.0)
+    nu, eps, b, bt = f32(nu), f32(eps), f32(b), f32(bt)
+    inv_h2 = one / (f32(h) * f32(h))
+    d = out.shape[0]
+    for u in prange(size[0]):
+        x = f32((u if u < nodes[0] else u - size[0]) * dx)
+        for v in range(size[1]):
+            y = f32((v if v < nodes[1] else v - size[1]) * dx)
+            r2 = x * x + y * y
+            sw = max(one - r2 * inv_h2, f32(0.0))
+            pb, slope = kernel_term(r2, b, bt)
+            k = (one - sw * sw) * slope / ((one + nu * (pb + eps)) * (pb + eps))
+            out[0, u, v] = k * x
+            if d > 1:
+                out[1, u, v] = k * y

@@ -90,7 +90,8 @@ def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
     """
     key0 = mix(uint64(seed) ^ mix(uint64(step) * uint64(GOLDEN)) ^ uint64(PICK_SALT))
     n_chunks = (n_edges + PICK_CHUNK - 1) // PICK_CHUNK
-    counts = np.zeros(n_chunks + 1, np.int64)
+    counts = np.empty(n_chunks + 1, np.int64)  # np.zeros: a parallel loop
+    counts[0] = 0
     for c in prange(n_chunks):
         k = 0
         for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
@@ -318,8 +319,9 @@ def _edges_infonce(
         _store(steps, r, 0, h0, h1, h2, clip, lr)
 
 
-#: Edges per task of a window's first phase (any size gives the same result).
-CHUNK = 2048
+#: Edges per task of a window's first phase, at most and at least, and the
+#: tasks a thread gets at least in between (any split gives the same result).
+CHUNK, MIN_CHUNK, TASKS_PER_THREAD = 2048, 256, 4
 #: Up to this many threads the calling thread makes the moves in edge order:
 #: a few hundred microseconds per window, less than a parallel pass and its
 #: sort cost where threads are few (and a busy machine makes every parallel
@@ -335,7 +337,7 @@ NO_ORDER = np.zeros((2, 0), np.int32)
 def _window_steps(
     Y, H, T, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
     clip, want_loss, r2, near_keep, b, blend, table, steps, losses, dths,
-    blocks, moves, sources, bounds,
+    blocks, moves, sources, bounds, chunk,
 ):  # fmt: skip
     """Every edge's steps from the layout as it is (reads ``Y`` only).
 
@@ -343,11 +345,11 @@ def _window_steps(
     block (:func:`.moves.sort_moves`).
     """
     width = stop - start
-    n_chunks = (width + CHUNK - 1) // CHUNK
+    n_chunks = (width + chunk - 1) // chunk
     scale = blocks / Y.shape[0]
     for c in prange(n_chunks):
-        lo = start + c * CHUNK
-        hi = min(lo + CHUNK, stop)
+        lo = start + c * chunk
+        hi = min(lo + chunk, stop)
         if code == 3:
             dk = np.empty(max(m, 1), dtype=np.float32)
             nk = np.empty(max(m, 1), dtype=np.int64)
@@ -444,13 +446,16 @@ def sgd_window(
     if order.shape[1] < 2 * width:
         order = np.empty((2, 2 * width), dtype=np.int32)
     moves, sources = order[0], order[1]
-    n_chunks = (width + CHUNK - 1) // CHUNK
+    # at least TASKS_PER_THREAD tasks a thread (a window's edges differ in
+    # cost, and the slowest thread holds the others up), at most CHUNK edges
+    chunk = min(CHUNK, max(MIN_CHUNK, -(-width // (TASKS_PER_THREAD * n_parts))))
+    n_chunks = (width + chunk - 1) // chunk
     blocks = n_blocks(Y.shape[0], n_parts) if n_parts > SERIAL_MOVES else 1
     bounds = np.empty((n_chunks, blocks + 1), dtype=np.int64)
     _window_steps(
         Y, H, T, start, stop, m, key0, code, nu, rho, eps, exag, wneg, lr,
         clip, want_loss, r2, near_keep, b, blend, table, steps, sums[0],
-        sums[1], blocks, moves, sources, bounds,
+        sums[1], blocks, moves, sources, bounds, chunk,
     )  # fmt: skip
     if blocks > 1:
         apply_sorted(Y, steps, moves, sources, bounds, n_chunks, blocks)
