@@ -77,10 +77,11 @@ class ContrastiveEmbedding(FittedModel, TransformerMixin, BaseEstimator):
         0`` (t-SNE's loss), ``negative_samples`` at ``s >= 1`` (UMAP's),
         log-linear between (:func:`.spectrum.noise_ratio`).
     batch_size : int or "auto"
-        Positive edges per SGD step, of those taking part in the epoch;
-        ``"auto"``: 32768 (on the CPU at most a 32nd of the edges, at least
-        256), 262144 for big graphs on a GPU, 1024 for the parametric
-        network.
+        Positive edges per SGD step (on the CPU, where the spectrum thins
+        the edges by their weights, the share of them that takes part, so
+        that an epoch has as many steps); ``"auto"``: 32768 (on the CPU at
+        most a 32nd of the edges, at least 256), 262144 for big graphs on
+        a GPU, 1024 for the parametric network.
     learning_rate : float or "auto"
         ``"auto"``: 1.0 (SGD) for a free layout, 1e-3 (Adam) for a network.
     early_exaggeration : bool, default True

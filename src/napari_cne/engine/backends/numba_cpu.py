@@ -2,11 +2,11 @@
 
 The edge arrays are put in a random order once. Each epoch the edges that
 take part in it (where the spectrum thins them by their weights) are
-picked in that order, and cut into windows of ``batch_size`` edges at a
-random offset (the arrays carry their first window again at the end, so
-the window that wraps around is contiguous too); every window runs
-through :func:`~..kernels.sgd.sgd_window`, its edges' slots the pool of
-its negatives, as the torch backend's batches. Towards
+picked in that order, and cut at a random offset into windows of the share
+of ``batch_size`` that takes part (the arrays carry their first window
+again at the end, so the window that wraps around is contiguous too);
+every window runs through :func:`~..kernels.sgd.sgd_window`, its edges'
+slots the pool of its negatives. Towards
 the t-SNE end the near field's exact repulsion is interleaved with the
 windows and the far field's move is added after each
 (:mod:`..fields`).
