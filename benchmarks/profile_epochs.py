@@ -2,9 +2,9 @@
 
 Fits MNIST (PCA-50, first ``--n`` rows) at several spectrum positions with
 one kNN graph computed once, for each ``--threads`` value, and prints the
-optimisation time split into the numba backend's phases (edge order, field
-set-up, near field, edge windows) with neighbour preservation @15 and
-10-NN accuracy. Medians over ``--repeats``.
+optimisation time split into the numba backend's phases (picking the edges
+that take part, field set-up, near field, edge windows) with neighbour
+preservation @15 and 10-NN accuracy. Medians over ``--repeats``.
 
     .venv/bin/python benchmarks/profile_epochs.py --n 70000 --threads 1 2
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     ind, dist, method = knn(X, 15)
     print(f"kNN ({method}) {time.perf_counter() - t:.2f} s", flush=True)
-    head = "| s | threads | optim s | order | fields | near | edges | NP@15 | 10-NN |"
+    head = "| s | threads | optim s | pick | fields | near | edges | NP@15 | 10-NN |"
     print(head)
     print("|---" * 9 + "|")
     for s in args.s:
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
                         m.timings_["optimize"],
                         *(
                             ph.get(k, float("nan"))
-                            for k in ("order", "fields", "near", "edges")
+                            for k in ("pick", "fields", "near", "edges")
                         ),
                         neighbor_preservation(X, Y, 15, random_state=0),
                         knn_accuracy(Y, y, 10, n_queries=10000),

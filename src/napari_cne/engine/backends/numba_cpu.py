@@ -119,7 +119,7 @@ class NumbaBackend(Backend):
         self.near = NearField(near_pairs, self.rng)
         self.far = FarField(bool(far_field) and self.near.pairs > 0)
         #: seconds spent per phase of the epochs (for benchmarks/profile_epochs.py)
-        self.phases = dict.fromkeys(("order", "fields", "near", "edges"), 0.0)
+        self.phases = dict.fromkeys(("pick", "fields", "near", "edges"), 0.0)
 
     @property
     def near_radius(self) -> float | None:
@@ -368,7 +368,7 @@ class NumbaBackend(Backend):
             self.near.steer(Y, grid, found, visits)
         t3 = clock()
         for key, dt in zip(
-            ("order", "fields", "near", "edges"),
+            ("pick", "fields", "near", "edges"),
             (t1 - t0, t2 - t1, t_near, t3 - t2 - t_near),
             strict=True,
         ):
