@@ -298,7 +298,9 @@ class NumbaBackend(Backend):
         with threads.numba_threads(min(numba.get_num_threads(), useful)):
             return self._epoch(lr, spec, exaggeration, width)
 
-    def _epoch(self, lr, spec: EpochSpec, exaggeration: float, width: int) -> float:
+    def _epoch(
+        self, lr: float, spec: EpochSpec, exaggeration: float, width: int
+    ) -> float:
         import numba
 
         from ..kernels.sgd import sgd_window
