@@ -103,12 +103,9 @@ class NumbaBackend(Backend):
         self.P = np.empty(0, np.float32)
         self._p_power = None
         self._taking: tuple | None = None  # ((powers), edges taking part)
-        # room for the edges taking part in an epoch (see _picked)
-        self._picks = (
-            np.empty_like(self.H),
-            np.empty_like(self.T),
-            np.empty(self.n_edges, np.bool_),
-        )
+        # room for the edges taking part in an epoch, made when first
+        # needed (a graph whose edges all take part never needs it)
+        self._picks: tuple | None = None
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = self.width
@@ -225,6 +222,12 @@ class NumbaBackend(Backend):
         P = self._participation(spec)
         if P is None:
             return self.H, self.T, self.n_edges
+        if self._picks is None:
+            self._picks = (
+                np.empty_like(self.H),
+                np.empty_like(self.T),
+                np.empty(self.n_edges, np.bool_),
+            )
         H, T, mask = self._picks
         count = pick_edges(
             self.H, self.T, P, self.n_edges, self.seed, self.steps, width, H, T, mask

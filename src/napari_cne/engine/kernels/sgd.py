@@ -170,8 +170,8 @@ def _edges(
     negatives, summed and clipped) and ``steps[r, 1]`` the tail's; the
     negatives do not move (their push counts twice on the head, clipped
     as one force, as every point is drawn about as often as it draws).
-    ``losses`` and ``dths``
-    get the edge's loss and NCE's derivative in log Z.
+    ``losses`` and ``dths`` get the edge's loss and NCE's derivative in
+    log Z.
 
     NEG and NCE use the kernel ``1 / (eps + (1 - blend) d2 + blend d2**b)``
     (:func:`.common.kernel_term`). NEG reads its force factors from
