@@ -15,35 +15,46 @@ from napari_cne.engine.kernels.sgd import pick_edges
 from napari_cne.engine.spectrum import EpochSpec
 
 
-def _one_epoch(Y0, heads, tails, batch_size, seed, weights=None):
-    ones = np.ones(heads.size, np.float32)
-    backend = NumbaBackend(
+def _graph(seed, n, E):
+    """Random directed edges (no self-loops) and a layout of ``n`` points."""
+    rng = np.random.default_rng(seed)
+    heads = rng.integers(0, n, E)
+    tails = (heads + rng.integers(1, n, E)) % n
+    return heads, tails, rng.standard_normal((n, 2)).astype(np.float32)
+
+
+def _backend(Y0, heads, tails, weights, batch_size, seed, negatives=0):
+    return NumbaBackend(
         Y0.copy(),  # the backend moves its layout in place
         heads,
         tails,
-        ones if weights is None else weights,
-        ones,
+        weights,
+        np.ones(heads.size, np.float32),
         loss="neg",
         batch_size=batch_size,
-        negative_samples=0,  # attraction only: no random draws
+        negative_samples=negatives,
         seed=seed,
         near_pairs=0,
         far_field=False,
     )
-    lr = 1e-3
+
+
+def _one_epoch(Y0, heads, tails, batch_size, seed, weights=None):
     # every edge, or each with probability its weight
     spec = EpochSpec(s=1.0, eps=1.0, edge_power=0.0 if weights is None else 1.0)
+    if weights is None:
+        weights = np.ones(heads.size, np.float32)
+    # attraction only: no random draws
+    backend = _backend(Y0, heads, tails, weights, batch_size, seed)
+    lr = 1e-3
     backend.epoch(lr, spec, 1.0)
     return (backend.layout() - Y0) / lr
 
 
 @pytest.mark.parametrize("batch_size", [96, 128, 1000])
 def test_every_edge_pulls_once_per_epoch_whatever_the_windows(batch_size):
-    rng = np.random.default_rng(0)
-    n, E = 150, 1000
-    heads = rng.integers(0, n, E)
-    tails = (heads + rng.integers(1, n, E)) % n
-    Y0 = rng.standard_normal((n, 2)).astype(np.float32)
+    E = 1000
+    heads, tails, Y0 = _graph(0, 150, E)
     # one window of every edge: each pull computed from the same layout
     whole = _one_epoch(Y0, heads, tails, E, seed=0)
     scale = np.abs(whole).mean()
@@ -60,12 +71,9 @@ def test_the_edges_taking_part_pull_once_per_epoch_whatever_the_windows(batch_si
     """With weights below 1 an epoch picks its edges first (seeded, in the
     fixed order), then cuts the picked ones into windows: the same edges
     pull once, whatever the windows, and about the weights' sum of them."""
-    rng = np.random.default_rng(1)
-    n, E = 150, 1000
-    heads = rng.integers(0, n, E)
-    tails = (heads + rng.integers(1, n, E)) % n
-    weights = rng.uniform(0.05, 1.0, E).astype(np.float32)
-    Y0 = rng.standard_normal((n, 2)).astype(np.float32)
+    E = 1000
+    heads, tails, Y0 = _graph(1, 150, E)
+    weights = np.random.default_rng(1).uniform(0.05, 1.0, E).astype(np.float32)
     full = _one_epoch(Y0, heads, tails, E, seed=0)
     for seed in range(3):
         whole = _one_epoch(Y0, heads, tails, E, seed, weights)
@@ -103,25 +111,11 @@ def test_a_thinned_epoch_takes_as_many_steps():
     """Where a share of the edges takes part, a window holds that share of
     batch_size: an epoch takes as many SGD steps as with every edge (in
     three times larger steps the UMAP end's attraction overshoots)."""
-    rng = np.random.default_rng(3)
-    n, E, batch = 200, 3000, 100
-    heads = rng.integers(0, n, E)
-    tails = (heads + rng.integers(1, n, E)) % n
-    Y0 = rng.standard_normal((n, 2)).astype(np.float32)
+    E = 3000
+    heads, tails, Y0 = _graph(3, 200, E)
     for weight, power in ((1.0, 0.0), (0.3, 1.0)):
-        backend = NumbaBackend(
-            Y0.copy(),
-            heads,
-            tails,
-            np.full(E, weight, np.float32),
-            np.ones(E, np.float32),
-            loss="neg",
-            batch_size=batch,
-            negative_samples=5,
-            seed=0,
-            near_pairs=0,
-            far_field=False,
-        )
+        weights = np.full(E, weight, np.float32)
+        backend = _backend(Y0, heads, tails, weights, 100, seed=0, negatives=5)
         backend.epoch(1e-3, EpochSpec(s=1.0, eps=1.0, edge_power=power), 1.0)
         # 30 windows of 100 edges, or of 30 of the ~900 taking part
         assert 27 <= backend.steps <= 33, (weight, backend.steps)
