@@ -25,9 +25,12 @@ def _grid(Y, h, deg, eff=None):
     return Y[members], deg[members], eff[members], starts, members, lo, side
 
 
-def test_grid_finds_exactly_the_pairs_closer_than_h():
-    rng = np.random.default_rng(0)
-    Y = (rng.standard_normal((1500, 2)) * 5).astype(np.float32)
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_grid_finds_exactly_the_pairs_closer_than_h(d):
+    """Every pair closer than h is found and none farther, in 1-3 dimensions
+    (the candidates are read as runs of cells along the last axis)."""
+    rng = np.random.default_rng(d)
+    Y = (rng.standard_normal((1500, d)) * 5).astype(np.float32)
     d2 = ((Y[:, None] - Y[None]) ** 2).sum(-1)
     deg = np.ones(1500, np.float32)
     for h in (0.5, 2.0, 7.0):
@@ -37,6 +40,35 @@ def test_grid_finds_exactly_the_pairs_closer_than_h():
         )  # fmt: skip
         close = d2 < h * h
         assert found == close.sum() - 1500
+
+
+def test_near_field_force_is_the_sum_over_the_pairs_closer_than_h():
+    """The force on each point is the sum over its partners within h and
+    nothing beyond, with and without the fade, in 1-3 dimensions."""
+    rng = np.random.default_rng(3)
+    nu, eps, wneg, lr, h = 2.0, 1.0, 3.0, 1e-3, 1.5
+    for d in (1, 2, 3):
+        Y0 = (rng.standard_normal((400, d)) * 3).astype(np.float32)
+        deg = rng.uniform(1, 3, 400).astype(np.float32)
+        R = Y0[:, None] - Y0[None]
+        r2 = (R**2).sum(-1)
+        close = (r2 < h * h) & ~np.eye(400, dtype=bool)
+        for fade in (False, True):
+            Y = Y0.copy()
+            near_field(
+                Y, *_grid(Y0, h, deg), h, h, 0, 400,
+                1.0, wneg, nu, eps, lr, 1e9, fade,
+            )  # fmt: skip
+            # one negative's force factor of the Cauchy kernel (b = 1)
+            g = 1.0 / ((1 + nu * (r2 + eps)) * (r2 + eps))
+            pair = 2 * wneg * (deg[:, None] * deg[None] * 2) * g
+            if fade:
+                pair *= np.clip(1 - r2 / h**2, 0, None) ** 2
+            expected = lr * ((pair * close)[:, :, None] * R).sum(1)
+            # float32 sums of forces that partly cancel: to 1e-4 of the largest
+            scale = np.abs(expected).max()
+            assert scale > 1e-3  # there is a force to match
+            np.testing.assert_allclose(Y - Y0, expected, atol=1e-4 * scale)
 
 
 @pytest.mark.parametrize("b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 1.0), (0.875, 0.5)])

@@ -115,6 +115,14 @@ def near_field(
     ``(1 - r^2/h^2)^2``, for a far field on a mesh that has the complement
     (:func:`napari_cne.engine.fields.mesh_repulsion`).
 
+    A point's candidates are read as runs: the three cells next to each
+    other along the last axis are consecutive in memory, one loop each.
+    Every candidate's force is computed and multiplied by zero beyond ``h``
+    (the switch is zero there): where a third to a half of the candidates
+    are partners, a branch on the distance is mispredicted so often that
+    skipping the others cost more than computing them (docs/engine.md, "The
+    t-SNE end: the exact near field").
+
     Returns
     -------
     int
@@ -132,10 +140,14 @@ def near_field(
     s2 = side[2] if d > 2 else 1
     n_cells = starts.shape[0] - 1
     # read before the loop: numba hoists a loop's invariant reads out of
-    # their branch, and lo[2] of a 2-D grid lies outside the array
+    # their branch, and lo[1] of a 1-D grid lies outside the array
     lo0 = lo[0]
     lo1 = lo[1] if d > 1 else 0.0
-    lo2 = lo[2] if d > 2 else 0.0
+    # the last axis (runs of cells along it) and the outer ones (a, b)
+    s_last = side[d - 1]
+    lo_last = lo[d - 1]
+    s_a = s0 if d > 1 else 1
+    s_b = s1 if d > 2 else 1
     # the cells of members plo .. phi - 1, and those next to them
     c_first = np.searchsorted(starts, plo, side="right") - 1
     c_last = np.searchsorted(starts, phi - 1, side="right") - 1
@@ -152,37 +164,40 @@ def near_field(
         x0 = Ys[p_i, 0]
         x1 = Ys[p_i, 1] if d > 1 else zero
         x2 = Ys[p_i, 2] if d > 2 else zero
-        k0 = _axis_cell(x0, lo0, g, s0)
-        k1 = _axis_cell(x1, lo1, g, s1) if d > 1 else 0
-        k2 = _axis_cell(x2, lo2, g, s2) if d > 2 else 0
+        x_last = x2 if d > 2 else (x1 if d > 1 else x0)
+        k_a = _axis_cell(x0, lo0, g, s0) if d > 1 else 0
+        k_b = _axis_cell(x1, lo1, g, s1) if d > 2 else 0
+        k_last = _axis_cell(x_last, lo_last, g, s_last)
         f0 = f1 = f2 = zero
         cnt = 0
         di, ei = Ds[p_i], Es[p_i]
-        for c0 in range(max(k0 - 1, 0), min(k0 + 2, s0)):
-            for c1 in range(max(k1 - 1, 0), min(k1 + 2, s1)):
-                for c2 in range(max(k2 - 1, 0), min(k2 + 2, s2)):
-                    c = (c0 * s1 + c1) * s2 + c2
-                    for p in range(starts[c], starts[c + 1]):
-                        t0 = x0 - Ys[p, 0]
-                        t1 = x1 - Ys[p, 1] if d > 1 else zero
-                        t2 = x2 - Ys[p, 2] if d > 2 else zero
-                        dist = t0 * t0 + t1 * t1 + t2 * t2
-                        if dist >= h2 or p == p_i:
-                            continue
-                        cnt += 1
-                        times = cw * (ei * Ds[p] + Es[p] * di)
-                        gf = two * wneg * times
-                        if tabled:
-                            gf *= -lookup(table, 1, dist)
-                        else:
-                            pb, db = kernel_term(dist, b, blend)
-                            gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
-                        if fade:
-                            sw = one - dist * inv_h2
-                            gf *= sw * sw
-                        f0 += gf * t0
-                        f1 += gf * t1
-                        f2 += gf * t2
+        for c_a in range(max(k_a - 1, 0), min(k_a + 2, s_a)):
+            for c_b in range(max(k_b - 1, 0), min(k_b + 2, s_b)):
+                base = (c_a * s_b + c_b) * s_last
+                first = base + max(k_last - 1, 0)
+                last = base + min(k_last + 1, s_last - 1)
+                for p in range(starts[first], starts[last + 1]):
+                    if p == p_i:  # the point itself (once a point: predicted)
+                        continue
+                    t0 = x0 - Ys[p, 0]
+                    t1 = x1 - Ys[p, 1] if d > 1 else zero
+                    t2 = x2 - Ys[p, 2] if d > 2 else zero
+                    dist = t0 * t0 + t1 * t1 + t2 * t2
+                    inside = dist < h2
+                    cnt += inside
+                    times = cw * (ei * Ds[p] + Es[p] * di)
+                    gf = two * wneg * times
+                    if tabled:
+                        gf *= -lookup(table, 1, dist)
+                    else:
+                        pb, db = kernel_term(dist, b, blend)
+                        gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
+                    # zero beyond h, with or without the switch
+                    sw = max(one - dist * inv_h2, zero)
+                    gf *= sw * sw if fade else (one if inside else zero)
+                    f0 += gf * t0
+                    f1 += gf * t1
+                    f2 += gf * t2
         found += cnt
         Y[i, 0] += lr * min(max(f0, -clip), clip)
         if d > 1:
