@@ -119,7 +119,13 @@ def _draw(H, T, wlo, width, own, key, k, span):
     # a uniformly drawn slot of the window other than the head's own (own)
     s = own + 1 + below(mix(key + uint64(k + 1)), span)
     s = s - 2 * width if s >= 2 * width else s
-    return H[wlo + s] if s < width else T[wlo + s - width]
+    # both slots read, one kept: a branch on the half would be mispredicted
+    # every other draw
+    tail = s >= width
+    r = s - width if tail else s
+    h = H[wlo + r]
+    t = T[wlo + r]
+    return t if tail else h
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
