@@ -72,9 +72,8 @@ PICK_SALT = 0x5DEECE66D
 
 @njit(cache=True, inline="always")
 def _takes_part(key0, e, p):
-    # edge e takes part with probability p (a hash of the counter e)
-    if p >= 1.0:
-        return True
+    # edge e takes part with probability p (a hash of the counter e; the
+    # uniform number is below 1, so p >= 1 always takes part)
     key = mix(key0 + uint64(e) * uint64(GOLDEN))
     return np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) < p
 
@@ -92,6 +91,8 @@ def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
     n_chunks = (n_edges + PICK_CHUNK - 1) // PICK_CHUNK
     counts = np.empty(n_chunks + 1, np.int64)  # np.zeros: a parallel loop
     counts[0] = 0
+    # no branch on whether an edge takes part: about half do, and such a
+    # branch is mispredicted every other edge
     for c in prange(n_chunks):
         k = 0
         for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
@@ -101,12 +102,15 @@ def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
     for c in range(n_chunks):
         counts[c + 1] += counts[c]
     for c in prange(n_chunks):
-        at = counts[c]
+        at, end = counts[c], counts[c + 1]
         for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
-            if mask[e]:
+            # every edge is written at the next free place, which only an
+            # edge taking part keeps; past the chunk's last pick the places
+            # are the next chunk's (predicted: false only at the end)
+            if at < end:
                 Hc[at] = H[e]
                 Tc[at] = T[e]
-                at += 1
+            at += mask[e]
     count = counts[n_chunks]
     for r in range(min(width, count)):
         Hc[count + r] = Hc[r]
