@@ -35,6 +35,7 @@ __all__ = [
     "FAR_FIELD_CLIP",
     "FAR_FIELD_MAX_NODES",
     "FAR_FIELD_NODES_PER_H",
+    "FAR_FIELD_NODES_PER_H_BETWEEN",
     "NEAR_FIELD_PAIRS",
     "NEAR_FIELD_PAIRS_BETWEEN",
     "FarField",
@@ -50,8 +51,13 @@ __all__ = [
 #: 10-NN accuracy, 5-14 % less time); at ``s = 0`` half the partners cost
 #: 0.002 NP@15 (docs/performance.md).
 NEAR_FIELD_PAIRS, NEAR_FIELD_PAIRS_BETWEEN = 50, 25
-#: Far-field mesh: nodes per near-field radius, and at most per axis.
-FAR_FIELD_NODES_PER_H = 3
+#: Far-field mesh: nodes per near-field radius at the t-SNE end and from
+#: where the exact share has fallen to 3/4 (linear between, as the near
+#: field's partners), and at most per axis. Between the ends the mesh
+#: carries only part of the repulsion, at a smaller radius (25 partners):
+#: 2 nodes per radius there cost half the FFTs for the same NP@15 and
+#: 10-NN accuracy (MNIST-70k at s = 0.25-0.75, docs/performance.md).
+FAR_FIELD_NODES_PER_H, FAR_FIELD_NODES_PER_H_BETWEEN = 3, 2
 FAR_FIELD_MAX_NODES = 1024
 #: Far field: the most a point moves per epoch by it, per coordinate, in
 #: units of the learning rate, in the first epoch at a new share and later.
@@ -260,6 +266,19 @@ class FarField:
         """Note an epoch without the far field."""
         self._share = None
 
+    @staticmethod
+    def nodes_per_h(near_share: float) -> float:
+        """Return the mesh's nodes per near-field radius at this exact share.
+
+        :data:`FAR_FIELD_NODES_PER_H` at the whole share (the t-SNE end),
+        :data:`FAR_FIELD_NODES_PER_H_BETWEEN` from 3/4 of it down, linear
+        between (as :meth:`NearField.target`).
+        """
+        t = min(max((1.0 - near_share) / 0.25, 0.0), 1.0)
+        return FAR_FIELD_NODES_PER_H + t * (
+            FAR_FIELD_NODES_PER_H_BETWEEN - FAR_FIELD_NODES_PER_H
+        )
+
     def step(self, Y, spec, degrees, radius, n_edges, m, lr, n_windows):
         """Return the move per window of this epoch (float32), or None when off.
 
@@ -288,6 +307,7 @@ class FarField:
             workers=numba.get_num_threads(),
             b=float(spec.b),
             bt=float(spec.blend),
+            nodes_per_h=self.nodes_per_h(spec.near_share),
         )
         fresh = self._share != spec.near_share
         bound = FAR_FIELD_CLIP[0 if fresh else 1]
@@ -296,13 +316,28 @@ class FarField:
         return (far * (lr / n_windows)).astype(np.float32)
 
 
+def _cic_inverse(size) -> np.ndarray:
+    """Return the inverse of cloud-in-cell's smoothing on a mesh of ``size``.
+
+    Spreading the points onto the mesh and reading the field back each
+    multiply the spectrum by ``sinc(k)^2`` per axis (``k`` in cycles per
+    node); dividing by both (the deconvolution of particle-mesh methods)
+    takes the smoothing out of the far field (float32, the half spectrum
+    of ``rfftn``).
+    """
+    w0 = np.sinc(np.fft.fftfreq(size[0])) ** 4
+    w1 = np.sinc(np.fft.rfftfreq(size[1])) ** 4
+    return (1.0 / (w0[:, None] * w1[None, :])).astype(np.float32)
+
+
 def _uniform(a: np.ndarray) -> bool:
     return a.size > 0 and bool(a.min() == a.max())
 
 
 def mesh_repulsion(
-    Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0
-) -> np.ndarray:
+    Y, deg, eff, h, nu, eps, scale, workers=1, b=1.0, bt=1.0,
+    nodes_per_h=FAR_FIELD_NODES_PER_H,
+) -> np.ndarray:  # fmt: skip
     """NEG's expected repulsion on each point beyond the near field, on a mesh.
 
     The drawn negatives' repulsion in expectation over *all* pairs, exactly
@@ -310,11 +345,11 @@ def mesh_repulsion(
     (unclipped), with the pair kernel faded in by ``1 - (1 - r^2/h^2)^2``:
     the near field with ``fade`` has the complement, and the kernel is
     smooth enough for a mesh. The degrees are spread onto a regular mesh of
-    spacing ``h / 3`` (cloud-in-cell), convolved with the kernel by FFT and
-    read back at the points, so no negative need be drawn for that share.
-    The mesh has at most ``FAR_FIELD_MAX_NODES`` nodes per axis: a layout
-    wider than about 340 h gets a coarser one, which smooths the kernel near
-    ``h`` more.
+    spacing ``h / nodes_per_h`` (cloud-in-cell), convolved with the kernel
+    by FFT and read back at the points, so no negative need be drawn for
+    that share. The mesh has at most ``FAR_FIELD_MAX_NODES`` nodes per
+    axis: a layout wider than about 340 h (3 nodes per h) gets a coarser
+    one, which smooths the kernel near ``h`` more.
 
     Parameters
     ----------
@@ -337,6 +372,8 @@ def mesh_repulsion(
         Kernel exponent and its weight: ``r2`` above stands for ``D = (1 -
         bt) r2 + bt r2**b``, and the force has the factor ``dD/dr2`` (the
         chain rule).
+    nodes_per_h : float
+        Mesh nodes per ``h`` (:meth:`FarField.nodes_per_h`).
 
     Returns
     -------
@@ -353,7 +390,7 @@ def mesh_repulsion(
         scale, eff = scale * float(eff[0]) / float(deg[0]), None
     lo, hi = _box(Y)
     span = hi - lo
-    dx = max(h / FAR_FIELD_NODES_PER_H, float(span.max()) / (FAR_FIELD_MAX_NODES - 3))
+    dx = max(h / nodes_per_h, float(span.max()) / (FAR_FIELD_MAX_NODES - 3))
     lo = lo - dx
     nodes = [int(math.ceil(e / dx)) + 3 for e in span] + [1] * (2 - d)
     weights = np.stack([deg] if eff is None else [deg, eff]).astype(np.float32)
@@ -365,6 +402,7 @@ def mesh_repulsion(
     mesh_kernel(np.array(nodes), np.array(size), dx, h, nu, eps, b, bt, comps)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
     rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)
+    rf *= _cic_inverse(size)
     fields = fft.irfftn(rf[:, None] * kf[None], s=size, axes=(2, 3), workers=workers)
     fields = fields[:, :, : nodes[0], : nodes[1]].reshape(-1, nodes[0], nodes[1])
     vals = mesh_gather(Y, np.ascontiguousarray(fields), lo, dx).reshape(n, -1, d)
