@@ -316,18 +316,19 @@ class FarField:
         return (far * (lr / n_windows)).astype(np.float32)
 
 
-def _cic_inverse(size) -> np.ndarray:
+def _cic_inverse(size) -> tuple[np.ndarray, np.ndarray]:
     """Return the inverse of cloud-in-cell's smoothing on a mesh of ``size``.
 
     Spreading the points onto the mesh and reading the field back each
     multiply the spectrum by ``sinc(k)^2`` per axis (``k`` in cycles per
     node); dividing by both (the deconvolution of particle-mesh methods)
-    takes the smoothing out of the far field (float32, the half spectrum
-    of ``rfftn``).
+    takes the smoothing out of the far field. One factor per axis (float32,
+    the second for the half spectrum of ``rfftn``): their product is the
+    inverse.
     """
-    w0 = np.sinc(np.fft.fftfreq(size[0])) ** 4
-    w1 = np.sinc(np.fft.rfftfreq(size[1])) ** 4
-    return (1.0 / (w0[:, None] * w1[None, :])).astype(np.float32)
+    w0 = np.sinc(np.fft.fftfreq(size[0])) ** -4
+    w1 = np.sinc(np.fft.rfftfreq(size[1])) ** -4
+    return w0.astype(np.float32)[:, None], w1.astype(np.float32)[None, :]
 
 
 def _uniform(a: np.ndarray) -> bool:
@@ -402,7 +403,9 @@ def mesh_repulsion(
     mesh_kernel(np.array(nodes), np.array(size), dx, h, nu, eps, b, bt, comps)
     kf = fft.rfftn(comps, axes=(1, 2), workers=workers)
     rf = fft.rfftn(rho, s=size, axes=(1, 2), workers=workers)
-    rf *= _cic_inverse(size)
+    w0, w1 = _cic_inverse(size)
+    rf *= w0
+    rf *= w1
     fields = fft.irfftn(rf[:, None] * kf[None], s=size, axes=(2, 3), workers=workers)
     fields = fields[:, :, : nodes[0], : nodes[1]].reshape(-1, nodes[0], nodes[1])
     vals = mesh_gather(Y, np.ascontiguousarray(fields), lo, dx).reshape(n, -1, d)
