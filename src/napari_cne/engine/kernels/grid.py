@@ -135,7 +135,6 @@ def near_field(
     h2 = f32(h) * f32(h)
     inv_h2 = one / h2
     d = Y.shape[1]
-    s0 = side[0]
     s1 = side[1] if d > 1 else 1
     s2 = side[2] if d > 2 else 1
     n_cells = starts.shape[0] - 1
@@ -146,7 +145,7 @@ def near_field(
     # the last axis (runs of cells along it) and the outer ones (a, b)
     s_last = side[d - 1]
     lo_last = lo[d - 1]
-    s_a = s0 if d > 1 else 1
+    s_a = side[0] if d > 1 else 1
     s_b = s1 if d > 2 else 1
     # the cells of members plo .. phi - 1, and those next to them
     c_first = np.searchsorted(starts, plo, side="right") - 1
@@ -165,7 +164,7 @@ def near_field(
         x1 = Ys[p_i, 1] if d > 1 else zero
         x2 = Ys[p_i, 2] if d > 2 else zero
         x_last = x2 if d > 2 else (x1 if d > 1 else x0)
-        k_a = _axis_cell(x0, lo0, g, s0) if d > 1 else 0
+        k_a = _axis_cell(x0, lo0, g, s_a) if d > 1 else 0
         k_b = _axis_cell(x1, lo1, g, s1) if d > 2 else 0
         k_last = _axis_cell(x_last, lo_last, g, s_last)
         f0 = f1 = f2 = zero
