@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_cne._qt import density_view
+from napari_cne._qt import density_view, linking
 from napari_cne.app.targets import SELECTED
 from napari_cne.render.colors import column_colors
 from tests._qt.test_widget import FAST, run_and_wait
@@ -100,6 +100,40 @@ def test_a_big_selection_is_a_picture_of_its_bins(dense, monkeypatch):
             assert not lit[int(b[0]), int(b[1])]
     widget.selection.select([])
     assert not sel.visible
+
+
+def test_a_big_selection_reaches_the_hidden_points_layer_in_one_event(
+    dense, monkeypatch
+):
+    """Big selections are handed to the points layer without napari's scan
+    (here from 3 rows on): its selected_data is right, other plugins get
+    one items_changed event with what was added and removed, and the
+    highlight, skipped while the layer is hidden, is drawn when it shows."""
+    viewer, widget, _ = dense
+    monkeypatch.setattr(linking, "FAST_SELECT", 3)
+    pts, linker = widget.points_layer, widget.selection.linker
+    assert not pts.visible
+    events = []
+    pts.selected_data.events.items_changed.connect(
+        lambda added, removed: events.append((set(added), set(removed)))
+    )
+    n = len(pts.data)
+    first, second = np.arange(0, n // 2), np.arange(n // 4, 3 * n // 4)
+    widget.selection.select(linker.keys[first])
+    assert set(pts.selected_data) == set(first.tolist())
+    widget.selection.select(linker.keys[second])
+    assert set(pts.selected_data) == set(second.tolist())
+    assert events == [
+        (set(first.tolist()), set()),
+        (
+            set(np.setdiff1d(second, first).tolist()),
+            set(np.setdiff1d(first, second).tolist()),
+        ),
+    ]
+    widget.selection.select(linker.keys[second])  # the same: no event
+    assert len(events) == 2
+    pts.visible = True
+    assert sorted(pts._highlight_index) == second.tolist()
 
 
 def test_classes_and_colour_by_colour_the_bins(dense):

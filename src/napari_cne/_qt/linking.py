@@ -414,7 +414,9 @@ def _set_selected(points, rows: np.ndarray) -> None:
 
     napari's ``selected_data`` setter looks for one common size and colour
     among the selected points (for its layer controls) in pure Python; for
-    big selections the selection is replaced directly.
+    big selections the selection is replaced directly (:func:`_replace`),
+    and the highlight, which copies the whole selection, is drawn only on
+    a visible layer (napari redraws it when the layer is shown again).
 
     The selection is made before its event goes out, so an error raised by
     another plugin's handler of that event (psygnal's ``EmitLoopError``)
@@ -424,8 +426,9 @@ def _set_selected(points, rows: np.ndarray) -> None:
     try:
         if len(rows) > FAST_SELECT:
             try:
-                points._selected_data.replace_selection(rows.tolist())
-                points._set_highlight(force=True)
+                _replace(points._selected_data, rows)
+                if points.visible:
+                    points._set_highlight(force=True)
                 return
             except AttributeError:  # pragma: no cover - napari internals moved
                 pass
@@ -441,6 +444,23 @@ def _set_selected(points, rows: np.ndarray) -> None:
             type(cause).__name__,
             cause,
         )
+
+
+def _replace(selection, rows: np.ndarray) -> None:
+    """Replace a psygnal ``Selection``'s items, with its one change event.
+
+    ``replace_selection`` adds, checks and reports every item in Python
+    (about 0.5 s for 90 000 items at 10⁶ points, most of a lasso's time);
+    here its ordered set (a dict) is swapped whole and the same
+    ``items_changed(added, removed)`` event goes out once.
+    """
+    new = dict.fromkeys(rows.tolist())  # an ordered set, as psygnal keeps it
+    old = selection._data
+    added = tuple(k for k in new if k not in old)
+    removed = tuple(k for k in old if k not in new)
+    selection._data = new
+    if added or removed:
+        selection._emit_change(added, removed)
 
 
 def overlay_colormap(class_colors: list[str]):
