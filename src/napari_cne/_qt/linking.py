@@ -450,9 +450,10 @@ def _replace(selection, rows: np.ndarray) -> None:
     """Replace a psygnal ``Selection``'s items, with its one change event.
 
     ``replace_selection`` adds, checks and reports every item in Python
-    (about 0.5 s for 90 000 items at 10⁶ points, most of a lasso's time);
-    here its ordered set (a dict) is swapped whole and the same
-    ``items_changed(added, removed)`` event goes out once.
+    (with the highlight's copy of the selection, most of a lasso's time at
+    10⁶ points: docs/performance.md); here its ordered set (a dict) is
+    swapped whole and the same ``items_changed(added, removed)`` event goes
+    out once.
     """
     new = dict.fromkeys(rows.tolist())  # an ordered set, as psygnal keeps it
     old = selection._data
