@@ -84,6 +84,16 @@ class Grid(NamedTuple):
     pairs: float
 
 
+def _towards_between(near_share: float) -> float:
+    """Return how far the fields have gone from the t-SNE end's settings.
+
+    0 at the whole exact share, 1 from 3/4 of it down, linear between: the
+    ramp both the near field's partners (:meth:`NearField.target`) and the
+    mesh's nodes per radius (:meth:`FarField.nodes_per_h`) follow.
+    """
+    return min(max((1.0 - near_share) / 0.25, 0.0), 1.0)
+
+
 def _box(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the layout's lowest and highest coordinate per axis (float64).
 
@@ -123,7 +133,7 @@ class NearField:
         """
         if not self.auto:
             return self.pairs
-        t = min(max((1.0 - near_share) / 0.25, 0.0), 1.0)
+        t = _towards_between(near_share)
         return self.pairs + t * (NEAR_FIELD_PAIRS_BETWEEN - self.pairs)
 
     def degrees(self, n: int, n_edges: int, taking_part: float):
@@ -274,7 +284,7 @@ class FarField:
         :data:`FAR_FIELD_NODES_PER_H_BETWEEN` from 3/4 of it down, linear
         between (as :meth:`NearField.target`).
         """
-        t = min(max((1.0 - near_share) / 0.25, 0.0), 1.0)
+        t = _towards_between(near_share)
         return FAR_FIELD_NODES_PER_H + t * (
             FAR_FIELD_NODES_PER_H_BETWEEN - FAR_FIELD_NODES_PER_H
         )
