@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from napari_cne import ContrastiveEmbedding, load_model, save_model
 from napari_cne.engine.fields import NearField
-from napari_cne.engine.graph import graph_from_knn, tsne_weights
+from napari_cne.engine.graph import TSNE_PERPLEXITY_SHARE, graph_from_knn, tsne_weights
 from napari_cne.engine.kernels.sgd import pair_values
 from napari_cne.engine.spectrum import (
     TSNE_EXAGGERATION,
@@ -42,15 +42,48 @@ def test_tsne_weights_count_a_mutual_pair_twice(edge_weights):
     assert (tsne_weights(A) == 1).all()
 
 
+def test_tsne_weights_are_tsne_affinities_at_their_perplexity():
+    """Where no pair is mutual, an edge's weight is half its head's
+    ``m p_j|i``: each row's ``p`` sums to 1, is Gaussian in the squared
+    distance and has the perplexity asked for."""
+    rng = np.random.default_rng(0)
+    n, k = 200, 15
+    ind = (np.arange(n)[:, None] + np.arange(1, k + 1)) % n  # none mutual
+    dist = np.sort(rng.uniform(0.5, 3.0, (n, k)), axis=1)
+    A = graph_from_knn(ind, dist, n, "binary")
+    S = sp.csr_matrix((tsne_weights(A, ind, dist), A.indices, A.indptr), A.shape)
+    p = 2 * S[np.arange(n)[:, None], ind].toarray() / k
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    perplexity = np.exp(-(p * np.log(p)).sum(axis=1))
+    np.testing.assert_allclose(perplexity, TSNE_PERPLEXITY_SHARE * k, rtol=1e-4)
+    # log p falls linearly in d^2, at a slope of the row's own
+    d2 = dist**2
+    slope = (np.log(p[:, -1]) - np.log(p[:, 0])) / (d2[:, -1] - d2[:, 0])
+    assert (slope < 0).all()
+    line = np.log(p[:, :1]) + slope[:, None] * (d2 - d2[:, :1])
+    np.testing.assert_allclose(np.log(p), line, atol=1e-4)
+    # equal distances: every neighbour alike, as without distances
+    same = tsne_weights(A, ind, np.ones((n, k)))
+    np.testing.assert_allclose(same, tsne_weights(A, ind), rtol=1e-6)
+    assert np.allclose(same, 0.5)
+
+
 def test_fitted_tsne_weights_follow_the_neighbour_lists():
     X, _ = digits()
     m = ContrastiveEmbedding(s=0.0, n_epochs=2, random_state=0).fit(X[:400])
     k = m.n_neighbors_
-    near = np.argsort(((X[:400, None] - X[None, :400]) ** 2).sum(-1), 1)[:, 1 : k + 1]
-    coo = m.graph_.tocoo()
-    mutual = [j in near[i] and i in near[j] for i, j in zip(coo.row, coo.col)]
+    d2 = ((X[:400, None] - X[None, :400]) ** 2).sum(-1)
+    near = np.argsort(d2, 1)[:, 1 : k + 1]
+    dist = np.sqrt(np.take_along_axis(d2, near, 1))
+    A = graph_from_knn(near, dist, 400, "auto")
+    brute = sp.csr_matrix((tsne_weights(A, near, dist), A.indices, A.indptr))
     assert m.tsne_weights_.shape == (m.graph_.nnz,)
-    assert np.mean(m.tsne_weights_ == np.where(mutual, 1.0, 0.5)) > 0.99  # ties
+    coo = m.graph_.tocoo()
+    expected = np.asarray(brute[coo.row, coo.col]).ravel()
+    assert np.mean(np.isclose(m.tsne_weights_, expected, rtol=1e-3)) > 0.99  # ties
+    # as many updates an epoch as every neighbour alike, the nearest more
+    np.testing.assert_allclose(m.tsne_weights_.sum(), 400 * k, rtol=0.01)
+    assert m.tsne_weights_.max() > 1.5 and m.tsne_weights_.min() < 0.3
 
 
 def test_a_saved_model_keeps_its_tsne_weights(tmp_path):
@@ -58,7 +91,7 @@ def test_a_saved_model_keeps_its_tsne_weights(tmp_path):
     m = ContrastiveEmbedding(s=0.0, n_epochs=5, random_state=0).fit(X[:300])
     back = load_model(save_model(m, tmp_path / "m.pt"))
     np.testing.assert_array_equal(back.tsne_weights_, m.tsne_weights_)
-    assert (m.tsne_weights_ == 0.5).any()
+    assert (m.tsne_weights_ > 1).any()
     # a file from before the weights were kept: every edge counts fully
     state = m.fitted_state()
     del state["tsne_weights"]
@@ -166,16 +199,23 @@ def _fit_s0(graph, n):
 
 def test_at_the_tsne_end_an_edge_takes_part_with_its_tsne_weight():
     """The same edges from neighbour lists (t-SNE's weights) and as a user's
-    matrix (all 1) train the same layout exactly when every pair is mutual,
-    and another one when some are not."""
+    matrix (all 1) train the same layout exactly when every pair is mutual
+    and the distances equal, and another one when some pairs are not
+    mutual or the distances differ."""
     rng = np.random.default_rng(0)
     groups = rng.normal(size=(30, 1, 5)) * 50 + rng.normal(size=(30, 4, 5))
     pairs = groups.reshape(-1, 5)  # groups of 4 far apart: 3 neighbours, all mutual
-    for X, k, mutual in ((pairs, 3, True), (rng.normal(size=(120, 5)), 5, False)):
+    cases = (
+        (pairs, 3, True, True),
+        (pairs, 3, True, False),
+        (rng.normal(size=(120, 5)), 5, False, True),
+    )
+    for X, k, mutual, equal in cases:
         d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
         ind = np.argsort(d2, 1)[:, 1 : k + 1]
-        lists = _fit_s0((ind, np.sqrt(np.take_along_axis(d2, ind, 1))), len(X))
+        dist = np.ones(ind.shape) if equal else np.take_along_axis(d2, ind, 1) ** 0.5
+        lists = _fit_s0((ind, dist), len(X))
         matrix = _fit_s0(lists.graph_, len(X))
-        assert (lists.tsne_weights_ == 1).all() == mutual
+        assert (lists.tsne_weights_ == 1).all() == (mutual and equal)
         same = np.array_equal(lists.embedding_, matrix.embedding_)
-        assert same == mutual
+        assert same == (mutual and equal)

@@ -119,3 +119,31 @@ def test_a_thinned_epoch_takes_as_many_steps():
         backend.epoch(1e-3, EpochSpec(s=1.0, eps=1.0, edge_power=power), 1.0)
         # 30 windows of 100 edges, or of 30 of the ~900 taking part
         assert 27 <= backend.steps <= 33, (weight, backend.steps)
+
+
+def test_a_pair_weighted_over_one_takes_part_that_often():
+    """At the t-SNE end an edge takes part as often as its t-SNE weight says
+    in expectation, above 1 as well (it runs as copies): a leaf pulled by
+    one edge moves its weight's times the pull of an edge that runs once."""
+    leaves, w = 50, np.array([0.3, 1.0, 1.7, 2.5])
+    tails = np.arange(1, 1 + leaves * w.size)  # edges 0 -> leaf, in row order
+    heads = np.zeros_like(tails)
+    Y0 = np.random.default_rng(4).standard_normal((tails.size + 1, 2))
+    Y0 = Y0.astype(np.float32)
+    spec = EpochSpec(s=0.0, eps=1.0, tsne_power=1.0)
+    ones = np.ones(tails.size, np.float32)
+
+    def moves(tsne, seed):
+        backend = NumbaBackend(
+            Y0.copy(), heads, tails, ones, tsne, loss="neg", batch_size=64,
+            negative_samples=0, seed=seed, near_pairs=0, far_field=False,
+        )  # fmt: skip
+        backend.epoch(1e-4, spec, 1.0)
+        return (backend.layout() - Y0)[tails]
+
+    once = moves(ones, 0)
+    assert (np.abs(once).sum(axis=1) > 0).all()
+    tsne = np.repeat(w, leaves).astype(np.float32)
+    times = np.mean([(moves(tsne, seed) / once).mean(axis=1) for seed in range(30)], 0)
+    # 1 500 draws per weight: sd <= 0.03
+    np.testing.assert_allclose(times.reshape(w.size, leaves).mean(axis=1), w, atol=0.1)

@@ -129,8 +129,8 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
     n = None if X is None else X.shape[0]
     if graph is not None:
         A = graph_from_user(graph, n, p["edge_weights"])
-        ind = graph[0] if isinstance(graph, tuple) else None
-        return A, tsne_weights(A, ind), None, "precomputed"
+        ind, dist = graph if isinstance(graph, tuple) else (None, None)
+        return A, tsne_weights(A, ind, dist), None, "precomputed"
     if n < 3:
         raise ValueError(f"need at least 3 samples to embed; got n_samples = {n}")
     k = int(p["n_neighbors"])
@@ -153,7 +153,7 @@ def _graph(p: dict, X, graph, seed: int, device, n_jobs: int):
         n_jobs=n_jobs,
     )
     A = graph_from_knn(ind, dist, n, p["edge_weights"])
-    return A, tsne_weights(A, ind), k, method
+    return A, tsne_weights(A, ind, dist), k, method
 
 
 def make_backend(p: dict, A, S, Y0, X, seed: int, device, batch: int, nce):

@@ -81,6 +81,22 @@ class NumbaBackend(Backend):
         self.seed = int(seed)
         self.nce = nce
         self.rng = np.random.default_rng(self.seed)
+        # the t-SNE weights stay in the graph's (row-major) order, looked up
+        # when the participation is computed
+        heads = np.asarray(heads)
+        self._tsne = (
+            np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
+            np.asarray(tails, np.int32),
+            np.asarray(tsne_weights, np.float32),
+        )
+        # an edge expected more than once an epoch (a t-SNE weight over 1)
+        # runs as that many copies, each taking part with its share
+        copies = np.maximum(np.ceil(self._tsne[2]), 1).astype(np.int64)
+        spread = bool((copies > 1).any())
+        if spread:
+            heads, tails, weights = (
+                np.repeat(a, copies) for a in (heads, tails, weights)
+            )
         # int32 edge arrays in a random order, fixed from here on, each with
         # its first window repeated at its end (see _windows)
         order = self.rng.permutation(len(heads))
@@ -90,14 +106,11 @@ class NumbaBackend(Backend):
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
         self.W = np.asarray(weights)[order[: self.n_edges]].astype(np.float32)
-        # the t-SNE weights stay in the graph's (row-major) order, looked up
-        # when the participation is computed
-        heads = np.asarray(heads)
-        self._tsne = (
-            np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
-            np.asarray(tails, np.int32),
-            np.asarray(tsne_weights, np.float32),
-        )
+        #: each edge's share of its pair's updates (None: no copies)
+        self.share = None
+        if spread:
+            share = np.repeat(1.0 / copies, copies)
+            self.share = share[order[: self.n_edges]].astype(np.float32)
         # W ** p * S ** p_tsne for the powers in use, when that is not W
         # itself (a pow per edge and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
@@ -160,22 +173,27 @@ class NumbaBackend(Backend):
         """Return each edge's probability of taking part (None: every edge's is 1).
 
         An edge takes part with probability ``W ** edge_power * S **
-        tsne_power``. Unless that is ``W ** 0`` or ``W ** 1``, the
-        probabilities are computed once per pair of powers, in the edges'
-        (fixed) order.
+        tsne_power``, times its share where it runs as copies (so that a
+        pair takes part that often in expectation). Unless that is ``W **
+        0`` or ``W ** 1`` without copies, the probabilities are computed
+        once per pair of powers, in the edges' (fixed) order.
         """
         power, tsne = spec.edge_power, spec.tsne_power
-        if tsne == 0.0 and power == 0.0:
-            return None
-        if tsne == 0.0 and power == 1.0:
-            return self.W
+        if self.share is None and tsne == 0.0:
+            if power == 0.0:
+                return None
+            if power == 1.0:
+                return self.W
         if self._p_power != (power, tsne):
             from ..kernels.sgd import pair_values
 
             E = self.n_edges
             S = np.empty_like(self.W)  # the t-SNE weights in the edges' order
             pair_values(*self._tsne, self.H[:E], self.T[:E], S)
-            self.P = (self.W**power * S**tsne).astype(np.float32)
+            P = self.W**power * S**tsne
+            if self.share is not None:
+                P *= self.share
+            self.P = P.astype(np.float32)
             self._p_power = (power, tsne)
         return self.P
 

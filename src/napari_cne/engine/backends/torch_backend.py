@@ -113,11 +113,13 @@ class TorchBackend(Backend):
         with grad_mode:
             perm = torch.randperm(n_edges, generator=self.gen, device=dev)
             if spec.edge_power > 0 or spec.tsne_power > 0:
-                # each edge with probability w ** p * w_tsne ** p_tsne
+                # each edge w ** p * w_tsne ** p_tsne times in expectation:
+                # its whole part, and once more with the rest's probability
                 w = self.weights[perm].pow(spec.edge_power)
                 w = w * self.tsne_weights[perm].pow(spec.tsne_power)
                 r = torch.rand(n_edges, generator=self.gen, device=dev)
-                perm = perm[r < w]
+                whole = w.floor()
+                perm = perm.repeat_interleave((whole + (r < w - whole)).long())
             heads, tails = self.heads[perm], self.tails[perm]
             first = None
             for start in range(0, max(heads.shape[0], 1), width):
