@@ -174,7 +174,10 @@ def tsne_weights(
     ranked = np.take_along_axis(ind, order, 1)
     np.put_along_axis(seen, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], 1)
     ok &= ~seen
-    d2 = np.zeros(ind.shape) if dist is None else np.asarray(dist, np.float64) ** 2
+    # float32: the (n, k) arrays of the bisection are the memory it takes
+    d2 = np.zeros(ind.shape, np.float32)
+    if dist is not None:
+        d2 = np.asarray(dist, np.float32) ** 2
     p = _conditional_affinities(np.where(ok, d2, np.inf), ok)
     p *= ok.sum(axis=1, keepdims=True)
     n = A.shape[0]
@@ -203,10 +206,10 @@ def _conditional_affinities(d2: np.ndarray, ok: np.ndarray) -> np.ndarray:
     m = ok.sum(axis=1)
     ties = np.maximum((d2 == 0).sum(axis=1), 1)
     target = np.log(np.maximum(TSNE_PERPLEXITY_SHARE * m, ties))
-    finite = np.where(ok, d2, 0.0)
+    finite = np.where(ok, d2, np.float32(0.0))
 
     def weights(sigma):
-        return np.exp(-d2 / sigma[:, None])
+        return np.exp(-d2 / sigma[:, None].astype(np.float32))
 
     def entropy(sigma):
         e = weights(sigma)
