@@ -119,6 +119,17 @@ def test_a_thinned_epoch_takes_as_many_steps():
         backend.epoch(1e-3, EpochSpec(s=1.0, eps=1.0, edge_power=power), 1.0)
         # 30 windows of 100 edges, or of 30 of the ~900 taking part
         assert 27 <= backend.steps <= 33, (weight, backend.steps)
+    # pairs weighing up to 1.6 at the t-SNE end run as copies (~1.4 per
+    # pair), which count once: 30 windows of ~90 (the weights' mean 0.9)
+    order = np.lexsort((tails, heads))  # the t-SNE weights in the graph's order
+    heads, tails = heads[order], tails[order]
+    tsne = np.random.default_rng(3).uniform(0.2, 1.6, E).astype(np.float32)
+    backend = NumbaBackend(
+        Y0.copy(), heads, tails, np.ones(E, np.float32), tsne, loss="neg",
+        batch_size=100, negative_samples=5, seed=0, near_pairs=0, far_field=False,
+    )  # fmt: skip
+    backend.epoch(1e-3, EpochSpec(s=0.0, eps=1.0, tsne_power=1.0), 1.0)
+    assert 27 <= backend.steps <= 33, backend.steps
 
 
 def test_a_pair_weighted_over_one_takes_part_that_often():
@@ -146,4 +157,32 @@ def test_a_pair_weighted_over_one_takes_part_that_often():
     tsne = np.repeat(w, leaves).astype(np.float32)
     times = np.mean([(moves(tsne, seed) / once).mean(axis=1) for seed in range(30)], 0)
     # 1 500 draws per weight: sd <= 0.03
+    np.testing.assert_allclose(times.reshape(w.size, leaves).mean(axis=1), w, atol=0.1)
+
+
+def test_the_torch_path_runs_a_pair_as_often_as_its_weight():
+    """The torch backend runs an edge ``floor(w)`` times an epoch and once
+    more with probability ``w - floor(w)``: as often as its weight."""
+    import torch
+
+    from napari_cne.engine.backends.torch_backend import TorchBackend
+
+    leaves, w = 50, np.array([0.3, 1.0, 1.7, 2.5])
+    tails = np.arange(1, 1 + leaves * w.size)
+    Y0 = np.random.default_rng(4).standard_normal((tails.size + 1, 2))
+    Y0 = Y0.astype(np.float32)
+
+    def moves(tsne, seed):
+        backend = TorchBackend(
+            Y0.copy(), np.zeros_like(tails), tails, np.ones(tails.size, np.float32),
+            tsne, loss="neg", batch_size=10**6, negative_samples=0,
+            device=torch.device("cpu"), generator=torch.Generator().manual_seed(seed),
+        )  # fmt: skip
+        backend.epoch(1e-4, EpochSpec(s=0.0, eps=1.0, tsne_power=1.0), 1.0)
+        return (backend.layout() - Y0)[tails]
+
+    once = moves(np.ones(tails.size, np.float32), 0)
+    assert (np.abs(once).sum(axis=1) > 0).all()
+    tsne = np.repeat(w, leaves).astype(np.float32)
+    times = np.mean([(moves(tsne, seed) / once).mean(axis=1) for seed in range(30)], 0)
     np.testing.assert_allclose(times.reshape(w.size, leaves).mean(axis=1), w, atol=0.1)
