@@ -86,24 +86,30 @@ def test_the_edges_taking_part_pull_once_per_epoch_whatever_the_windows(batch_si
 
 
 def test_an_edge_takes_part_with_its_probability():
-    """Over many epochs each edge is picked in the share of them its
-    probability says (0 never, 1 always), in the given order."""
+    """Over many epochs each edge is picked as often as its weight says (0
+    never, 1 always, 2.5 twice and a third time every other epoch), in the
+    given order."""
     rng = np.random.default_rng(2)
     E, width, epochs = 400, 64, 600
     H = np.arange(E + width, dtype=np.int32)  # an edge's head: its position
     T = H.copy()
-    P = np.concatenate([[0.0, 1.0], rng.uniform(0, 1, E - 2)]).astype(np.float32)
-    Hc, Tc = np.empty_like(H), np.empty_like(T)
-    mask = np.empty(E, np.bool_)
+    P = np.concatenate([[0.0, 1.0, 2.0, 2.5], rng.uniform(0, 1, E - 104)])
+    P = np.concatenate([P, rng.uniform(1, 3.5, 100)]).astype(np.float32)
+    room = int(np.ceil(P).sum()) + width
+    Hc, Tc = np.empty(room, np.int32), np.empty(room, np.int32)
+    times = np.empty(E, np.int16)
     picked = np.zeros(E)
     for step in range(epochs):
-        count = pick_edges(H, T, P, E, 7, step, width, Hc, Tc, mask)
+        count = pick_edges(H, T, P, E, 7, step, width, Hc, Tc, times)
         got = Hc[:count]
-        assert np.all(np.diff(got) > 0)  # in order, each once
+        assert np.all(np.diff(got) >= 0)  # in order, an edge's runs together
+        np.testing.assert_array_equal(Tc[:count], got)
         np.testing.assert_array_equal(Hc[count : count + width], got[:width])
-        picked[got] += 1
+        runs = np.bincount(got, minlength=E)
+        assert np.all((runs == np.floor(P)) | (runs == np.ceil(P)))
+        picked += runs
     freq = picked / epochs
-    assert freq[0] == 0 and freq[1] == 1
+    assert freq[0] == 0 and freq[1] == 1 and freq[2] == 2
     assert np.abs(freq - P).max() < 0.08  # 600 draws: sd <= 0.02
 
 
@@ -119,8 +125,8 @@ def test_a_thinned_epoch_takes_as_many_steps():
         backend.epoch(1e-3, EpochSpec(s=1.0, eps=1.0, edge_power=power), 1.0)
         # 30 windows of 100 edges, or of 30 of the ~900 taking part
         assert 27 <= backend.steps <= 33, (weight, backend.steps)
-    # pairs weighing up to 1.6 at the t-SNE end run as copies (~1.4 per
-    # pair), which count once: 30 windows of ~90 (the weights' mean 0.9)
+    # t-SNE weights up to 1.6 (some edges run twice): as many steps, 30
+    # windows of ~90 (the weights' mean 0.9)
     order = np.lexsort((tails, heads))  # the t-SNE weights in the graph's order
     heads, tails = heads[order], tails[order]
     tsne = np.random.default_rng(3).uniform(0.2, 1.6, E).astype(np.float32)
@@ -134,8 +140,8 @@ def test_a_thinned_epoch_takes_as_many_steps():
 
 def test_a_pair_weighted_over_one_takes_part_that_often():
     """At the t-SNE end an edge takes part as often as its t-SNE weight says
-    in expectation, above 1 as well (it runs as copies): a leaf pulled by
-    one edge moves its weight's times the pull of an edge that runs once."""
+    in expectation, above 1 as well: a leaf pulled by one edge moves its
+    weight's times the pull of an edge that runs once."""
     leaves, w = 50, np.array([0.3, 1.0, 1.7, 2.5])
     tails = np.arange(1, 1 + leaves * w.size)  # edges 0 -> leaf, in row order
     heads = np.zeros_like(tails)

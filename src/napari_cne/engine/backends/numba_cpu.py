@@ -81,25 +81,6 @@ class NumbaBackend(Backend):
         self.seed = int(seed)
         self.nce = nce
         self.rng = np.random.default_rng(self.seed)
-        # the t-SNE weights stay in the graph's (row-major) order, looked up
-        # when the participation is computed
-        heads = np.asarray(heads)
-        self._tsne = (
-            np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
-            np.asarray(tails, np.int32),
-            np.asarray(tsne_weights, np.float32),
-        )
-        # an edge expected more than once an epoch (a t-SNE weight over 1)
-        # runs as that many copies, each taking part with its share
-        copies = np.maximum(np.ceil(self._tsne[2]), 1).astype(np.int64)
-        #: the graph's edges, a pair's copies counted once: the windows (SGD
-        #: steps) and the fields count these, as without copies
-        self.n_pairs = len(heads)
-        spread = bool((copies > 1).any())
-        if spread:
-            heads, tails, weights = (
-                np.repeat(a, copies) for a in (heads, tails, weights)
-            )
         # int32 edge arrays in a random order, fixed from here on, each with
         # its first window repeated at its end (see _windows)
         order = self.rng.permutation(len(heads))
@@ -109,11 +90,14 @@ class NumbaBackend(Backend):
         self.H = np.asarray(heads)[order].astype(np.int32)
         self.T = np.asarray(tails)[order].astype(np.int32)
         self.W = np.asarray(weights)[order[: self.n_edges]].astype(np.float32)
-        #: each edge's share of its pair's updates (None: no copies)
-        self.share = None
-        if spread:
-            share = np.repeat(1.0 / copies, copies)
-            self.share = share[order[: self.n_edges]].astype(np.float32)
+        # the t-SNE weights stay in the graph's (row-major) order, looked up
+        # when the participation is computed
+        heads = np.asarray(heads)
+        self._tsne = (
+            np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=len(Y0)))]),
+            np.asarray(tails, np.int32),
+            np.asarray(tsne_weights, np.float32),
+        )
         # W ** p * S ** p_tsne for the powers in use, when that is not W
         # itself (a pow per edge and epoch costs more than the edge's update)
         self.P = np.empty(0, np.float32)
@@ -122,6 +106,7 @@ class NumbaBackend(Backend):
         # room for the edges taking part in an epoch, made when first
         # needed (a graph whose edges all take part never needs it)
         self._picks: tuple | None = None
+        self._room_of: tuple = (None, 0)  # (participation, room it needs)
         self._tables: dict = {}  # NEG's force factors, per set of constants
         # room for one window's steps and per-edge sums, reused every window
         width = self.width
@@ -173,30 +158,25 @@ class NumbaBackend(Backend):
         return range(offset, offset + count, width)
 
     def _participation(self, spec: EpochSpec) -> np.ndarray | None:
-        """Return each edge's probability of taking part (None: every edge's is 1).
+        """Return each edge's expected runs an epoch (None: every edge's is 1).
 
-        An edge takes part with probability ``W ** edge_power * S **
-        tsne_power``, times its share where it runs as copies (so that a
-        pair takes part that often in expectation). Unless that is ``W **
-        0`` or ``W ** 1`` without copies, the probabilities are computed
-        once per pair of powers, in the edges' (fixed) order.
+        An edge takes part ``W ** edge_power * S ** tsne_power`` times in
+        expectation (a t-SNE weight ``S`` can exceed 1). Unless that is
+        ``W ** 0`` or ``W ** 1``, the values are computed once per pair of
+        powers, in the edges' (fixed) order.
         """
         power, tsne = spec.edge_power, spec.tsne_power
-        if self.share is None and tsne == 0.0:
-            if power == 0.0:
-                return None
-            if power == 1.0:
-                return self.W
+        if tsne == 0.0 and power == 0.0:
+            return None
+        if tsne == 0.0 and power == 1.0:
+            return self.W
         if self._p_power != (power, tsne):
             from ..kernels.sgd import pair_values
 
             E = self.n_edges
             S = np.empty_like(self.W)  # the t-SNE weights in the edges' order
             pair_values(*self._tsne, self.H[:E], self.T[:E], S)
-            P = self.W**power * S**tsne
-            if self.share is not None:
-                P *= self.share
-            self.P = P.astype(np.float32)
+            self.P = (self.W**power * S**tsne).astype(np.float32)
             self._p_power = (power, tsne)
         return self.P
 
@@ -225,7 +205,7 @@ class NumbaBackend(Backend):
         attraction) they overshoot (MNIST-70k 10-NN accuracy 0.945 against
         0.960, docs/performance.md).
         """
-        share = self._taking_part(spec) / self.n_pairs
+        share = self._taking_part(spec) / self.n_edges
         return max(1, min(self.width, round(self.width * share)))
 
     def _picked(
@@ -243,17 +223,24 @@ class NumbaBackend(Backend):
         P = self._participation(spec)
         if P is None:
             return self.H, self.T, self.n_edges
-        if self._picks is None:
+        room = self._room(P)
+        if self._picks is None or len(self._picks[0]) < room:
             self._picks = (
-                np.empty_like(self.H),
-                np.empty_like(self.T),
-                np.empty(self.n_edges, np.bool_),
+                np.empty(room, np.int32),
+                np.empty(room, np.int32),
+                np.empty(self.n_edges, np.int16),
             )
-        H, T, mask = self._picks
+        H, T, times = self._picks
         count = pick_edges(
-            self.H, self.T, P, self.n_edges, self.seed, self.steps, width, H, T, mask
+            self.H, self.T, P, self.n_edges, self.seed, self.steps, width, H, T, times
         )
         return H, T, int(count)
+
+    def _room(self, P: np.ndarray) -> int:
+        """Return the places a pick may fill: each edge's most runs, and a window."""
+        if P is not self._room_of[0]:
+            self._room_of = (P, int(np.ceil(P, dtype=np.float64).sum()) + self.width)
+        return self._room_of[1]
 
     def _fields(self, spec: EpochSpec, lr: float, n_edges: int, n_windows: int):
         """Set up this epoch's near and far field.
@@ -335,7 +322,7 @@ class NumbaBackend(Backend):
         windows = self._windows(count, width)
         if not windows:  # no edge took part (a tiny graph's weights)
             return 0.0
-        Y, n_edges = self.Y, self.n_pairs
+        Y, n_edges = self.Y, self.n_edges
         n_windows = len(windows)
         end = windows.stop
         m = self.negative_samples

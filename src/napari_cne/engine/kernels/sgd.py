@@ -71,21 +71,26 @@ PICK_SALT = 0x5DEECE66D
 
 
 @njit(cache=True, inline="always")
-def _takes_part(key0, e, p):
-    # edge e takes part with probability p (a hash of the counter e; the
-    # uniform number is below 1, so p >= 1 always takes part)
+def _times(key0, e, p):
+    # edge e takes part floor(p) times and once more with probability
+    # p - floor(p) (a hash of the counter e): p times in expectation; below
+    # 1, once with probability p
+    whole = np.int64(p)
     key = mix(key0 + uint64(e) * uint64(GOLDEN))
-    return np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) < p
+    return whole + (np.float32((key >> uint64(40)) * (1.0 / 16777216.0)) < p - whole)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
+def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, times):
     """Copy the edges taking part in this epoch, in order, to ``Hc, Tc``.
 
-    Edge ``e`` takes part with probability ``P[e]`` (1 from ``P[e] >= 1``),
-    decided by a counter-based hash of (seed, step, e), so the pick is the
-    same on any number of threads. The first ``width`` picked are repeated
-    after the last (for a window that wraps around). Returns the count.
+    Edge ``e`` takes part ``P[e]`` times in expectation: ``floor(P[e])``
+    times and once more with probability ``P[e] - floor(P[e])``, decided by
+    a counter-based hash of (seed, step, e), so the pick is the same on any
+    number of threads. ``Hc, Tc`` need room for ``ceil(P).sum() + width``
+    edges; ``times`` (int16, ``n_edges``) receives each edge's count. The
+    first ``width`` picked are repeated after the last (for a window that
+    wraps around). Returns the count.
     """
     key0 = mix(uint64(seed) ^ mix(uint64(step) * uint64(GOLDEN)) ^ uint64(PICK_SALT))
     n_chunks = (n_edges + PICK_CHUNK - 1) // PICK_CHUNK
@@ -96,8 +101,8 @@ def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
     for c in prange(n_chunks):
         k = 0
         for e in range(c * PICK_CHUNK, min((c + 1) * PICK_CHUNK, n_edges)):
-            mask[e] = _takes_part(key0, e, P[e])
-            k += mask[e]
+            times[e] = _times(key0, e, P[e])
+            k += times[e]
         counts[c + 1] = k
     for c in range(n_chunks):
         counts[c + 1] += counts[c]
@@ -110,7 +115,10 @@ def pick_edges(H, T, P, n_edges, seed, step, width, Hc, Tc, mask):
             if at < end:
                 Hc[at] = H[e]
                 Tc[at] = T[e]
-            at += mask[e]
+            for r in range(1, times[e]):  # its further runs (a weight over 1)
+                Hc[at + r] = H[e]
+                Tc[at + r] = T[e]
+            at += times[e]
     count = counts[n_chunks]
     for r in range(min(width, count)):
         Hc[count + r] = Hc[r]
