@@ -68,6 +68,22 @@ def test_tsne_weights_are_tsne_affinities_at_their_perplexity():
     assert np.allclose(same, 0.5)
 
 
+def test_tsne_weights_keep_every_edge_beyond_tied_neighbours():
+    """Identical rows (every pixel of a flat region) tie at distance 0, so
+    their bandwidth shrinks to nothing and a farther neighbour's affinity
+    underflows: it keeps a tiny weight, and the graph every edge."""
+    far = np.random.default_rng(0).normal(size=(30, 3)) + 100  # lists none of them
+    X = np.concatenate([np.zeros((14, 3)), far])
+    d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    ind = np.argsort(d2, 1, kind="stable")[:, 1:16]
+    dist = np.sqrt(np.take_along_axis(d2, ind, 1))
+    A = graph_from_knn(ind, dist, len(X), "auto")
+    S = tsne_weights(A, ind, dist)
+    assert S.shape == (A.nnz,) and (S > 0).all() and np.isfinite(S).all()
+    m = ContrastiveEmbedding(s=0.0, n_epochs=5, random_state=0).fit(graph=(ind, dist))
+    assert np.isfinite(m.embedding_).all()
+
+
 def test_fitted_tsne_weights_follow_the_neighbour_lists():
     X, _ = digits()
     m = ContrastiveEmbedding(s=0.0, n_epochs=2, random_state=0).fit(X[:400])

@@ -42,6 +42,8 @@ TSNE_PERPLEXITY_SHARE = 0.85
 #: The bisection for t-SNE's bandwidths stops at this error in the entropy
 #: (nats).
 PERPLEXITY_TOLERANCE = 1e-5
+#: The least conditional affinity of a listed neighbour (float32 keeps it).
+AFFINITY_FLOOR = 1e-30
 
 
 def _bisect_rows(value, target, tolerance: float, start: np.ndarray) -> np.ndarray:
@@ -220,7 +222,10 @@ def _conditional_affinities(d2: np.ndarray, ok: np.ndarray) -> np.ndarray:
     start = np.where(spread > 0, spread, 1.0)
     sigma = _bisect_rows(entropy, target, PERPLEXITY_TOLERANCE, start)
     e = weights(sigma)
-    return e / np.maximum(e.sum(axis=1, keepdims=True), 1.0)
+    p = e / np.maximum(e.sum(axis=1, keepdims=True), 1.0)
+    # a neighbour far beyond tied nearest ones underflows to 0; it stays an
+    # edge of the graph (that almost never runs at the t-SNE end)
+    return np.where(ok, np.maximum(p, AFFINITY_FLOOR), 0.0)
 
 
 def graph_from_knn(ind, dist, n: int, edge_weights: str) -> sp.csr_matrix:
