@@ -416,7 +416,10 @@ def _set_selected(points, rows: np.ndarray) -> None:
     among the selected points (for its layer controls) in pure Python; for
     big selections the selection is replaced directly (:func:`_replace`),
     and the highlight, which copies the whole selection, is drawn only on
-    a visible layer (napari redraws it when the layer is shown again).
+    a visible layer (napari redraws it when the layer is shown again); on
+    a hidden one the copy napari's next draw compares with is made in one
+    piece (:func:`_copy`), or that draw would copy the selection item by
+    item.
 
     The selection is made before its event goes out, so an error raised by
     another plugin's handler of that event (psygnal's ``EmitLoopError``)
@@ -429,6 +432,8 @@ def _set_selected(points, rows: np.ndarray) -> None:
                 _replace(points._selected_data, rows)
                 if points.visible:
                     points._set_highlight(force=True)
+                else:  # napari's next draw would copy it item by item
+                    points._selected_data_stored = _copy(points._selected_data)
                 return
             except AttributeError:  # pragma: no cover - napari internals moved
                 pass
@@ -462,6 +467,13 @@ def _replace(selection, rows: np.ndarray) -> None:
     selection._data = new
     if added or removed:
         selection._emit_change(added, removed)
+
+
+def _copy(selection):
+    """Return a copy of a psygnal ``Selection`` made in one piece (its dict)."""
+    out = type(selection)()
+    out._data = dict(selection._data)
+    return out
 
 
 def overlay_colormap(class_colors: list[str]):
