@@ -1,4 +1,4 @@
-"""Building blocks shared by the numba kernels: hashing, the kernel term.
+"""Building blocks shared by the numba kernels: hashing, the kernel, NEG's forces.
 
 Randomness in the kernels is counter-based: a splitmix64 hash of (seed,
 step, edge position), so a result does not depend on how the epochs are
@@ -24,6 +24,8 @@ __all__ = [
     "kernel_term",
     "lookup",
     "mix",
+    "neg_pull",
+    "neg_push",
 ]
 
 #: Added under roots and divisions by ``d2`` (a float32 normal number).
@@ -71,6 +73,34 @@ def kernel_term(d2, b, blend):
     if blend == one:
         return p, dp
     return (one - blend) * d2 + blend * p, (one - blend) + blend * dp
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH)
+def neg_pull(d2, nu, eps, b, blend, scale):
+    """Return NEG's ``a = nu (D + eps)`` at ``d2`` and ``scale`` times the pull.
+
+    The pull (attraction) factor is ``nu D' / (1 + a)``, with ``D`` the
+    kernel term (:func:`kernel_term`) and ``D'`` its derivative in ``d2``:
+    the factor of ``2 (y_j - y_i)`` (NCE's too, with its own ``nu``).
+    ``scale`` multiplies first (the exaggeration), in float32.
+    """
+    pb, db = kernel_term(d2, b, blend)
+    a = nu * (pb + eps)
+    return a, scale * nu * db / (np.float32(1.0) + a)
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH)
+def neg_push(d2, nu, eps, b, blend, weight):
+    """Return NEG's ``a = nu (D + eps)`` at ``d2`` and ``weight`` times one push.
+
+    One negative's push (repulsion) factor is ``D' / ((1 + a) (D + eps))``:
+    the drawn negatives, the exact near field and the mesh's far field all
+    use it, each with its own weight (and sign); :func:`force_table`
+    tabulates it. ``weight`` multiplies first, in float32.
+    """
+    pb, db = kernel_term(d2, b, blend)
+    a = nu * (pb + eps)
+    return a, weight * db / ((np.float32(1.0) + a) * (pb + eps))
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .common import FASTMATH, NO_TABLE, has_table, kernel_term, lookup
+from .common import FASTMATH, NO_TABLE, has_table, lookup, neg_push
 
 __all__ = ["build_grid", "near_field"]
 
@@ -189,8 +189,7 @@ def near_field(
                     if tabled:
                         gf *= -lookup(table, 1, dist)
                     else:
-                        pb, db = kernel_term(dist, b, blend)
-                        gf *= db / ((one + nu * (pb + eps)) * (pb + eps))
+                        gf = neg_push(dist, nu, eps, b, blend, gf)[1]
                     # zero beyond h, with or without the switch
                     sw = max(one - dist * inv_h2, zero)
                     gf *= sw * sw if fade else (one if inside else zero)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .common import FASTMATH, kernel_term
+from .common import FASTMATH, neg_push
 
 __all__ = ["mesh_gather", "mesh_kernel", "mesh_spread"]
 
@@ -98,7 +98,7 @@ def mesh_kernel(nodes, size, dx, h, nu, eps, b, bt, out):
     the second axis) is the vector ``r = (u, v) dx``; ``out[a]`` gets
     ``r_a`` times one negative's repulsion factor at ``r2 = |r|^2``,
     ``D'(r2) / ((1 + nu (D + eps)) (D + eps))`` with ``D`` the kernel term
-    (:func:`.common.kernel_term`), faded in by ``1 - (1 - r2 / h^2)^2``
+    (:func:`.common.neg_push`), faded in by ``1 - (1 - r2 / h^2)^2``
     below ``h`` (the near field has the complement).
 
     Parameters
@@ -118,8 +118,7 @@ def mesh_kernel(nodes, size, dx, h, nu, eps, b, bt, out):
             y = f32((v if v < nodes[1] else v - size[1]) * dx)
             r2 = x * x + y * y
             sw = max(one - r2 * inv_h2, f32(0.0))
-            pb, slope = kernel_term(r2, b, bt)
-            k = (one - sw * sw) * slope / ((one + nu * (pb + eps)) * (pb + eps))
+            k = neg_push(r2, nu, eps, b, bt, one - sw * sw)[1]
             out[0, u, v] = k * x
             if d > 1:
                 out[1, u, v] = k * y

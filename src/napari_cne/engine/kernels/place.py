@@ -16,7 +16,7 @@ from numba import njit, prange, uint64
 from ..losses import CLAMP_HIGH as HI
 from ..losses import CLAMP_LOW as LO
 from ..losses import INFONCE_TEMPERATURE as INFONCE_T
-from .common import FASTMATH, GOLDEN, below, kernel_term, mix
+from .common import FASTMATH, GOLDEN, below, mix, neg_pull, neg_push
 
 __all__ = ["place_rows", "row_keys"]
 
@@ -46,8 +46,7 @@ def _pull(code, d2, nu, eps, b, blend, exag):
     """Pull of the partner at d2 (NEG/NCE/UMAP): the factor of ``2 g (y_j - x)``."""
     one = np.float32(1.0)
     if code <= 1:
-        pb, db = kernel_term(d2, b, blend)
-        return exag * nu * db / (one + nu * (pb + eps))
+        return neg_pull(d2, nu, eps, b, blend, exag)[1]
     q = one / (eps + d2)
     return exag * q if (q >= LO and q <= HI) else q - q
 
@@ -57,12 +56,11 @@ def _push(code, d2, nu, eps, b, blend, wneg):
     """Push of one negative at d2 (NEG/NCE/UMAP): the factor of ``2 g (y_q - x)``."""
     one = np.float32(1.0)
     if code <= 1:
-        pb, db = kernel_term(d2, b, blend)
-        a = nu * (pb + eps)
+        a, push = neg_push(d2, nu, eps, b, blend, -wneg)
         om = a / (one + a)  # 1 - sigma, clipped as in losses.pair_gradients
         if om < LO or om > HI:
             return d2 - d2
-        return -wneg * db / ((one + a) * (pb + eps))
+        return push
     q = one / (eps + d2)
     om = one - q
     return -q * q / om if (om >= LO and om <= HI) else q - q

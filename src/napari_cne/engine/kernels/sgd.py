@@ -39,9 +39,10 @@ from .common import (
     NO_TABLE,
     below,
     has_table,
-    kernel_term,
     lookup,
     mix,
+    neg_pull,
+    neg_push,
 )
 from .moves import apply_in_order, apply_sorted, n_blocks, sort_moves
 
@@ -232,9 +233,7 @@ def _edges(
         if tabled:
             gp = exag * lookup(table, 0, d2)
         elif code <= 1:  # NEG / NCE: -log sigma without the clamp (losses.py)
-            pb, db = kernel_term(d2, b, blend)
-            a = nu * (pb + eps)
-            gp = exag * nu * db / (one + a)
+            a, gp = neg_pull(d2, nu, eps, b, blend, exag)
             if want_loss:
                 loss += np.log1p(a)
             if code == 1:
@@ -265,13 +264,11 @@ def _edges(
                     continue
                 gk = wk * lookup(table, 1, dist)
             elif code <= 1:
-                pb, db = kernel_term(dist, b, blend)
-                a = nu * (pb + eps)
+                a, gk = neg_push(dist, nu, eps, b, blend, -wk)
                 if want_loss:  # the full weight: the rest is computed exactly
                     loss += wneg * np.log1p(one / a)
                 if wk == 0:  # NEG: all of its force from near field / mesh
                     continue
-                gk = -wk * db / ((one + a) * (pb + eps))
                 if code == 1:
                     dth -= wk / (one + a)
             else:
