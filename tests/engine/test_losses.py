@@ -162,3 +162,38 @@ def test_cpu_kernel_attraction_matches_the_closed_form(code, loss, b, bt):
     np.testing.assert_allclose(Y[1] - Y0[1], step, rtol=1e-3)
     np.testing.assert_allclose(Y[0] - Y0[0], -step, rtol=1e-3)
     assert loss_cpu == pytest.approx(float(pg.loss), rel=1e-5)
+
+
+@pytest.mark.parametrize("b,bt", [(1.0, 1.0), (0.875, 1.0), (0.8, 0.6)])
+def test_cpu_force_factors_are_the_closed_form_and_the_tables(b, bt):
+    """The numba kernels' one pull and one push (``neg_pull``, ``neg_push``)
+    are ``pair_gradients``' gradients in ``d2``, scaled by their weight, and
+    the tables NEG reads are the same factors."""
+    from napari_cne.engine.kernels.common import force_table, neg_pull, neg_push
+
+    nu, eps, f32 = 0.7, 1e-3, np.float32
+    d2 = np.array([1e-3, 0.05, 0.7, 5.0, 400.0])
+    pull = np.array([neg_pull(f32(x), f32(nu), f32(eps), f32(b), f32(bt), f32(3.0))
+                     for x in d2])  # fmt: skip
+    push = np.array([neg_push(f32(x), f32(nu), f32(eps), f32(b), f32(bt), f32(-2.0))
+                     for x in d2])  # fmt: skip
+    pg = pair_gradients(
+        "neg",
+        torch.tensor(d2),
+        torch.tensor(d2)[:, None],
+        nu=nu,
+        eps=eps,
+        b=b,
+        bt=bt,
+    )
+    D = (1 - bt) * d2 + bt * d2**b
+    for out in (pull, push):  # NEG's a = nu (D + eps)
+        np.testing.assert_allclose(out[:, 0], nu * (D + eps), rtol=1e-5)
+    np.testing.assert_allclose(pull[:, 1], 3.0 * pg.g_pos.numpy(), rtol=1e-4)
+    np.testing.assert_allclose(push[:, 1], 2.0 * pg.g_neg[:, 0].numpy(), rtol=1e-4)
+    table = force_table(nu, eps, b, bt)
+    from napari_cne.engine.kernels.common import lookup
+
+    at = np.array([[lookup(table, row, f32(x)) for x in d2] for row in (0, 1)])
+    np.testing.assert_allclose(at[0], pull[:, 1] / 3.0, rtol=2e-3)
+    np.testing.assert_allclose(at[1], push[:, 1] / 2.0, rtol=2e-3)
