@@ -149,7 +149,7 @@ def case_ours(n: int, timeout: float) -> dict:
     app = QApplication.instance()
     loop = QEventLoop()  # app.quit() would close napari's windows
     ticks, res, t = Ticks(), {"n": n}, {}
-    density = widget.results_panel.density
+    density = widget.results_panel.live.density
 
     def on_layout(_snap):
         t.setdefault("first", time.perf_counter())
@@ -174,7 +174,7 @@ def case_ours(n: int, timeout: float) -> dict:
     res["fit_s"] = t["end"] - t0
     live = t["end"] - t.get("first", t["end"])
     res["live_s"] = live
-    res["drawn_as"] = "density" if widget.results_panel.dense() else "points"
+    res["drawn_as"] = "density" if widget.results_panel.live.dense() else "points"
     # pictures of the running layout (density), or Points layer updates
     pictures = t["drawn1"] - t.get("drawn0", 0)
     res["live_pictures"] = pictures if pictures else t.get("updates", 0)

@@ -41,7 +41,7 @@ def picture_at(layer, world_yx):
 def test_a_dense_embedding_is_a_picture_of_its_points(dense):
     viewer, widget, _ = dense
     pts = widget.points_layer
-    pic = widget.results_panel.density.layer
+    pic = widget.results_panel.live.density.layer
     assert pic is not None and pic.name == "objects embedding density"
     assert pic.rgb and pic in viewer.layers and not pts.visible
     # every point lies on a drawn bin, and there are no more drawn bins
@@ -73,7 +73,7 @@ def test_lasso_and_click_on_the_picture_light_up_the_objects(qtbot, dense):
     # a few selected points get rings, big enough to see over the bins
     rings = panel.linker.rings
     np.testing.assert_allclose(rings.data, xy[np.sort(inside)])
-    assert np.mean(rings.size) >= 3 * widget.results_panel.density.bin_size
+    assert np.mean(rings.size) >= 3 * widget.results_panel.live.density.bin_size
     panel.set_lasso(False)
 
 
@@ -83,7 +83,7 @@ def test_a_big_selection_is_a_picture_of_its_bins(dense, monkeypatch):
     pts, linker = widget.points_layer, widget.selection.linker
     rows = np.arange(0, len(pts.data), 2)
     widget.selection.select(linker.keys[rows])
-    sel = widget.results_panel.density.selection_layer
+    sel = widget.results_panel.live.density.selection_layer
     assert sel is not None and sel.visible
     assert linker.rings is None or len(linker.rings.data) == 0
     xy = linker.layout()
@@ -152,7 +152,7 @@ def test_classes_and_colour_by_colour_the_bins(dense):
     panel.assign_selection("left")
     results = widget.results_panel
     results.color_combo.setCurrentText(panel.class_column)
-    pic = results.density.layer
+    pic = results.live.density.layer
     rgb = picture_at(pic, xy[rows])[:, :3].astype(int)
     # a bin of class "left" only is red
     others = np.setdiff1d(np.arange(len(xy)), rows)
@@ -178,23 +178,23 @@ def test_classes_and_colour_by_colour_the_bins(dense):
 def test_draw_as_points_and_back(qtbot, dense):
     viewer, widget, _ = dense
     pts, results = widget.points_layer, widget.results_panel
-    drawn = results.density.layer
+    drawn = results.live.density.layer
     last = widget.selection.linker.layout().copy()
     widget.set_params(draw="points")
     assert pts.visible and drawn not in viewer.layers
-    assert results.density.layer is None
+    assert results.live.density.layer is None
     np.testing.assert_allclose(pts.data, last)
     # ... and the points have their colours again
     assert len(np.unique(np.asarray(pts.face_color), axis=0)) > 1
     widget.set_params(draw="density")
-    assert not pts.visible and results.density.layer in viewer.layers
+    assert not pts.visible and results.live.density.layer in viewer.layers
 
 
 def test_live_pictures_while_fitting(qtbot, cells_viewer):
     widget = dock(cells_viewer, draw="density", n_epochs=2000, n_neighbors=10)
     widget.set_params(update_interval=0.0)
     run_and_wait(qtbot, widget)
-    density = widget.results_panel.density
+    density = widget.results_panel.live.density
     # the first picture, then pictures of the running layout
     assert density.drawn >= 3
     # the picture ends on the final layout
@@ -206,7 +206,7 @@ def test_auto_draws_points_for_small_embeddings(qtbot, cells_viewer):
     widget = dock(cells_viewer, **FAST)
     run_and_wait(qtbot, widget)
     assert widget.points_layer.visible
-    assert widget.results_panel.density.layer is None
+    assert widget.results_panel.live.density.layer is None
 
 
 def click(layer, yx, modifiers=()):
@@ -227,7 +227,7 @@ def click(layer, yx, modifiers=()):
 
 def test_a_click_on_a_bin_selects_its_points(dense):
     viewer, widget, _ = dense
-    density, panel = widget.results_panel.density, widget.selection
+    density, panel = widget.results_panel.live.density, widget.selection
     xy = panel.linker.layout()
     row = int(np.argmax(xy[:, 1]))
     rows = density.rows_at(xy[row])
@@ -251,27 +251,27 @@ def test_a_click_on_a_bin_selects_its_points(dense):
 def test_the_slider_glides_the_picture(qtbot, dense):
     viewer, widget, _ = dense
     before = widget.selection.linker.layout().copy()
-    pic = widget.results_panel.density.layer
+    pic = widget.results_panel.live.density.layer
     pic.opacity = 0.5  # the user's setting
     worker = widget.reoptimize(s=0.0, n_epochs=40)
     assert worker is not None, widget.last_error
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         pass
     pts = widget.points_layer
-    assert not pts.visible and widget.results_panel.density.layer in viewer.layers
+    assert not pts.visible and widget.results_panel.live.density.layer in viewer.layers
     after = widget.selection.linker.layout()
     np.testing.assert_allclose(after, pts.data)
     assert not np.allclose(after, before)
     # the same picture layer, redrawn in place: the user's setting stays
-    assert widget.results_panel.density.layer is pic and pic.opacity == 0.5
+    assert widget.results_panel.live.density.layer is pic and pic.opacity == 0.5
 
 
 def test_deleting_the_embedding_takes_its_picture_along(dense):
     viewer, widget, _ = dense
-    pic = widget.results_panel.density.layer
+    pic = widget.results_panel.live.density.layer
     viewer.layers.remove(widget.points_layer)
     assert pic not in viewer.layers
-    assert widget.results_panel.density.layer is None
+    assert widget.results_panel.live.density.layer is None
 
 
 def test_a_picture_made_in_the_old_colours_is_dropped(qtbot, dense):
@@ -281,7 +281,7 @@ def test_a_picture_made_in_the_old_colours_is_dropped(qtbot, dense):
     viewer, widget, _ = dense
     # the quality readout's trust column recolours the map when it lands
     qtbot.waitUntil(lambda: widget.quality is not None, timeout=30_000)
-    density = widget.results_panel.density
+    density = widget.results_panel.live.density
     xy = widget.selection.linker.layout().copy()
     release = threading.Event()
 

@@ -54,7 +54,7 @@ class RunView:
 
     def show(self, run: Run, snap) -> None:
         """Move the live layer to a snapshot; the progress, the loss, the status."""
-        if not self.results.show_snapshot(run, snap):
+        if not self.results.live.show_snapshot(run, snap):
             return
         self.session.progress(snap.epoch)
         self.loss_plot.show_losses(run.model)
@@ -77,9 +77,9 @@ class RunView:
             self.session.fail(f"could not store the results: {err}")
 
     def _finish_fit(self, run: Run) -> None:
-        if self.results.finish(run):
-            self.quality.refresh_choices(self.results.layer)
-            self.quality.update(self.results.layer)
+        if self.results.live.finish(run):
+            self.quality.refresh_choices(self.results.live.layer)
+            self.quality.update(self.results.live.layer)
         fit = run.fit
         if run.kind == "fit" and fit is not None and fit.origin.every_pixel:
             self.pixels.finish(run, fit)

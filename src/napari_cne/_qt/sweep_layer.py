@@ -78,8 +78,8 @@ class SweepView:
         self._add_layer(run, fit, target, layouts, raw, s_done, anchor, where)
         self.session.set_sweep(sweep, layouts)
         self._show_axis(target, s_done, even, scale, translate)
-        if self.viewers.alive(self.results.layer):
-            self.results.layer.visible = False
+        if self.viewers.alive(self.results.live.layer):
+            self.results.live.layer.visible = False
         if run.separate and self.viewers.separate.autoframe:
             target.reset_view()
         self.results.apply_colors()

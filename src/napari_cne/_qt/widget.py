@@ -96,7 +96,7 @@ class EmbeddingWidget(QWidget):
         )
         self.runner = Runner(
             self.session,
-            prepare=self.results_panel.prepare,
+            prepare=self.results_panel.live.prepare,
             show=self.run_view.show,
             finalize=self.run_view.finish,
             parent=self,
@@ -184,7 +184,7 @@ class EmbeddingWidget(QWidget):
     @property
     def points_layer(self):
         """The live embedding (Points) layer of the last run, or None."""
-        return self.results_panel.layer
+        return self.results_panel.live.layer
 
     @property
     def sweep_layer(self):
@@ -465,7 +465,7 @@ class EmbeddingWidget(QWidget):
     def _on_layer_removed(self, event=None) -> None:
         """Refresh the choices; stop a run whose embedding layer was deleted."""
         if not self.session.closed:
-            self.results_panel.check_layer(self.runner.run)
+            self.results_panel.live.check_layer(self.runner.run)
             self.reset_choices()
 
     # ------------------------------------------------------------ windows
@@ -475,7 +475,7 @@ class EmbeddingWidget(QWidget):
 
     def _on_embedding_viewer_closed(self) -> None:
         """Stop a job that draws into the separate viewer, which is closing."""
-        self.results_panel.reset_frame()
+        self.results_panel.live.reset_frame()
         run = self.runner.run
         if run is None or not run.separate or self.session.closed:
             return
@@ -496,7 +496,7 @@ class EmbeddingWidget(QWidget):
             step.disconnect(self.results_panel.on_dims_step)
         with contextlib.suppress(Exception):
             self.selection.detach()
-        self.results_panel.density.close()
+        self.results_panel.live.density.close()
         self.findings.shutdown()
         self.session.cancel_all()
 

@@ -255,7 +255,7 @@ class PlacePanel(QGroupBox):
         }
 
     def _add_layer(self, placed, meta: dict):
-        live = self.results.layer
+        live = self.results.live.layer
         alive = self.viewers.alive(live)
         viewer = self.viewers.of(live) if alive else self.viewers.main
         main = live.features if alive else None
@@ -306,7 +306,7 @@ class PlacePanel(QGroupBox):
     # ------------------------------------------------------------ colours
     def _colors(self, df: pd.DataFrame) -> np.ndarray:
         """Return the colours of placed points, on the embedding layer's scale."""
-        live = self.results.layer
+        live = self.results.live.layer
         main = live.features if self.viewers.alive(live) else None
         column = self.results.color_combo.currentText()
         if main is None:
