@@ -302,3 +302,52 @@ def test_a_picture_made_in_the_old_colours_is_dropped(qtbot, dense):
     density.submit(lambda: xy)
     qtbot.waitUntil(lambda: density.drawn > drawn, timeout=5000)
     assert (picture_at(density.layer, xy)[:, :3] == [255, 0, 0]).all()
+
+
+def test_a_sweep_of_a_dense_embedding_is_a_stack_of_pictures(qtbot, dense, tmp_path):
+    """Drawn as density, a sweep is one picture per position on one grid (an
+    RGB Image layer, not the objects repeated as points), coloured like the
+    live layer, scrubbed along "spectrum s", and exported as a GIF."""
+    from napari_cne.render.layout import fit_box
+
+    viewer, widget, _ = dense
+    pts = widget.points_layer
+    worker = widget.sweep((0.0, 1.0), n_epochs=10)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    layer = widget.sweep_layer
+    n = len(pts.data)
+    assert layer.rgb and layer.data.ndim == 4 and layer.data.shape[0] == 2
+    live = widget.results_panel.live.density.layer
+    assert not live.visible and not pts.visible  # the sweep alone is shown
+    assert "spectrum s" in viewer.dims.axis_labels
+    axis = list(viewer.dims.axis_labels).index("spectrum s")
+    assert viewer.dims.range[axis].start == 0.0 and viewer.dims.range[axis].stop == 1.0
+    box = widget.session.fit.origin.box
+    col = next(c for c in pts.features.columns if str(c).endswith("_mean"))
+    widget.results_panel.color_combo.setCurrentText(col)
+    want = np.round(column_colors(pts.features[col], n)[:, :3] * 255)
+    for k, Y in enumerate(widget.session.sweep_layouts):
+        xy = fit_box(Y, box)  # where position k shows the objects
+        ij = np.floor(
+            (xy - np.asarray(layer.translate[1:])) / np.asarray(layer.scale[1:]) + 0.5
+        ).astype(int)
+        picture = layer.data[k]
+        assert (picture[ij[:, 0], ij[:, 1], 3] > 0).all()  # every object drawn
+        # objects alone in their bin show their colour-by colour
+        values, inverse, counts = np.unique(
+            ij, axis=0, return_inverse=True, return_counts=True
+        )
+        lone = np.flatnonzero(counts[inverse.ravel()] == 1)
+        assert len(lone) > 10
+        got = picture[ij[lone, 0], ij[lone, 1], :3].astype(int)
+        np.testing.assert_allclose(got, want[lone], atol=1)
+    out = widget.export_gif(tmp_path / "sweep.gif", interpolate=1, dpi=40)
+    import imageio.v3 as iio
+
+    assert iio.imread(out).shape[0] >= 2
+    # the slider's re-optimisation shows the live picture again
+    worker = widget.reoptimize(0.5, n_epochs=10)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    assert widget.results_panel.live.density.layer.visible and not pts.visible

@@ -8,6 +8,7 @@ import pytest
 from napari_cne.render.density import (
     DEFAULT_BINS,
     MAJORITY_MAX,
+    DensityStack,
     bin_colors,
     density_rgba,
     grid_of,
@@ -109,3 +110,33 @@ def test_the_bin_under_a_position_is_the_one_its_point_falls_in():
     assert [g.bin_at(y) for y in Y] == list(g.index(Y))
     assert g.bin_at(Y.min(axis=0) - 2 * g.step) == -1
     assert g.bin_at(Y.max(axis=0) + 2 * g.step) == -1
+
+
+def test_a_stack_bins_every_layout_on_one_grid_in_the_same_colours():
+    rng = np.random.default_rng(1)
+    first = rng.normal(size=(500, 2))
+    second = first * 3 + 10  # the same points, moved and spread out
+    stack = DensityStack.of([first, second], bins=64)
+    for Y, index in zip((first, second), stack.index, strict=True):
+        assert np.array_equal(index, stack.grid.index(Y))  # one grid for both
+        assert (index >= 0).all()
+    rgba = np.tile([0.2, 0.4, 0.6, 1.0], (500, 1))
+    rgba[:250] = [1.0, 0.0, 0.0, 1.0]
+    pictures = stack.rgba(rgba)
+    assert pictures.shape == (2, *stack.grid.shape, 4) and pictures.dtype == np.uint8
+    for k, index in enumerate(stack.index):
+        flat = pictures[k].reshape(-1, 4)
+        assert (flat[index, 3] > 0).all()  # every point's bin is drawn
+        empty = np.setdiff1d(np.arange(stack.grid.size), index)
+        assert (flat[empty, 3] == 0).all()
+        # a bin of red points only is red, in each layout
+        only_red = np.setdiff1d(index[:250], index[250:])
+        assert len(only_red) and (flat[only_red, :3] == [255, 0, 0]).all()
+
+
+def test_a_stack_refuses_layouts_of_other_points_and_other_colours():
+    with pytest.raises(ValueError, match="same points"):
+        DensityStack.of([np.zeros((3, 2)), np.zeros((4, 2))])
+    stack = DensityStack.of([np.random.default_rng(0).normal(size=(5, 2))])
+    with pytest.raises(ValueError, match="4 colours for 5 points"):
+        stack.rgba(np.ones((4, 4)))

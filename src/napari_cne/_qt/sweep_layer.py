@@ -1,10 +1,14 @@
-"""The spectrum sweep's results: one Points layer along "spectrum s", a GIF.
+"""The spectrum sweep's results: one layer along "spectrum s", a GIF.
 
 No controls of its own (its buttons are in the run panel): when a sweep job
 ends, :class:`SweepView` builds the layer with a leading "spectrum s" axis
-(layouts rotated/reflected to line up with their neighbours, features with
-the engine's raw coordinates), and :meth:`SweepView.export_gif` writes the
-last sweep as a GIF. GUI thread only.
+(layouts rotated/reflected to line up with their neighbours), and
+:meth:`SweepView.export_gif` writes the last sweep as a GIF. The layer is a
+Points layer (features with the engine's raw coordinates), or, where the
+live embedding is drawn as a density picture ("Draw as"), a stack of
+density pictures on one grid (an RGB Image layer): a sweep of a million
+objects repeats them once per position, more than a Points layer takes.
+GUI thread only.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..app.drawing import draws_density
 from ..app.metadata import META_KEY, source_of
 from ..app.session import Session
-from ..render.colors import UNIFORM_COLOR
+from ..render.colors import UNIFORM_COLOR, column_colors
+from ..render.density import DensityStack
 from ..render.gif import align_layouts, save_sweep_gif
 from ..render.layout import fit_box, layout_span, point_size
 from .controls import ask_path
@@ -78,8 +84,7 @@ class SweepView:
         self._add_layer(run, fit, target, layouts, raw, s_done, anchor, where)
         self.session.set_sweep(sweep, layouts)
         self._show_axis(target, s_done, even, scale, translate)
-        if self.viewers.alive(self.results.live.layer):
-            self.results.live.layer.visible = False
+        self.results.live.hide()
         if run.separate and self.viewers.separate.autoframe:
             target.reset_view()
         self.results.apply_colors()
@@ -100,6 +105,27 @@ class SweepView:
         else:
             shown = [fit_box(Y, origin.box) for Y in layouts]
             size = point_size(n, origin.box[2])
+        old = self.viewers.of(self.layer)
+        name = fit.input.name
+        if old is not None and source_of(self.layer) == name:
+            old.layers.remove(self.layer)
+        elapsed = time.perf_counter() - run.t0
+        sweep = run.result if run.end is not None else run.partial
+        common = {
+            "name": f"{name} spectrum sweep",
+            "metadata": {META_KEY: sweep_metadata(sweep, fit, elapsed)},
+        }
+        if draws_density(self.session.params["draw"], n, shown[0].shape[1]):
+            stack = DensityStack.of(shown)
+            self.results.sweep_density = stack
+            self.results.sweep_layer = target.add_image(
+                stack.rgba(column_colors(None, n)),
+                rgb=True,
+                scale=(where["scale"][0], *stack.grid.scale),
+                translate=(where["translate"][0], *stack.grid.translate),
+                **common,
+            )
+            return
         data = np.concatenate(
             [np.column_stack([np.full(n, k, float), Y]) for k, Y in enumerate(shown)]
         )
@@ -110,20 +136,14 @@ class SweepView:
         feats["s"] = np.repeat(s_done, n)
         feats[COORDS[0]] = np.concatenate([Y[:, 0] for Y in raw]).astype(float)
         feats[COORDS[1]] = np.concatenate([Y[:, 1] for Y in raw]).astype(float)
-        old = self.viewers.of(self.layer)
-        name = fit.input.name
-        if old is not None and source_of(self.layer) == name:
-            old.layers.remove(self.layer)
-        elapsed = time.perf_counter() - run.t0
-        sweep = run.result if run.end is not None else run.partial
+        self.results.sweep_density = None
         self.results.sweep_layer = target.add_points(
             data,
-            name=f"{name} spectrum sweep",
             features=feats,
             size=size,
             border_width=0,
             face_color=UNIFORM_COLOR,
-            metadata={META_KEY: sweep_metadata(sweep, fit, elapsed)},
+            **common,
             **where,
         )
 
@@ -160,11 +180,7 @@ class SweepView:
             if path is None:
                 return None
         layouts = self.session.sweep_layouts
-        colors = None
-        if self.viewers.alive(self.layer):
-            fc = np.asarray(self.layer.face_color)
-            if fc.ndim == 2 and len(fc) >= len(layouts[0]):
-                colors = fc[: len(layouts[0])]
+        colors = self.results.sweep_colors(len(layouts[0]))
         try:
             kwargs.setdefault("align", False)  # already aligned for display
             s_done = [result.s_values[i] for i in result.done()]

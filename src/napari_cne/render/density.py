@@ -6,7 +6,9 @@ layout costs tens of milliseconds and shows the same structure. Each bin is
 drawn in the colour of its points (the most frequent one when the points
 have few distinct colours, e.g. classes or clusters; their mean otherwise,
 e.g. a colormap) with an opacity that grows with the logarithm of how many
-points it holds; a selection is a second picture of its own bins.
+points it holds; a selection is a second picture of its own bins. Several layouts of the
+same points (a spectrum sweep) share one grid (:class:`DensityStack`), so
+that scrubbing through them keeps the picture in place.
 
 numpy and numba (kernels that release the GIL, so a picture can be made in
 a thread beside the GUI's); the widget puts the pictures into napari Image
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_BINS",
     "MAJORITY_MAX",
     "BinColors",
+    "DensityStack",
     "Grid",
     "bin_colors",
     "density_rgba",
@@ -248,3 +251,41 @@ def selection_rgba(grid: Grid, index: np.ndarray, color) -> np.ndarray:
     alpha[counts > 0] = 0.5 + 0.5 * alpha[counts > 0]
     rgb = np.broadcast_to(np.asarray(color, np.float32)[:3], (grid.size, 3))
     return _to_uint8(rgb, alpha * float(np.asarray(color)[3]), grid.shape)
+
+
+@dataclass(frozen=True)
+class DensityStack:
+    """Several layouts of the same points binned on one grid (a sweep).
+
+    Attributes
+    ----------
+    grid : Grid
+        Covers every layout.
+    index : ndarray of int, shape (layouts, n)
+        Every point's bin in every layout (:meth:`Grid.index`).
+    """
+
+    grid: Grid
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, layouts, bins: int = DEFAULT_BINS) -> DensityStack:
+        """Bin ``layouts`` (each ``(n, 2)``, the same points) on one grid."""
+        layouts = [np.asarray(Y) for Y in layouts]
+        if not layouts or len({len(Y) for Y in layouts}) != 1:
+            raise ValueError("a density stack needs layouts of the same points")
+        grid = grid_of(np.concatenate(layouts), bins)
+        return cls(grid, np.stack([grid.index(Y) for Y in layouts]))
+
+    def rgba(self, rgba: np.ndarray) -> np.ndarray:
+        """Return the pictures (uint8, ``(layouts, *grid.shape, 4)``).
+
+        ``rgba``: the points' colours, ``(n, 4)`` floats in 0..1, the same
+        in every layout (:func:`bin_colors`).
+        """
+        colors = bin_colors(rgba)
+        if len(rgba) != self.index.shape[1]:
+            raise ValueError(
+                f"{len(rgba)} colours for {self.index.shape[1]} points per layout"
+            )
+        return np.stack([density_rgba(self.grid, ix, colors) for ix in self.index])

@@ -114,6 +114,19 @@ class LiveLayer:
             self.viewers.separate.autoframe = True
         if run.kind == "optimize" and self.layer is not None:
             self.layer.visible = not self.dense()
+            self._show_picture()
+
+    def hide(self) -> None:
+        """Hide the live layer and its density picture (a sweep is shown)."""
+        if self.viewers.alive(self.layer):
+            self.layer.visible = False
+        if self.density.shown:
+            self.density.layer.visible = False
+
+    def _show_picture(self) -> None:
+        """Show the density picture again where :meth:`hide` hid it."""
+        if self.density.shown:
+            self.density.layer.visible = True
 
     def show_snapshot(self, run: Run, snap) -> bool:
         """Move the live layer to a snapshot's layout (False: not shown)."""
@@ -163,6 +176,7 @@ class LiveLayer:
             return
         if self.dense():
             layer.visible = False
+            self._show_picture()
         else:
             layer.data = linker.layout()  # where the picture showed it last
             self.density.hide()

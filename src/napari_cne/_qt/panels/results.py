@@ -19,6 +19,7 @@ from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...app.predict import PREDICTED
 from ...app.session import Session
 from ...render.colors import column_colors
+from ...render.density import DensityStack
 from ...render.position_colors import position_colors
 from ..foreign_colors import ColorKeeper
 from ..legend import Legend
@@ -58,14 +59,18 @@ class ResultsPanel(QWidget):
     ----------
     live : LiveLayer
         The live embedding layer (``live.layer``) and its density picture.
-    sweep_layer : napari.layers.Points or None
-        The spectrum sweep layer (coloured like ``layer``).
+    sweep_layer : napari.layers.Points or napari.layers.Image or None
+        The spectrum sweep layer (coloured like the live layer).
+    sweep_density : DensityStack or None
+        The sweep's binned layouts where it is drawn as density pictures.
     """
 
     def __init__(self, session: Session, viewers: Viewers, selection: SelectionPanel):
         super().__init__()
         self.session, self.viewers, self.selection = session, viewers, selection
         self.sweep_layer = None
+        self.sweep_density: DensityStack | None = None
+        self._sweep_rgba: np.ndarray | None = None  # the density sweep's colours
         self.live = LiveLayer(
             session,
             viewers,
@@ -127,8 +132,12 @@ class ResultsPanel(QWidget):
         mapping = panel.classes.colors if named else None
         frames, now = self._frames()
         self.legend.show_range(None)
+        live_rgba = None
         for layer in (self.live.layer, self.sweep_layer):
             if not self.viewers.alive(layer):
+                continue
+            if layer is self.sweep_layer and self.sweep_density is not None:
+                self._paint_sweep_density(layer, live_rgba)
                 continue
             df = layer.features
             values = df[column] if column in df.columns else None
@@ -154,10 +163,30 @@ class ResultsPanel(QWidget):
                 reps = len(rgba) // len(frames)
                 other = np.tile(frames, reps) != now
                 rgba[other, 3] *= OTHER_FRAME_ALPHA
+            if layer is self.live.layer:
+                live_rgba = rgba
             if layer is self.live.layer and self.live.dense():
                 self._paint_density(layer, rgba)
             else:
                 self.keeper.paint(layer, rgba)
+
+    def _paint_sweep_density(self, layer, rgba: np.ndarray | None) -> None:
+        """Draw the density sweep's pictures in the live layer's colours."""
+        n = self.sweep_density.index.shape[1]
+        if rgba is None or len(rgba) != n:  # no live layer of these objects
+            rgba = column_colors(None, n)
+        self._sweep_rgba = rgba
+        layer.data = self.sweep_density.rgba(rgba)
+
+    def sweep_colors(self, n: int) -> np.ndarray | None:
+        """Return the colours of the sweep's ``n`` objects (None: not shown)."""
+        layer = self.sweep_layer
+        if not self.viewers.alive(layer):
+            return None
+        if self.sweep_density is not None:
+            return self._sweep_rgba
+        fc = np.asarray(layer.face_color)
+        return fc[:n] if fc.ndim == 2 and len(fc) >= n else None
 
     def _paint_density(self, layer, rgba: np.ndarray) -> None:
         """Colour the density picture (drawn anew from the points' layout)."""
