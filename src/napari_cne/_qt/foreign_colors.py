@@ -9,8 +9,10 @@ a column. :class:`ColorKeeper` watches the face colours of our layers:
 - a uniform colouring that is not ours is such a reset: ours come back,
   once the other plugin's handler is done (next event-loop turn);
 - any other colouring is the user's choice in the other plugin and stays;
-  the panel says so, and choosing a "Colour by" entry (also the one already
-  chosen) shows ours again.
+  the panel says so (and draws it on the density picture of a big
+  embedding, whose hidden Points layer the other plugin coloured), and
+  choosing a "Colour by" entry (also the one already chosen) shows ours
+  again.
 
 GUI thread only.
 """
@@ -36,7 +38,8 @@ class ColorKeeper:
     restore : callable
         Colours our layers again (the results panel's ``apply_colors``).
     on_foreign : callable
-        Called when another plugin's (non-uniform) colours are shown.
+        ``on_foreign(layer)``: another plugin's (non-uniform) colours are
+        shown on ``layer``.
 
     Attributes
     ----------
@@ -57,9 +60,7 @@ class ColorKeeper:
 
     def paint(self, layer, rgba: np.ndarray) -> None:
         """Set ``layer``'s face colours (ours), and watch who sets them next."""
-        if layer not in self._watched:
-            layer.events.face_color.connect(self._on_face_color)
-            self._watched.add(layer)
+        self._watch(layer)
         self._painting = True
         try:
             layer.face_color = rgba
@@ -67,14 +68,32 @@ class ColorKeeper:
             self._painting = False
         self.foreign = False
 
+    def drawn_elsewhere(self, layer) -> None:
+        """Our colours are shown for ``layer`` without its face colours.
+
+        A big embedding's hidden Points layer keeps its face colours (setting
+        a million costs seconds) while its density picture shows ours;
+        another plugin colouring it is still noticed.
+        """
+        self._watch(layer)
+        self.foreign = False
+
+    def _watch(self, layer) -> None:
+        if layer not in self._watched:
+            layer.events.face_color.connect(self._on_face_color)
+            self._watched.add(layer)
+
     def take_back(self, *_) -> None:
         """Show our colours again if another plugin's are shown."""
         if self.foreign:
             self.restore()
 
     def _on_face_color(self, event=None) -> None:
-        layer = getattr(event, "source", None)
-        if self._painting or layer is None or layer not in self.layers():
+        source = getattr(event, "source", None)
+        # ours as we hold it (napari may hand plugins a proxy of the layer
+        # its events name)
+        layer = next((ours for ours in self.layers() if ours == source), None)
+        if self._painting or source is None or layer is None:
             return
         if _uniform(layer):
             # after the other handler; it may colour the layer again by then
@@ -82,7 +101,7 @@ class ColorKeeper:
             QTimer.singleShot(0, lambda: self._restore_if_reset(ref()))
             return
         self.foreign = True
-        self.on_foreign()
+        self.on_foreign(layer)
 
     def _restore_if_reset(self, layer) -> None:
         if layer is not None and layer in self.layers() and _uniform(layer):

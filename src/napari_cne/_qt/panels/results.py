@@ -81,7 +81,7 @@ class ResultsPanel(QWidget):
         self.keeper = ColorKeeper(
             lambda: (self.live.layer, self.sweep_layer),
             restore=self.apply_colors,
-            on_foreign=lambda: self.legend.show_note(FOREIGN_NOTE),
+            on_foreign=self._on_foreign,
         )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -167,8 +167,15 @@ class ResultsPanel(QWidget):
                 live_rgba = rgba
             if layer is self.live.layer and self.live.dense():
                 self._paint_density(layer, rgba)
+                self.keeper.drawn_elsewhere(layer)
             else:
                 self.keeper.paint(layer, rgba)
+
+    def _on_foreign(self, layer) -> None:
+        """Another plugin coloured ``layer``: say so; show it on the picture."""
+        self.legend.show_note(FOREIGN_NOTE)
+        if layer is self.live.layer and self.live.dense():
+            self._paint_density(layer, np.asarray(layer.face_color))
 
     def _paint_sweep_density(self, layer, rgba: np.ndarray | None) -> None:
         """Draw the density sweep's pictures in the live layer's colours."""
