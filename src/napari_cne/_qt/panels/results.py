@@ -1,6 +1,6 @@
 """The results panel: "Colour by" and its legend, for the embedding layers.
 
-"Colour by" colours the live embedding layer (:class:`.live_layer.LiveLayer`,
+"Colour by" colours the live embedding layer (:class:`..live_layer.LiveLayer`,
 which the panel holds) and the sweep layer by any column, classes in their
 own colours, and fades the points of other frames of a time-lapse. GUI
 thread only.
@@ -24,9 +24,9 @@ from ...render.position_colors import position_colors
 from ..foreign_colors import ColorKeeper
 from ..legend import Legend
 from ..linking import current_index
+from ..live_layer import LiveLayer
 from ..outputs import ALL_COORDS
 from ..viewers import Viewers
-from .live_layer import LiveLayer
 from .selection import SelectionPanel
 
 __all__ = ["FOREIGN_NOTE", "OTHER_FRAME_ALPHA", "POSITION", "UNIFORM", "ResultsPanel"]

@@ -3,12 +3,12 @@
 The Points layer ``"<source> embedding"`` is created on a job's first live
 update (beside the image, or in the separate viewer in raw coordinates),
 moved at every update, or drawn as a density picture
-(:class:`~..density_view.DensityView`) where "Draw as" says so; at the end
+(:class:`~.density_view.DensityView`) where "Draw as" says so; at the end
 of a job it gets the final coordinates, its features and provenance, and
-the coordinates also go to the source layer (:mod:`..outputs`). It is
-linked to the objects (:class:`~.selection.SelectionPanel`); the results
-panel (:mod:`.results`) colours it. GUI thread only: called from the slots
-of worker signals.
+the coordinates also go to the source layer (:mod:`.outputs`). It is
+linked to the objects (:class:`~.panels.selection.SelectionPanel`); the
+results panel (:mod:`.panels.results`) colours it. GUI thread only: called
+from the slots of worker signals.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from collections.abc import Callable
 import numpy as np
 from napari.utils.notifications import show_info
 
-from ...app.drawing import draws_density
-from ...app.metadata import META_KEY, source_of, tag
-from ...app.session import Session
-from ...engine.spectrum import describe_s
-from ...render.colors import UNIFORM_COLOR
-from ...render.layout import layout_span, point_size
-from ..density_view import DensityView
-from ..layer_inputs import Origin
-from ..linking import RING_RGBA
-from ..outputs import (
+from ..app.drawing import draws_density
+from ..app.metadata import META_KEY, source_of, tag
+from ..app.session import Session
+from ..engine.spectrum import describe_s
+from ..render.colors import UNIFORM_COLOR
+from ..render.layout import layout_span, point_size
+from .density_view import DensityView
+from .layer_inputs import Origin
+from .linking import RING_RGBA
+from .outputs import (
     class_column,
     coord_names,
     points_features,
@@ -37,9 +37,8 @@ from ..outputs import (
     world,
     write_source,
 )
-from ..runner import Run
-from ..viewers import Viewers
-from .selection import SelectionPanel
+from .runner import Run
+from .viewers import Viewers
 
 __all__ = ["REFRAME_FACTOR", "THREE_D_NOTE", "LiveLayer"]
 
@@ -81,7 +80,7 @@ class LiveLayer:
         self,
         session: Session,
         viewers: Viewers,
-        selection: SelectionPanel,
+        selection,
         offer_columns: Callable,
         recolor: Callable[[], None],
     ):
