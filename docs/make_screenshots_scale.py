@@ -21,6 +21,8 @@ seed:
                           one 3x3 object each) drawn as a density picture
                           coloured by cluster; a lasso around one cluster
                           lights its objects up in the image
+``tut_16_density_sweep``  the same objects' spectrum sweep (s = 0, 0.5, 1):
+                          one density picture per position, shown at s = 0
 ========================  ==================================================
 """
 
@@ -240,8 +242,22 @@ def shoot_density(out, n: int = 200_000) -> list:
     settle()
     path = out / "tut_15_density.png"
     _shot(viewer, path)
+    # the sweep of so many objects: one density picture per position
+    widget.selection.set_lasso(False)
+    widget.selection.select([])
+    done: list[str] = []
+    widget.run_finished.connect(done.append)
+    if widget.sweep((0.0, 0.5, 1.0)) is None:
+        raise RuntimeError(f"the sweep did not start: {widget.last_error}")
+    wait_until(lambda: "sweep" in done and not widget.is_running, "the sweep", 900)
+    axis = list(viewer.dims.axis_labels).index("spectrum s")
+    viewer.dims.set_point(axis, 0.0)
+    viewer.reset_view(margin=0.03)
+    settle()
+    sweep_path = out / "tut_16_density_sweep.png"
+    _shot(viewer, sweep_path)
     # the quality readout (and each object's trust) runs in a worker: let it
     # end before the window closes
     wait_until(lambda: widget.quality is not None, "the quality readout", 600)
     viewer.close()
-    return [path]
+    return [path, sweep_path]
