@@ -269,8 +269,11 @@ class WidgetMachine(RuleBasedStateMachine):
         selected = list(self.widget.selection.selected)
         if not selected or not self.linked():
             return
+        # the objects of the target linked now: a run that ends while the
+        # action's events are delivered links another one after it
+        identity = self.identity()
         self.act(f"assign {name}", lambda: self.widget.selection.assign_selection(name))
-        mine = self.expected.setdefault(self.identity(), {})
+        mine = self.expected.setdefault(identity, {})
         mine.update(dict.fromkeys(map(int, selected), name))
 
     # ------------------------------------------------------------ layers
