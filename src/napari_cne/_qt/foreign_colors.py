@@ -91,9 +91,9 @@ class ColorKeeper:
     def _on_face_color(self, event=None) -> None:
         source = getattr(event, "source", None)
         # ours as we hold it (napari may hand plugins a proxy of the layer
-        # its events name)
+        # its events name); None for an event without a layer of ours
         layer = next((ours for ours in self.layers() if ours == source), None)
-        if self._painting or source is None or layer is None:
+        if self._painting or layer is None:
             return
         if _uniform(layer):
             # after the other handler; it may colour the layer again by then

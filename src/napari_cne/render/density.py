@@ -6,9 +6,10 @@ layout costs tens of milliseconds and shows the same structure. Each bin is
 drawn in the colour of its points (the most frequent one when the points
 have few distinct colours, e.g. classes or clusters; their mean otherwise,
 e.g. a colormap) with an opacity that grows with the logarithm of how many
-points it holds; a selection is a second picture of its own bins. Several layouts of the
-same points (a spectrum sweep) share one grid (:class:`DensityStack`), so
-that scrubbing through them keeps the picture in place.
+points it holds; a selection is a second picture of its own bins. Several
+layouts of the same points (a spectrum sweep) share one grid
+(:class:`DensityStack`), so that scrubbing through them keeps the picture
+in place.
 
 numpy and numba (kernels that release the GIL, so a picture can be made in
 a thread beside the GUI's); the widget puts the pictures into napari Image
@@ -283,9 +284,9 @@ class DensityStack:
         ``rgba``: the points' colours, ``(n, 4)`` floats in 0..1, the same
         in every layout (:func:`bin_colors`).
         """
-        colors = bin_colors(rgba)
         if len(rgba) != self.index.shape[1]:
             raise ValueError(
                 f"{len(rgba)} colours for {self.index.shape[1]} points per layout"
             )
+        colors = bin_colors(rgba)
         return np.stack([density_rgba(self.grid, ix, colors) for ix in self.index])
